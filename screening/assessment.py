@@ -1,0 +1,154 @@
+"""The result of screening one response: what to do, how likely a neck origin is, and why.
+
+Plain frozen dataclasses keep ``assess`` fast; pydantic's TypeAdapter gives them a stable JSON form,
+a JSON Schema, and a lossless round trip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
+
+from .model import Disposition, Likelihood
+
+Result = Literal["true", "false", "unknown"]
+AnswerStatus = Literal["answered", "not_sure", "unanswered", "not_shown", "not_decided"]
+RuleKind = Literal["finding", "red_flag", "feature", "differential", "grade_cap", "grading"]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRead:
+    """One answer a rule looked at, as the rule saw it."""
+
+    item: str
+    status: AnswerStatus
+    answer: str | int | tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTrace:
+    """One rule evaluated: its result and everything it read."""
+
+    kind: RuleKind
+    id: str
+    title: str
+    result: Result
+    answers: tuple[AnswerRead, ...]
+    findings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlagResult:
+    id: str
+    title: str
+    urgency: Literal["emergency", "urgent_gp", "routine_gp"]
+    patient_message: str
+    staff_message: str
+    source: str
+    answers: tuple[AnswerRead, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureResult:
+    id: str
+    title: str
+    status: Literal["met", "not_met", "unknown"]
+    weight: int
+    criterion: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class DifferentialResult:
+    id: str
+    title: str
+    staff_message: str
+    patient_message: str
+    reasons: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class LikelihoodResult:
+    grade: Likelihood
+    points: int
+    maximum: int
+    unknown_points: int
+    capped_by: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DispositionReason:
+    """One thing that set a floor under the disposition."""
+
+    kind: Literal["likelihood", "red_flag", "red_flag_unsure", "differential"]
+    id: str
+    disposition: Disposition
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    title: str
+    patient: str
+    staff: str
+    action: str
+    time_frame: str
+
+
+@dataclass(frozen=True, slots=True)
+class MissingAnswer:
+    """A question left unanswered (or 'not sure') whose answer could change the result."""
+
+    item: str
+    question: str
+    status: AnswerStatus
+    affects: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    questionnaire_id: str
+    questionnaire_version: str
+    questionnaire_sha256: str
+    ruleset_id: str
+    ruleset_version: str
+    ruleset_sha256: str
+    engine_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    disposition: Disposition
+    next_step: NextStep
+    disposition_reasons: tuple[DispositionReason, ...]
+    likelihood: LikelihoodResult
+    red_flags: tuple[RedFlagResult, ...]
+    to_check: tuple[RedFlagResult, ...]  # red flags that could not be ruled out: staff must ask again
+    features: tuple[FeatureResult, ...]
+    differentials: tuple[DifferentialResult, ...]
+    missing: tuple[MissingAnswer, ...]
+    explanation: tuple[RuleTrace, ...]
+    provenance: Provenance
+    respondent: Literal["patient", "staff"]
+    statement: str
+
+
+@cache
+def assessment_adapter() -> TypeAdapter[Assessment]:
+    return TypeAdapter(Assessment)
+
+
+def assessment_json(assessment: Assessment) -> str:
+    """The stable JSON document printed by ``screening score --json`` and embedded in reports."""
+    return assessment_adapter().dump_json(assessment, indent=2).decode("utf-8") + "\n"
+
+
+def assessment_from_json(text: str | bytes) -> Assessment:
+    return assessment_adapter().validate_json(text)
+
+
+def assessment_schema() -> dict[str, Any]:
+    return assessment_adapter().json_schema()

@@ -1,0 +1,250 @@
+"""Evaluate conditions with three-valued logic: true, false, or unknown (``None``).
+
+An item that is shown but unanswered, or answered "not sure", makes a comparison on it unknown. An item
+hidden because its ``enable_when`` is false is not applicable: comparisons on it are false. An item hidden
+because its ``enable_when`` is itself unknown stays unknown. ``all``/``any``/``not``/``at_least`` combine
+results the Kleene way. Conditions are compiled once, when a definition loads, into small closures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .model import (
+    NOT_SURE,
+    YES,
+    AllOf,
+    Answered,
+    AnyOf,
+    AtLeast,
+    Between,
+    Condition,
+    Equals,
+    FindingRef,
+    Ge,
+    In,
+    IsYes,
+    Le,
+    Not,
+)
+
+Truth = bool | None
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+UNKNOWN: Any = _Marker("UNKNOWN")  # shown (or maybe shown) and not answered
+NOT_APPLICABLE: Any = _Marker("NOT_APPLICABLE")  # hidden: the question did not apply
+
+Values = Mapping[str, Any]  # item id -> effective value (answer, UNKNOWN, NOT_APPLICABLE)
+Findings = Mapping[str, Truth]
+Evaluator = Callable[[Values, Findings], Truth]
+
+
+def compile_condition(cond: Condition) -> Evaluator:
+    """Turn a condition into a function of (effective values, findings) -> true/false/unknown."""
+    if isinstance(cond, IsYes):
+        return _compare(cond.yes, lambda v: v == YES)
+    if isinstance(cond, Equals):
+        target = cond.equals.value
+        if target == NOT_SURE:
+            return _not_sure(cond.equals.item)
+        return _compare(cond.equals.item, lambda v: (target in v) if isinstance(v, frozenset) else v == target)
+    if isinstance(cond, In):
+        wanted = frozenset(cond.in_.values)
+        return _compare(cond.in_.item, lambda v: bool(v & wanted) if isinstance(v, frozenset) else v in wanted)
+    if isinstance(cond, Ge):
+        low = cond.ge.value
+        return _compare(cond.ge.item, lambda v: v >= low)
+    if isinstance(cond, Le):
+        high = cond.le.value
+        return _compare(cond.le.item, lambda v: v <= high)
+    if isinstance(cond, Between):
+        lo, hi = cond.between.min, cond.between.max
+        return _compare(cond.between.item, lambda v: lo <= v <= hi)
+    if isinstance(cond, Answered):
+        return _answered(cond.answered)
+    if isinstance(cond, FindingRef):
+        fid = cond.finding
+        return lambda values, findings: findings[fid]
+    if isinstance(cond, Not):
+        return _negate(compile_condition(cond.not_))
+    if isinstance(cond, AllOf):
+        return _all(tuple(compile_condition(c) for c in cond.all))
+    if isinstance(cond, AnyOf):
+        return _any(tuple(compile_condition(c) for c in cond.any))
+    if isinstance(cond, AtLeast):
+        return _at_least(cond.at_least.n, tuple(compile_condition(c) for c in cond.at_least.of))
+    raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover - the model admits no other kind
+
+
+def _compare(item: str, test: Callable[[Any], bool]) -> Evaluator:
+    def evaluate(values: Values, findings: Findings) -> Truth:
+        value = values[item]
+        if value is NOT_APPLICABLE:
+            return False
+        if value is UNKNOWN or value == NOT_SURE:
+            return None
+        return test(value)
+
+    return evaluate
+
+
+def _not_sure(item: str) -> Evaluator:
+    def evaluate(values: Values, findings: Findings) -> Truth:
+        value = values[item]
+        if value is NOT_APPLICABLE:
+            return False
+        if value is UNKNOWN:
+            return None
+        return bool(value == NOT_SURE)
+
+    return evaluate
+
+
+def _answered(item: str) -> Evaluator:
+    def evaluate(values: Values, findings: Findings) -> Truth:
+        value = values[item]
+        return value is not UNKNOWN and value is not NOT_APPLICABLE
+
+    return evaluate
+
+
+def _negate(inner: Evaluator) -> Evaluator:
+    def evaluate(values: Values, findings: Findings) -> Truth:
+        result = inner(values, findings)
+        return None if result is None else not result
+
+    return evaluate
+
+
+def _all(parts: tuple[Evaluator, ...]) -> Evaluator:
+    def evaluate(values: Values, findings: Findings) -> Truth:
+        unknown = False
+        for part in parts:
+            result = part(values, findings)
+            if result is False:
+                return False
+            if result is None:
+                unknown = True
+        return None if unknown else True
+
+    return evaluate
+
+
+def _any(parts: tuple[Evaluator, ...]) -> Evaluator:
+    def evaluate(values: Values, findings: Findings) -> Truth:
+        unknown = False
+        for part in parts:
+            result = part(values, findings)
+            if result is True:
+                return True
+            if result is None:
+                unknown = True
+        return None if unknown else False
+
+    return evaluate
+
+
+def _at_least(n: int, parts: tuple[Evaluator, ...]) -> Evaluator:
+    def evaluate(values: Values, findings: Findings) -> Truth:
+        true = unknown = 0
+        for part in parts:
+            result = part(values, findings)
+            if result is True:
+                true += 1
+            elif result is None:
+                unknown += 1
+        if true >= n:
+            return True
+        return None if true + unknown >= n else False
+
+    return evaluate
+
+
+def walk(cond: Condition) -> Iterable[Condition]:
+    """Every condition inside ``cond``, itself first."""
+    yield cond
+    children: list[Condition] = []
+    if isinstance(cond, AllOf):
+        children = cond.all
+    elif isinstance(cond, AnyOf):
+        children = cond.any
+    elif isinstance(cond, Not):
+        children = [cond.not_]
+    elif isinstance(cond, AtLeast):
+        children = cond.at_least.of
+    for child in children:
+        yield from walk(child)
+
+
+def item_of(cond: Condition) -> str | None:
+    """The item a leaf condition reads, if it reads one."""
+    if isinstance(cond, IsYes):
+        return cond.yes
+    if isinstance(cond, Answered):
+        return cond.answered
+    if isinstance(cond, Equals):
+        return cond.equals.item
+    if isinstance(cond, In):
+        return cond.in_.item
+    if isinstance(cond, Ge):
+        return cond.ge.item
+    if isinstance(cond, Le):
+        return cond.le.item
+    if isinstance(cond, Between):
+        return cond.between.item
+    return None
+
+
+def items_read(cond: Condition) -> list[str]:
+    """Item ids a condition reads directly, in order of first appearance."""
+    return list(dict.fromkeys(i for c in walk(cond) if (i := item_of(c)) is not None))
+
+
+def findings_read(cond: Condition) -> list[str]:
+    """Finding ids a condition reads directly, in order of first appearance."""
+    return list(dict.fromkeys(c.finding for c in walk(cond) if isinstance(c, FindingRef)))
+
+
+def describe(cond: Condition) -> str:
+    """A short readable form of a condition, for messages and printed questionnaires."""
+    if isinstance(cond, IsYes):
+        return f"{cond.yes} is yes"
+    if isinstance(cond, Equals):
+        return f"{cond.equals.item} is {cond.equals.value}"
+    if isinstance(cond, In):
+        return f"{cond.in_.item} is one of {', '.join(cond.in_.values)}"
+    if isinstance(cond, Ge):
+        return f"{cond.ge.item} ≥ {cond.ge.value}"
+    if isinstance(cond, Le):
+        return f"{cond.le.item} ≤ {cond.le.value}"
+    if isinstance(cond, Between):
+        return f"{cond.between.item} between {cond.between.min} and {cond.between.max}"
+    if isinstance(cond, Answered):
+        return f"{cond.answered} is answered"
+    if isinstance(cond, FindingRef):
+        return f"finding {cond.finding}"
+    if isinstance(cond, Not):
+        return f"not ({describe(cond.not_)})"
+    if isinstance(cond, AllOf):
+        return " and ".join(_wrap(c) for c in cond.all)
+    if isinstance(cond, AnyOf):
+        return " or ".join(_wrap(c) for c in cond.any)
+    if isinstance(cond, AtLeast):
+        return f"at least {cond.at_least.n} of ({'; '.join(describe(c) for c in cond.at_least.of)})"
+    raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover
+
+
+def _wrap(cond: Condition) -> str:
+    text = describe(cond)
+    return f"({text})" if isinstance(cond, AllOf | AnyOf) else text

@@ -1,0 +1,174 @@
+"""Load questionnaire and ruleset files, check everything, and report every problem at once."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .checks import Issue, check_questionnaire, check_ruleset
+from .definition import Definition
+from .errors import DefinitionError, Problem
+from .model import Questionnaire, Ruleset
+from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
+
+RULES_SUFFIX = ".rules.yaml"
+DEFAULT_QUESTIONNAIRE = "cervicogenic_headache"
+M = TypeVar("M", bound=BaseModel)
+
+
+def bundled_dir(name: str) -> Path:
+    """A data folder shipped with the package (``questionnaires`` or ``reports``).
+
+    In a wheel the folders sit inside the package; in a source checkout they sit beside it.
+    """
+    here = Path(__file__).resolve().parent
+    inside = here / name
+    return inside if inside.is_dir() else here.parent / name
+
+
+def default_questionnaire_path() -> Path:
+    return bundled_dir("questionnaires") / f"{DEFAULT_QUESTIONNAIRE}.yaml"
+
+
+def ruleset_path_for(questionnaire_path: Path) -> Path:
+    """``foo.yaml`` is scored by ``foo.rules.yaml`` beside it."""
+    return questionnaire_path.with_name(questionnaire_path.name.removesuffix(".yaml").removesuffix(".yml") + RULES_SUFFIX)
+
+
+def questionnaire_path_for(ruleset_path: Path) -> Path:
+    return ruleset_path.with_name(ruleset_path.name.removesuffix(RULES_SUFFIX) + ".yaml")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed file: its data, the line of each key, and its hash."""
+
+    file: str
+    data: Any
+    lines: dict[Path_, int]
+    sha256: str
+
+    def problem(self, path: Path_, subject: str, message: str, fix: str = "") -> Problem:
+        return Problem(self.file, line_for(path, self.data, self.lines), subject, message, fix)
+
+
+def read_document(path: Path) -> Document:
+    """Read a YAML (or JSON) file; unreadable or malformed files become a DefinitionError."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DefinitionError([Problem(name, None, "", f"cannot read the file ({exc.strerror})",
+                                       "check the path")]) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DefinitionError([Problem(name, None, "", "the file is not UTF-8 text", "save it as UTF-8")]) from exc
+    try:
+        data, lines = load_with_lines(text)
+    except YamlSyntaxError as exc:
+        raise DefinitionError([Problem(name, exc.line, "", f"not valid YAML: {exc}", "fix the YAML syntax")]) from exc
+    return Document(name, data, lines, hashlib.sha256(raw).hexdigest())
+
+
+_KINDS = {"sections": "section", "items": "item", "options": "option", "findings": "finding",
+          "red_flags": "red flag", "features": "feature", "differentials": "differential", "caps": "grade cap"}
+
+
+def subject_at(data: Any, loc: tuple[Any, ...]) -> str:
+    """The innermost item or rule that a location falls inside, e.g. ``item 'neck_stiffness'``."""
+    subject = ""
+    current, parent_key = data, None
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            parent_key, current = part, current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+            if isinstance(current, dict) and parent_key in _KINDS:
+                ident = current.get("id") or current.get("code")
+                subject = f"{_KINDS[str(parent_key)]} '{ident}'" if ident else f"{_KINDS[str(parent_key)]} {part + 1}"
+        else:
+            continue
+    return subject
+
+
+def _validation_problems(doc: Document, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key = next((p for p in reversed(loc) if isinstance(p, str)), "")
+        kind = err["type"]
+        if kind == "missing":
+            message, fix = f"'{key}' is missing", f"add '{key}'"
+        elif kind == "extra_forbidden":
+            message, fix = f"unknown key '{key}'", "remove it or check its spelling"
+        elif kind == "string_pattern_mismatch" and key in ("id", "code", "item") or "Id" in str(err.get("ctx", "")):
+            message, fix = f"'{err['input']}' is not a valid id", "use snake_case: lower-case letters, digits and _"
+        elif kind == "string_pattern_mismatch" and key == "version":
+            message, fix = f"version '{err['input']}' is not semantic (MAJOR.MINOR.PATCH)", "write it like 1.0.0"
+        elif kind == "string_type":
+            message, fix = f"'{key}' must be text, not {err['input']!r}", "put the value in quotes"
+        elif kind == "union_tag_invalid":
+            message, fix = err["msg"], "use one of the listed kinds"
+        else:
+            message, fix = err["msg"][0].lower() + err["msg"][1:], ""
+            if message.startswith("value error, "):
+                message = message.removeprefix("value error, ")
+        problems.append(doc.problem(loc, subject_at(doc.data, loc), message, fix))
+    return problems
+
+
+def _validate(doc: Document, model: type[M], what: str) -> tuple[M | None, list[Problem]]:
+    if not isinstance(doc.data, dict):
+        return None, [doc.problem((), "", f"a {what} file must be a mapping of keys at the top level",
+                                  f"start the file with 'id:' and the other {what} keys")]
+    try:
+        return model.model_validate(doc.data), []
+    except ValidationError as exc:
+        return None, _validation_problems(doc, exc)
+
+
+def _issue_problems(issues: list[Issue], docs: dict[str, Document]) -> list[Problem]:
+    return [docs[i.document].problem(i.path, i.subject, i.message, i.fix) for i in issues]
+
+
+def load_questionnaire(path: Path) -> Questionnaire:
+    """Load and check a questionnaire on its own."""
+    doc = read_document(path)
+    q, problems = _validate(doc, Questionnaire, "questionnaire")
+    if q is not None:
+        problems += _issue_problems(check_questionnaire(q), {"questionnaire": doc})
+    if problems or q is None:
+        raise DefinitionError(problems)
+    return q
+
+
+def load_definition(questionnaire_path: Path | None = None, ruleset_path: Path | None = None) -> Definition:
+    """Load a questionnaire and its ruleset, check both, and compile them for scoring."""
+    q_path = questionnaire_path or default_questionnaire_path()
+    r_path = ruleset_path or ruleset_path_for(q_path)
+    problems: list[Problem] = []
+    docs: dict[str, Document] = {}
+    for key, path in (("questionnaire", q_path), ("ruleset", r_path)):
+        try:
+            docs[key] = read_document(path)
+        except DefinitionError as exc:
+            problems += exc.problems
+    q = r = None
+    if "questionnaire" in docs:
+        q, found = _validate(docs["questionnaire"], Questionnaire, "questionnaire")
+        problems += found
+    if "ruleset" in docs:
+        r, found = _validate(docs["ruleset"], Ruleset, "ruleset")
+        problems += found
+    q_issues = check_questionnaire(q) if q is not None else []
+    problems += _issue_problems(q_issues, docs)
+    if r is not None:
+        problems += _issue_problems(check_ruleset(r, q, reachability=not q_issues), docs)
+    if problems or q is None or r is None:
+        raise DefinitionError(problems)
+    return Definition(q, r, docs["questionnaire"].sha256, docs["ruleset"].sha256, str(q_path), str(r_path))

@@ -1,0 +1,164 @@
+"""Responses: parse answers against their questionnaire and report every problem at once."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from .conditions import describe
+from .definition import Definition
+from .errors import Problem, ResponseError
+from .model import DisplayItem, SemVer
+from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
+
+Answer = str | int | list[str]
+Short = Annotated[str, StringConstraints(max_length=200)]
+HiddenPolicy = Literal["error", "drop"]
+
+
+class Patient(BaseModel):
+    """Who the response is about; every field is optional."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: Short | None = None
+    date_of_birth: date | None = None
+    contact: Short | None = None
+
+
+class Response(BaseModel):
+    """A completed questionnaire: answers keyed by item id, already checked against the definition."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    questionnaire: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    version: SemVer
+    respondent: Literal["patient", "staff"] = "patient"
+    patient: Patient | None = None
+    collected_at: datetime
+    answers: dict[str, Answer] = Field(default_factory=dict)
+
+
+def parse_response(
+    data: Any,
+    definition: Definition,
+    *,
+    hidden: HiddenPolicy = "error",
+    source: str = "<response>",
+    lines: Mapping[Path_, int] | None = None,
+) -> Response:
+    """Check a response against the definition; raise ResponseError listing every problem.
+
+    Answers to questions that were not shown never influence the outcome: with ``hidden="drop"``
+    they are removed, otherwise each one is an error naming the condition that hid the question.
+    """
+    lines = lines or {}
+    problems: list[Problem] = []
+
+    def add(loc: Path_, subject: str, message: str, fix: str = "") -> None:
+        problems.append(Problem(source, line_for(loc, data, dict(lines)), subject, message, fix))
+
+    if not isinstance(data, dict):
+        add((), "", "a response must be a mapping with questionnaire, version, collected_at and answers",
+            "see `screening schema` for the format")
+        raise ResponseError(problems)
+    raw_answers = data.get("answers", {})
+    envelope = {k: v for k, v in data.items() if k != "answers"}
+    try:
+        base = Response.model_validate({**envelope, "answers": {}})
+    except ValidationError as exc:
+        base = None
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            key = ".".join(str(p) for p in loc)
+            if err["type"] == "missing":
+                add(loc, "response", f"'{key}' is missing", f"add '{key}'")
+            elif err["type"] == "extra_forbidden":
+                add(loc, "response", f"unknown key '{key}'", "remove it or check its spelling")
+            else:
+                add(loc, "response", f"'{key}': {err['msg'][0].lower()}{err['msg'][1:]}")
+
+    q = definition.questionnaire
+    if base is not None:
+        if base.questionnaire != q.id:
+            add(("questionnaire",), "response", f"answers questionnaire '{base.questionnaire}', not '{q.id}'",
+                "score it with its own questionnaire")
+        elif base.version.split(".")[0] != q.version.split(".")[0]:
+            add(("version",), "response",
+                f"was collected with version {base.version}; this questionnaire is {q.version}",
+                "score it with the questionnaire version it was collected with")
+
+    if not isinstance(raw_answers, dict):
+        add(("answers",), "response", "'answers' must map item ids to answers", "write `answers: {item_id: answer}`")
+        raise ResponseError(problems)
+
+    checkers = definition.checkers
+    answers: dict[str, Any] = {}
+    for item_id, value in raw_answers.items():
+        loc = ("answers", item_id)
+        if item_id not in definition.items:
+            close = difflib.get_close_matches(str(item_id), list(definition.items), n=1)
+            add(loc, f"item '{item_id}'", "no such item in the questionnaire",
+                f"did you mean '{close[0]}'?" if close else "remove it or check the id")
+            continue
+        checker = checkers[item_id]
+        if checker is None:
+            add(loc, f"item '{item_id}'", "this is display text and takes no answer", "remove it")
+            continue
+        if value is None:
+            continue  # an explicit null is the same as no answer
+        normal, message = checker(value)
+        if message:
+            add(loc, f"item '{item_id}'", message)
+        else:
+            answers[item_id] = normal
+
+    values, shown = definition.effective_values(answers)
+    for item_id in list(answers):
+        if shown[item_id] is not True:
+            if hidden == "drop":
+                del answers[item_id]
+                continue
+            gate = definition.items[item_id].enable_when
+            why = describe(gate) if gate is not None else ""
+            state = "is false" if shown[item_id] is False else "cannot be decided from the other answers"
+            add(("answers", item_id), f"item '{item_id}'",
+                f"answered, but the question was not shown: its condition ({why}) {state}",
+                "remove the answer, or pass --ignore-hidden to drop such answers")
+    for item_id, item in definition.items.items():
+        if (not isinstance(item, DisplayItem) and item.required and shown[item_id] is True
+                and item_id not in answers and item_id not in raw_answers):
+            add(("answers",), f"item '{item_id}'", "required answer is missing", f"answer '{item_id}'")
+
+    if problems or base is None:
+        raise ResponseError(problems)
+    return base.model_copy(update={"answers": answers})
+
+
+def read_response_file(path: Path) -> tuple[Any, dict[Path_, int]]:
+    """Read a response from YAML or JSON, keeping line numbers for error messages."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ResponseError([Problem(name, None, "", f"cannot read the file ({exc.strerror})", "check the path")]) from exc
+    except UnicodeDecodeError as exc:
+        raise ResponseError([Problem(name, None, "", "the file is not UTF-8 text", "save it as UTF-8")]) from exc
+    try:
+        return load_with_lines(text)
+    except YamlSyntaxError as exc:
+        raise ResponseError([Problem(name, exc.line, "", f"not valid YAML or JSON: {exc}", "fix the syntax")]) from exc
+
+
+def load_response(path: Path, definition: Definition, *, hidden: HiddenPolicy = "error") -> Response:
+    data, lines = read_response_file(path)
+    return parse_response(data, definition, hidden=hidden, source=str(path), lines=lines)
+
+
+def response_json(response: Response) -> str:
+    """The parsed response as stable JSON (the form embedded in reports)."""
+    return json.dumps(response.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
