@@ -1,7 +1,8 @@
 """The result of screening one response: what to do, how likely a neck origin is, and why.
 
-Plain frozen dataclasses keep ``assess`` fast; pydantic's TypeAdapter gives them a stable JSON form,
-a JSON Schema, and a lossless round trip.
+Plain slotted dataclasses keep ``assess`` fast (a frozen dataclass costs about four times as much to
+build, and one assessment builds hundreds of records); treat them as read-only. pydantic's TypeAdapter
+gives them a stable JSON form, a JSON Schema, and a lossless round trip.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ AnswerStatus = Literal["answered", "not_sure", "unanswered", "not_shown", "not_d
 RuleKind = Literal["finding", "red_flag", "feature", "differential", "grade_cap", "grading"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AnswerRead:
     """One answer a rule looked at, as the rule saw it."""
 
@@ -28,7 +29,7 @@ class AnswerRead:
     answer: str | int | tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RuleTrace:
     """One rule evaluated: its result and everything it read."""
 
@@ -40,7 +41,7 @@ class RuleTrace:
     findings: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RedFlagResult:
     id: str
     title: str
@@ -51,7 +52,7 @@ class RedFlagResult:
     answers: tuple[AnswerRead, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FeatureResult:
     id: str
     title: str
@@ -61,7 +62,7 @@ class FeatureResult:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DifferentialResult:
     id: str
     title: str
@@ -71,7 +72,7 @@ class DifferentialResult:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LikelihoodResult:
     grade: Likelihood
     points: int
@@ -80,7 +81,7 @@ class LikelihoodResult:
     capped_by: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DispositionReason:
     """One thing that set a floor under the disposition."""
 
@@ -89,7 +90,7 @@ class DispositionReason:
     disposition: Disposition
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NextStep:
     title: str
     patient: str
@@ -98,7 +99,7 @@ class NextStep:
     time_frame: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MissingAnswer:
     """A question left unanswered (or 'not sure') whose answer could change the result."""
 
@@ -108,7 +109,7 @@ class MissingAnswer:
     affects: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Provenance:
     questionnaire_id: str
     questionnaire_version: str
@@ -119,7 +120,7 @@ class Provenance:
     engine_version: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Assessment:
     disposition: Disposition
     next_step: NextStep

@@ -161,8 +161,11 @@ def check_condition(
             if findings is None:
                 add(where, f"'finding: {node.finding}' cannot be used here", "an enable_when may only read items")
             elif node.finding not in findings:
-                add(where, f"unknown finding '{node.finding}'",
-                    _suggest(node.finding, findings) or "define it under findings:")
+                add(
+                    where,
+                    f"unknown finding '{node.finding}'",
+                    _suggest(node.finding, findings) or "define it under findings:",
+                )
             continue
         item_id = item_of(node)
         if item_id is None:
@@ -171,14 +174,16 @@ def check_condition(
         leaf_path = (*where, key)
         item = items.get(item_id)
         if item is None:
-            add(leaf_path, f"unknown item '{item_id}'", _suggest(item_id, items) or "use an item id from the questionnaire")
+            add(
+                leaf_path,
+                f"unknown item '{item_id}'",
+                _suggest(item_id, items) or "use an item id from the questionnaire",
+            )
             continue
         if isinstance(item, DisplayItem):
             add(leaf_path, f"item '{item_id}' is display text and has no answer", "point the condition at a question")
             continue
-        issues.extend(
-            Issue(document, leaf_path, subject, m, f) for m, f in _fit(node, item)
-        )
+        issues.extend(Issue(document, leaf_path, subject, m, f) for m, f in _fit(node, item))
     return issues
 
 
@@ -188,19 +193,35 @@ def _fit(cond: Condition, item: Item) -> list[tuple[str, str]]:
     if isinstance(cond, Answered):
         return []
     if isinstance(cond, IsYes):
-        return [] if isinstance(item, YesNoItem) else [
-            (f"'yes: {iid}' needs a yes/no item, but '{iid}' is {kind}", "use equals or in with its option codes")]
+        return (
+            []
+            if isinstance(item, YesNoItem)
+            else [
+                (f"'yes: {iid}' needs a yes/no item, but '{iid}' is {kind}", "use equals or in with its option codes")
+            ]
+        )
     if isinstance(item, TextItem):
         return [(f"free-text item '{iid}' cannot be compared", "rules may only test whether it is answered")]
     if isinstance(cond, Ge | Le | Between):
         if not isinstance(item, IntegerItem | ScaleItem):
-            return [(f"a number comparison needs an integer or scale item, but '{iid}' is {kind}",
-                     "use equals or in with its option codes")]
-        numbers = [cond.ge.value] if isinstance(cond, Ge) else [cond.le.value] if isinstance(cond, Le) else [
-            cond.between.min, cond.between.max]
+            return [
+                (
+                    f"a number comparison needs an integer or scale item, but '{iid}' is {kind}",
+                    "use equals or in with its option codes",
+                )
+            ]
+        numbers = (
+            [cond.ge.value]
+            if isinstance(cond, Ge)
+            else [cond.le.value]
+            if isinstance(cond, Le)
+            else [cond.between.min, cond.between.max]
+        )
         outside = [n for n in numbers if not item.min <= n <= item.max]
-        return [(f"{n} is outside the range of '{iid}' ({item.min}–{item.max})",
-                 "use a value inside the item's range") for n in outside]
+        return [
+            (f"{n} is outside the range of '{iid}' ({item.min}–{item.max})", "use a value inside the item's range")
+            for n in outside
+        ]
     if isinstance(cond, Equals | In):
         values: list[Any] = [cond.equals.value] if isinstance(cond, Equals) else list(cond.in_.values)
         if isinstance(item, IntegerItem | ScaleItem):
@@ -210,12 +231,19 @@ def _fit(cond: Condition, item: Item) -> list[tuple[str, str]]:
             if not isinstance(value, int) or isinstance(value, bool):
                 return [(f"'{value}' is not a number, but '{iid}' is {kind}", "compare with a whole number")]
             if not item.min <= value <= item.max:
-                return [(f"{value} is outside the range of '{iid}' ({item.min}–{item.max})",
-                         "use a value inside the item's range")]
+                return [
+                    (
+                        f"{value} is outside the range of '{iid}' ({item.min}–{item.max})",
+                        "use a value inside the item's range",
+                    )
+                ]
             return []
         allowed = domain_codes(item)
-        return [(f"option '{v}' is not one of {', '.join(allowed)}", f"use one of the options of '{iid}'")
-                for v in values if v not in allowed]
+        return [
+            (f"option '{v}' is not one of {', '.join(allowed)}", f"use one of the options of '{iid}'")
+            for v in values
+            if v not in allowed
+        ]
     return []
 
 
@@ -324,15 +352,28 @@ def check_questionnaire(q: Questionnaire) -> list[Issue]:
     for s, section in enumerate(q.sections):
         spath: Path_ = ("sections", s)
         if section.id in seen_sections:
-            issues.append(Issue("questionnaire", (*spath, "id"), f"section '{section.id}'", "duplicate section id",
-                                "give each section its own id"))
+            issues.append(
+                Issue(
+                    "questionnaire",
+                    (*spath, "id"),
+                    f"section '{section.id}'",
+                    "duplicate section id",
+                    "give each section its own id",
+                )
+            )
         seen_sections.add(section.id)
         for k, item in enumerate(section.items):
             ipath: Path_ = (*spath, "items", k)
             if item.id in items:
-                issues.append(Issue("questionnaire", (*ipath, "id"), f"item '{item.id}'",
-                                    f"duplicate item id (first used at {_describe_path(where[item.id])})",
-                                    "give each item its own id"))
+                issues.append(
+                    Issue(
+                        "questionnaire",
+                        (*ipath, "id"),
+                        f"item '{item.id}'",
+                        f"duplicate item id (first used at {_describe_path(where[item.id])})",
+                        "give each item its own id",
+                    )
+                )
                 continue
             items[item.id] = item
             where[item.id] = ipath
@@ -340,37 +381,62 @@ def check_questionnaire(q: Questionnaire) -> list[Issue]:
                 codes: set[str] = set()
                 for o, option in enumerate(item.options):
                     if option.code in codes:
-                        issues.append(Issue("questionnaire", (*ipath, "options", o, "code"), f"item '{item.id}'",
-                                            f"option '{option.code}' is listed twice", "give each option its own code"))
+                        issues.append(
+                            Issue(
+                                "questionnaire",
+                                (*ipath, "options", o, "code"),
+                                f"item '{item.id}'",
+                                f"option '{option.code}' is listed twice",
+                                "give each option its own code",
+                            )
+                        )
                     codes.add(option.code)
                     if option.exclusive and isinstance(item, SingleChoiceItem):
-                        issues.append(Issue("questionnaire", (*ipath, "options", o, "exclusive"),
-                                            f"item '{item.id}'", "'exclusive' only applies to multiple choice",
-                                            "remove it"))
+                        issues.append(
+                            Issue(
+                                "questionnaire",
+                                (*ipath, "options", o, "exclusive"),
+                                f"item '{item.id}'",
+                                "'exclusive' only applies to multiple choice",
+                                "remove it",
+                            )
+                        )
     for item_id, item in items.items():
         if item.enable_when is not None:
-            issues += check_condition(item.enable_when, (*where[item_id], "enable_when"), "questionnaire",
-                                      f"item '{item_id}'", items, None)
+            issues += check_condition(
+                item.enable_when, (*where[item_id], "enable_when"), "questionnaire", f"item '{item_id}'", items, None
+            )
     issues += _cycles(items, where)
     if not issues:  # reachability needs every reference and comparison to be sound
         reach = Reach(items, {})
         for item_id, item in items.items():
             if item.enable_when is not None and not reach.can_be_true(item.enable_when):
-                issues.append(Issue("questionnaire", (*where[item_id], "enable_when"), f"item '{item_id}'",
-                                    "can never be shown: no set of answers makes its enable_when true",
-                                    "fix the condition or remove the item"))
+                issues.append(
+                    Issue(
+                        "questionnaire",
+                        (*where[item_id], "enable_when"),
+                        f"item '{item_id}'",
+                        "can never be shown: no set of answers makes its enable_when true",
+                        "fix the condition or remove the item",
+                    )
+                )
     return issues
 
 
 def _cycles(items: dict[str, Item], where: dict[str, Path_]) -> list[Issue]:
     from .conditions import items_read
 
-    deps = {i: [d for d in (items_read(it.enable_when) if it.enable_when else []) if d in items]
-            for i, it in items.items()}
+    deps = {
+        i: [d for d in (items_read(it.enable_when) if it.enable_when else []) if d in items] for i, it in items.items()
+    }
     return [
-        Issue("questionnaire", (*where[cycle[0]], "enable_when"), f"item '{cycle[0]}'",
-              f"enable_when forms a cycle: {' → '.join([*cycle, cycle[0]])}",
-              "an item may only depend on items that do not depend on it")
+        Issue(
+            "questionnaire",
+            (*where[cycle[0]], "enable_when"),
+            f"item '{cycle[0]}'",
+            f"enable_when forms a cycle: {' → '.join([*cycle, cycle[0]])}",
+            "an item may only depend on items that do not depend on it",
+        )
         for cycle in find_cycles(deps)
     ]
 
@@ -388,7 +454,7 @@ def find_cycles(deps: dict[str, list[str]]) -> list[list[str]]:
         stack.append(node)
         for dep in deps.get(node, []):
             if state.get(dep) == 1:
-                cycle = stack[stack.index(dep):]
+                cycle = stack[stack.index(dep) :]
                 key = frozenset(cycle)
                 if key not in seen:
                     seen.add(key)
@@ -412,14 +478,27 @@ def check_ruleset(r: Ruleset, q: Questionnaire | None, *, reachability: bool = T
     items = {i.id: i for i in q.items()} if q is not None else {}
     if q is not None:
         if r.questionnaire.id != q.id:
-            issues.append(Issue("ruleset", ("questionnaire", "id"), f"ruleset '{r.id}'",
-                                f"written for questionnaire '{r.questionnaire.id}', not '{q.id}'",
-                                "pair the ruleset with its own questionnaire"))
+            issues.append(
+                Issue(
+                    "ruleset",
+                    ("questionnaire", "id"),
+                    f"ruleset '{r.id}'",
+                    f"written for questionnaire '{r.questionnaire.id}', not '{q.id}'",
+                    "pair the ruleset with its own questionnaire",
+                )
+            )
         elif r.questionnaire.version.split(".")[0] != q.version.split(".")[0] or _ver(q.version) < _ver(
-                r.questionnaire.version):
-            issues.append(Issue("ruleset", ("questionnaire", "version"), f"ruleset '{r.id}'",
-                                f"written for version {r.questionnaire.version}, but the questionnaire is {q.version}",
-                                "update the ruleset's questionnaire version after checking its rules"))
+            r.questionnaire.version
+        ):
+            issues.append(
+                Issue(
+                    "ruleset",
+                    ("questionnaire", "version"),
+                    f"ruleset '{r.id}'",
+                    f"written for version {r.questionnaire.version}, but the questionnaire is {q.version}",
+                    "update the ruleset's questionnaire version after checking its rules",
+                )
+            )
 
     rules: list[tuple[str, str, Path_, Condition]] = []
     rules += [("finding", f.id, ("findings", k), f.condition) for k, f in enumerate(r.findings)]
@@ -431,9 +510,15 @@ def check_ruleset(r: Ruleset, q: Questionnaire | None, *, reachability: bool = T
     first: dict[str, Path_] = {}
     for kind, rid, path, _ in rules:
         if rid in first:
-            issues.append(Issue("ruleset", (*path, "id"), f"{kind} '{rid}'",
-                                f"duplicate rule id (first used at {_describe_path(first[rid])})",
-                                "rule ids must be unique across findings, red flags, features, differentials and caps"))
+            issues.append(
+                Issue(
+                    "ruleset",
+                    (*path, "id"),
+                    f"{kind} '{rid}'",
+                    f"duplicate rule id (first used at {_describe_path(first[rid])})",
+                    "rule ids must be unique across findings, red flags, features, differentials and caps",
+                )
+            )
         else:
             first[rid] = path
     finding_ids = {f.id for f in r.findings}
@@ -442,15 +527,22 @@ def check_ruleset(r: Ruleset, q: Questionnaire | None, *, reachability: bool = T
             cpath = (*path, "when" if kind == "grade cap" else "condition")
             issues += check_condition(cond, cpath, "ruleset", f"{kind} '{rid}'", items, finding_ids)
         if r.grading.likely_requires is not None:
-            issues += check_condition(r.grading.likely_requires, ("grading", "likely_requires"), "ruleset",
-                                      "grading", items, finding_ids)
+            issues += check_condition(
+                r.grading.likely_requires, ("grading", "likely_requires"), "ruleset", "grading", items, finding_ids
+            )
 
     fdeps = {f.id: [d for d in findings_read(f.condition) if d in finding_ids] for f in r.findings}
     fpath = {f.id: ("findings", k) for k, f in enumerate(r.findings)}
     for cycle in find_cycles(fdeps):
-        issues.append(Issue("ruleset", (*fpath[cycle[0]], "condition"), f"finding '{cycle[0]}'",
-                            f"findings form a cycle: {' → '.join([*cycle, cycle[0]])}",
-                            "a finding may only read findings that do not read it"))
+        issues.append(
+            Issue(
+                "ruleset",
+                (*fpath[cycle[0]], "condition"),
+                f"finding '{cycle[0]}'",
+                f"findings form a cycle: {' → '.join([*cycle, cycle[0]])}",
+                "a finding may only read findings that do not read it",
+            )
+        )
     if issues or q is None or not reachability:
         return issues  # reachability on a broken ruleset would only repeat the same faults
 
@@ -458,11 +550,25 @@ def check_ruleset(r: Ruleset, q: Questionnaire | None, *, reachability: bool = T
     for kind, rid, path, cond in rules:
         cpath = (*path, "when" if kind == "grade cap" else "condition")
         if not reach.can_be_true(cond):
-            issues.append(Issue("ruleset", cpath, f"{kind} '{rid}'", "can never fire: no set of answers makes it true",
-                                "check for contradictory comparisons or items that can never be shown"))
+            issues.append(
+                Issue(
+                    "ruleset",
+                    cpath,
+                    f"{kind} '{rid}'",
+                    "can never fire: no set of answers makes it true",
+                    "check for contradictory comparisons or items that can never be shown",
+                )
+            )
         elif kind in ("red flag", "grade cap") and not reach.can_be_false(cond):
-            issues.append(Issue("ruleset", cpath, f"{kind} '{rid}'", "is always true: every response would raise it",
-                                "make the condition depend on an answer"))
+            issues.append(
+                Issue(
+                    "ruleset",
+                    cpath,
+                    f"{kind} '{rid}'",
+                    "is always true: every response would raise it",
+                    "make the condition depend on an answer",
+                )
+            )
     return issues
 
 

@@ -22,46 +22,82 @@ EXIT_OK, EXIT_BAD_RESPONSE, EXIT_BAD_DEFINITION = 0, 1, 2
 
 
 def _definition_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--questionnaire", type=Path, metavar="FILE",
-                        help="questionnaire YAML (default: the bundled cervicogenic headache questionnaire)")
-    parser.add_argument("--ruleset", type=Path, metavar="FILE",
-                        help="ruleset YAML (default: the questionnaire's NAME.rules.yaml beside it)")
+    parser.add_argument(
+        "--questionnaire",
+        type=Path,
+        metavar="FILE",
+        help="questionnaire YAML (default: the bundled cervicogenic headache questionnaire)",
+    )
+    parser.add_argument(
+        "--ruleset",
+        type=Path,
+        metavar="FILE",
+        help="ruleset YAML (default: the questionnaire's NAME.rules.yaml beside it)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="screening",
         description="Screen headaches for a neck-related (cervicogenic) origin and for red flags that need a "
-                    "doctor. A screening aid, not a diagnosis.",
+        "doctor. A screening aid, not a diagnosis.",
         epilog="Exit codes: 0 ok, 1 bad response, 2 bad definition.",
     )
     parser.add_argument("--version", action="version", version=f"screening {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    validate = commands.add_parser("validate", help="check questionnaire and ruleset files",
-                                   description="Check definitions and report every problem with its file and line.")
-    validate.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                          help="questionnaire or ruleset files, or folders of them (default: the bundled ones)")
+    validate = commands.add_parser(
+        "validate",
+        help="check questionnaire and ruleset files",
+        description="Check definitions and report every problem with its file and line.",
+    )
+    validate.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="questionnaire or ruleset files, or folders of them (default: the bundled ones)",
+    )
 
-    questions = commands.add_parser("questions", help="print the questionnaire as readable text",
-                                    description="Print every question, its answers and when it is asked.")
+    questions = commands.add_parser(
+        "questions",
+        help="print the questionnaire as readable text",
+        description="Print every question, its answers and when it is asked.",
+    )
     wording = questions.add_mutually_exclusive_group()
-    wording.add_argument("--staff", dest="audience", action="store_const", const="staff",
-                         help="staff wording, for reading aloud")
-    wording.add_argument("--patient", dest="audience", action="store_const", const="patient",
-                         help="patient wording (default)")
+    wording.add_argument(
+        "--staff", dest="audience", action="store_const", const="staff", help="staff wording, for reading aloud"
+    )
+    wording.add_argument(
+        "--patient", dest="audience", action="store_const", const="patient", help="patient wording (default)"
+    )
     _definition_options(questions)
 
-    score = commands.add_parser("score", help="screen one response file (YAML or JSON)",
-                                description="Screen a response and print the outcome, or the assessment as JSON.")
-    score.add_argument("response", type=Path, metavar="RESPONSE", help="response file (YAML or JSON)")
+    score = commands.add_parser(
+        "score",
+        help="screen one response file (YAML or JSON)",
+        description="Screen a response and print the outcome, or the assessment as JSON.",
+    )
+    score.add_argument(
+        "responses",
+        nargs="+",
+        type=Path,
+        metavar="RESPONSE",
+        help="response file (YAML or JSON); several may be given for readable summaries",
+    )
     score.add_argument("--json", action="store_true", help="print the assessment as a stable JSON document")
-    score.add_argument("--ignore-hidden", action="store_true",
-                       help="drop answers to questions that were not shown instead of rejecting the response")
+    score.add_argument(
+        "--ignore-hidden",
+        action="store_true",
+        help="drop answers to questions that were not shown instead of rejecting the response",
+    )
     _definition_options(score)
 
-    schema = commands.add_parser("schema", help="print JSON Schemas of the response and assessment",
-                                 description="Print JSON Schema documents for response files and assessments.")
+    schema = commands.add_parser(
+        "schema",
+        help="print JSON Schemas of the response and assessment",
+        description="Print JSON Schema documents for response files and assessments.",
+    )
     schema.add_argument("which", nargs="?", choices=("response", "assessment", "all"), default="all")
     _definition_options(schema)
     return parser
@@ -95,8 +131,14 @@ def _load(args: argparse.Namespace) -> Definition:
 
 def _validate(args: argparse.Namespace) -> int:
     from .errors import DefinitionError, Problem
-    from .loader import RULES_SUFFIX, bundled_dir, load_definition, load_questionnaire, questionnaire_path_for
-    from .loader import ruleset_path_for
+    from .loader import (
+        RULES_SUFFIX,
+        bundled_dir,
+        load_definition,
+        load_questionnaire,
+        questionnaire_path_for,
+        ruleset_path_for,
+    )
 
     paths: list[Path] = args.paths or [bundled_dir("questionnaires")]
     pairs: list[tuple[Path, Path | None]] = []
@@ -106,18 +148,25 @@ def _validate(args: argparse.Namespace) -> int:
             files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
             questionnaires = [p for p in files if not p.name.endswith(RULES_SUFFIX)]
             if not questionnaires:
-                problems.append(Problem(str(path), None, "", "no questionnaire files (*.yaml) here",
-                                        "point at a folder or file with definitions"))
+                problems.append(
+                    Problem(
+                        str(path),
+                        None,
+                        "",
+                        "no questionnaire files (*.yaml) here",
+                        "point at a folder or file with definitions",
+                    )
+                )
             for q_path in questionnaires:
-                r_path = ruleset_path_for(q_path)
-                pairs.append((q_path, r_path if r_path.exists() else None))
+                rules = ruleset_path_for(q_path)
+                pairs.append((q_path, rules if rules.exists() else None))
         elif path.name.endswith(RULES_SUFFIX):
             pairs.append((questionnaire_path_for(path), path))
         elif not path.exists():
             problems.append(Problem(str(path), None, "", "no such file or folder", "check the path"))
         else:
-            r_path = ruleset_path_for(path)
-            pairs.append((path, r_path if r_path.exists() else None))
+            rules = ruleset_path_for(path)
+            pairs.append((path, rules if rules.exists() else None))
     for q_path, r_path in dict.fromkeys(pairs):
         try:
             if r_path is None:
@@ -126,9 +175,11 @@ def _validate(args: argparse.Namespace) -> int:
             else:
                 d = load_definition(q_path, r_path)
                 r = d.ruleset
-                rules = len(r.findings) + len(r.red_flags) + len(r.features) + len(r.differentials)
-                print(f"ok: {q_path} + {r_path.name} — questionnaire {d.questionnaire.id} {d.questionnaire.version}, "
-                      f"{len(d.items)} items; ruleset {r.id} {r.version}, {rules} rules")
+                count = len(r.findings) + len(r.red_flags) + len(r.features) + len(r.differentials)
+                print(
+                    f"ok: {q_path} + {r_path.name} — questionnaire {d.questionnaire.id} {d.questionnaire.version}, "
+                    f"{len(d.items)} items; ruleset {r.id} {r.version}, {count} rules"
+                )
         except DefinitionError as exc:
             problems += exc.problems
     if problems:
@@ -145,15 +196,33 @@ def _questions(args: argparse.Namespace) -> int:
 
 def _score(args: argparse.Namespace) -> int:
     from .assessment import assessment_json
+    from .errors import ResponseError
     from .response import load_response
     from .scorer import assess
     from .text import render_summary
 
+    if args.json and len(args.responses) > 1:
+        print("--json takes one response file; score the others one at a time", file=sys.stderr)
+        return EXIT_BAD_RESPONSE
     definition = _load(args)
-    response = load_response(args.response, definition, hidden="drop" if args.ignore_hidden else "error")
-    assessment = assess(definition, response)
-    sys.stdout.write(assessment_json(assessment) if args.json else render_summary(assessment, response.respondent))
-    return EXIT_OK
+    failed = 0
+    for k, path in enumerate(args.responses):
+        try:
+            response = load_response(path, definition, hidden="drop" if args.ignore_hidden else "error")
+        except ResponseError as exc:
+            if len(args.responses) == 1:
+                raise
+            print(exc.format_message(), file=sys.stderr)
+            failed += 1
+            continue
+        assessment = assess(definition, response)
+        if args.json:
+            sys.stdout.write(assessment_json(assessment))
+            continue
+        if len(args.responses) > 1:
+            print(("\n" if k else "") + f"== {path}")
+        sys.stdout.write(render_summary(assessment, response.respondent))
+    return EXIT_BAD_RESPONSE if failed else EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -33,7 +33,13 @@ class CompiledRule(Generic[R]):
 
 
 def _compile(rule: R, condition: Condition) -> CompiledRule[R]:
-    return CompiledRule(rule, compile_condition(condition), tuple(items_read(condition)), tuple(findings_read(condition)))
+    return CompiledRule(
+        rule, compile_condition(condition), tuple(items_read(condition)), tuple(findings_read(condition))
+    )
+
+
+def _compile_gate(gate: Condition | None) -> Evaluator | None:
+    return compile_condition(gate) if gate is not None else None
 
 
 _NO_FINDINGS: Mapping[str, Truth] = {}
@@ -69,8 +75,8 @@ class Definition:
         items = {item.id: item for item in q.items()}
         set_ = object.__setattr__
         set_(self, "items", items)
-        set_(self, "order", tuple((i, compile_condition(items[i].enable_when) if items[i].enable_when else None)
-                                  for i in enablement_order(q)))
+        gates = {i: items[i].enable_when for i in items}
+        set_(self, "order", tuple((i, _compile_gate(gates[i])) for i in enablement_order(q)))
         set_(self, "findings", tuple(_compile(f, f.condition) for f in finding_order(r)))
         set_(self, "red_flags", tuple(_compile(f, f.condition) for f in r.red_flags))
         set_(self, "features", tuple(_compile(f, f.condition) for f in r.features))

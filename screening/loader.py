@@ -36,7 +36,9 @@ def default_questionnaire_path() -> Path:
 
 def ruleset_path_for(questionnaire_path: Path) -> Path:
     """``foo.yaml`` is scored by ``foo.rules.yaml`` beside it."""
-    return questionnaire_path.with_name(questionnaire_path.name.removesuffix(".yaml").removesuffix(".yml") + RULES_SUFFIX)
+    return questionnaire_path.with_name(
+        questionnaire_path.name.removesuffix(".yaml").removesuffix(".yml") + RULES_SUFFIX
+    )
 
 
 def questionnaire_path_for(ruleset_path: Path) -> Path:
@@ -62,8 +64,9 @@ def read_document(path: Path) -> Document:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise DefinitionError([Problem(name, None, "", f"cannot read the file ({exc.strerror})",
-                                       "check the path")]) from exc
+        raise DefinitionError(
+            [Problem(name, None, "", f"cannot read the file ({exc.strerror})", "check the path")]
+        ) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -75,8 +78,16 @@ def read_document(path: Path) -> Document:
     return Document(name, data, lines, hashlib.sha256(raw).hexdigest())
 
 
-_KINDS = {"sections": "section", "items": "item", "options": "option", "findings": "finding",
-          "red_flags": "red flag", "features": "feature", "differentials": "differential", "caps": "grade cap"}
+_KINDS = {
+    "sections": "section",
+    "items": "item",
+    "options": "option",
+    "findings": "finding",
+    "red_flags": "red flag",
+    "features": "feature",
+    "differentials": "differential",
+    "caps": "grade cap",
+}
 
 
 def subject_at(data: Any, loc: tuple[Any, ...]) -> str:
@@ -106,7 +117,7 @@ def _validation_problems(doc: Document, exc: ValidationError) -> list[Problem]:
             message, fix = f"'{key}' is missing", f"add '{key}'"
         elif kind == "extra_forbidden":
             message, fix = f"unknown key '{key}'", "remove it or check its spelling"
-        elif kind == "string_pattern_mismatch" and key in ("id", "code", "item") or "Id" in str(err.get("ctx", "")):
+        elif (kind == "string_pattern_mismatch" and key in ("id", "code", "item")) or "Id" in str(err.get("ctx", "")):
             message, fix = f"'{err['input']}' is not a valid id", "use snake_case: lower-case letters, digits and _"
         elif kind == "string_pattern_mismatch" and key == "version":
             message, fix = f"version '{err['input']}' is not semantic (MAJOR.MINOR.PATCH)", "write it like 1.0.0"
@@ -124,8 +135,14 @@ def _validation_problems(doc: Document, exc: ValidationError) -> list[Problem]:
 
 def _validate(doc: Document, model: type[M], what: str) -> tuple[M | None, list[Problem]]:
     if not isinstance(doc.data, dict):
-        return None, [doc.problem((), "", f"a {what} file must be a mapping of keys at the top level",
-                                  f"start the file with 'id:' and the other {what} keys")]
+        return None, [
+            doc.problem(
+                (),
+                "",
+                f"a {what} file must be a mapping of keys at the top level",
+                f"start the file with 'id:' and the other {what} keys",
+            )
+        ]
     try:
         return model.model_validate(doc.data), []
     except ValidationError as exc:

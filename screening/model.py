@@ -425,11 +425,7 @@ class DispositionPolicy(Frozen):
         missing += [d.value for d in Disposition if d not in self.texts]
         if missing:
             raise ValueError(f"missing entries for: {', '.join(missing)}")
-        low = [
-            u
-            for u, d in self.when_red_flag_unsure.items()
-            if d.rank < Disposition.ROUTINE_GP.rank
-        ]
+        low = [u for u, d in self.when_red_flag_unsure.items() if d.rank < Disposition.ROUTINE_GP.rank]
         if low:
             raise ValueError(
                 f"an unanswered or 'not sure' red flag must lead to a GP at least (check {', '.join(low)})"

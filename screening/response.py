@@ -63,8 +63,12 @@ def parse_response(
         problems.append(Problem(source, line_for(loc, data, dict(lines)), subject, message, fix))
 
     if not isinstance(data, dict):
-        add((), "", "a response must be a mapping with questionnaire, version, collected_at and answers",
-            "see `screening schema` for the format")
+        add(
+            (),
+            "",
+            "a response must be a mapping with questionnaire, version, collected_at and answers",
+            "see `screening schema` for the format",
+        )
         raise ResponseError(problems)
     raw_answers = data.get("answers", {})
     envelope = {k: v for k, v in data.items() if k != "answers"}
@@ -85,12 +89,19 @@ def parse_response(
     q = definition.questionnaire
     if base is not None:
         if base.questionnaire != q.id:
-            add(("questionnaire",), "response", f"answers questionnaire '{base.questionnaire}', not '{q.id}'",
-                "score it with its own questionnaire")
+            add(
+                ("questionnaire",),
+                "response",
+                f"answers questionnaire '{base.questionnaire}', not '{q.id}'",
+                "score it with its own questionnaire",
+            )
         elif base.version.split(".")[0] != q.version.split(".")[0]:
-            add(("version",), "response",
+            add(
+                ("version",),
+                "response",
                 f"was collected with version {base.version}; this questionnaire is {q.version}",
-                "score it with the questionnaire version it was collected with")
+                "score it with the questionnaire version it was collected with",
+            )
 
     if not isinstance(raw_answers, dict):
         add(("answers",), "response", "'answers' must map item ids to answers", "write `answers: {item_id: answer}`")
@@ -102,8 +113,12 @@ def parse_response(
         loc = ("answers", item_id)
         if item_id not in definition.items:
             close = difflib.get_close_matches(str(item_id), list(definition.items), n=1)
-            add(loc, f"item '{item_id}'", "no such item in the questionnaire",
-                f"did you mean '{close[0]}'?" if close else "remove it or check the id")
+            add(
+                loc,
+                f"item '{item_id}'",
+                "no such item in the questionnaire",
+                f"did you mean '{close[0]}'?" if close else "remove it or check the id",
+            )
             continue
         checker = checkers[item_id]
         if checker is None:
@@ -117,7 +132,7 @@ def parse_response(
         else:
             answers[item_id] = normal
 
-    values, shown = definition.effective_values(answers)
+    _, shown = definition.effective_values(answers)
     for item_id in list(answers):
         if shown[item_id] is not True:
             if hidden == "drop":
@@ -126,12 +141,20 @@ def parse_response(
             gate = definition.items[item_id].enable_when
             why = describe(gate) if gate is not None else ""
             state = "is false" if shown[item_id] is False else "cannot be decided from the other answers"
-            add(("answers", item_id), f"item '{item_id}'",
+            add(
+                ("answers", item_id),
+                f"item '{item_id}'",
                 f"answered, but the question was not shown: its condition ({why}) {state}",
-                "remove the answer, or pass --ignore-hidden to drop such answers")
+                "remove the answer, or pass --ignore-hidden to drop such answers",
+            )
     for item_id, item in definition.items.items():
-        if (not isinstance(item, DisplayItem) and item.required and shown[item_id] is True
-                and item_id not in answers and item_id not in raw_answers):
+        if (
+            not isinstance(item, DisplayItem)
+            and item.required
+            and shown[item_id] is True
+            and item_id not in answers
+            and item_id not in raw_answers
+        ):
             add(("answers",), f"item '{item_id}'", "required answer is missing", f"answer '{item_id}'")
 
     if problems or base is None:
@@ -145,7 +168,9 @@ def read_response_file(path: Path) -> tuple[Any, dict[Path_, int]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ResponseError([Problem(name, None, "", f"cannot read the file ({exc.strerror})", "check the path")]) from exc
+        raise ResponseError(
+            [Problem(name, None, "", f"cannot read the file ({exc.strerror})", "check the path")]
+        ) from exc
     except UnicodeDecodeError as exc:
         raise ResponseError([Problem(name, None, "", "the file is not UTF-8 text", "save it as UTF-8")]) from exc
     try:

@@ -36,7 +36,8 @@ def response_schema(definition: Definition) -> dict[str, Any]:
     schema["properties"]["answers"] = {
         "type": "object",
         "additionalProperties": False,
-        "properties": {i: answer_schema(item) for i, item in definition.items.items()
-                       if not isinstance(item, DisplayItem)},
+        "properties": {
+            i: answer_schema(item) for i, item in definition.items.items() if not isinstance(item, DisplayItem)
+        },
     }
     return schema

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from ._version import __version__
 from .assessment import (
@@ -23,7 +23,7 @@ from .assessment import (
 )
 from .conditions import NOT_APPLICABLE, UNKNOWN, Truth
 from .definition import CompiledRule, Definition
-from .model import NOT_SURE, Disposition, DisplayItem, Likelihood
+from .model import NOT_SURE, DisplayItem, Disposition, Likelihood
 from .response import Response
 
 _RESULT: dict[Truth, Result] = {True: "true", False: "false", None: "unknown"}
@@ -33,7 +33,7 @@ _GRADE_RANK = {Likelihood.UNLIKELY: 0, Likelihood.POSSIBLE: 1, Likelihood.LIKELY
 class _Reader:
     """Turns effective values into AnswerRead records, each built at most once per response."""
 
-    __slots__ = ("answers", "values", "shown", "cache")
+    __slots__ = ("answers", "cache", "shown", "values")
 
     def __init__(self, answers: Mapping[str, Any], values: Mapping[str, Any], shown: Mapping[str, Truth]) -> None:
         self.answers, self.values, self.shown = answers, values, shown
@@ -69,8 +69,9 @@ def assess(definition: Definition, response: Response) -> Assessment:
 
     def run(kind: RuleKind, compiled: CompiledRule[Any], title: str) -> Truth:
         result = compiled.evaluate(values, findings)
-        trace.append(RuleTrace(kind, compiled.rule.id, title, _RESULT[result], reader.reads(compiled.items),
-                               compiled.findings))
+        trace.append(
+            RuleTrace(kind, compiled.rule.id, title, _RESULT[result], reader.reads(compiled.items), compiled.findings)
+        )
         return result
 
     for compiled in definition.findings:
@@ -83,8 +84,15 @@ def assess(definition: Definition, response: Response) -> Assessment:
         flag = compiled.rule
         result = run("red_flag", compiled, flag.title)
         if result is not False:
-            entry = RedFlagResult(flag.id, flag.title, flag.urgency, flag.patient_message, flag.staff_message,
-                                  flag.source, reader.reads(definition.reads_all[flag.id]))
+            entry = RedFlagResult(
+                flag.id,
+                flag.title,
+                flag.urgency,
+                flag.patient_message,
+                flag.staff_message,
+                flag.source,
+                reader.reads(definition.reads_all[flag.id]),
+            )
             (raised if result else unsure).append(entry)
             if result is None:
                 unknown_rules.append(flag.id)
@@ -100,16 +108,23 @@ def assess(definition: Definition, response: Response) -> Assessment:
         elif result is None:
             unknown_points += feature.weight
             unknown_rules.append(feature.id)
-        status = "met" if result else "unknown" if result is None else "not_met"
-        features.append(FeatureResult(feature.id, feature.title, status, feature.weight, feature.criterion,
-                                      feature.source))
+        status: Literal["met", "not_met", "unknown"] = "met" if result else "unknown" if result is None else "not_met"
+        features.append(
+            FeatureResult(feature.id, feature.title, status, feature.weight, feature.criterion, feature.source)
+        )
 
     grading = r.grading
     requires: Truth = True
     if definition.likely_requires is not None:
         requires = run("grading", definition.likely_requires, "Core neck criterion needed for 'likely'")
-    grade = _grade(points, unknown_points, requires, grading.likely_at, grading.possible_at,
-                   grading.insufficient_when_unknown_at_least)
+    grade = _grade(
+        points,
+        unknown_points,
+        requires,
+        grading.likely_at,
+        grading.possible_at,
+        grading.insufficient_when_unknown_at_least,
+    )
     capped_by: list[str] = []
     for compiled in definition.caps:
         cap = compiled.rule
@@ -131,8 +146,16 @@ def assess(definition: Definition, response: Response) -> Assessment:
         if not result:
             continue
         because = tuple(definition.finding_titles[f] for f in compiled.findings if findings.get(f))
-        differentials.append(DifferentialResult(diff.id, diff.title, diff.staff_message, diff.patient_message,
-                                                because or (definition.descriptions[diff.id],), diff.source))
+        differentials.append(
+            DifferentialResult(
+                diff.id,
+                diff.title,
+                diff.staff_message,
+                diff.patient_message,
+                because or (definition.descriptions[diff.id],),
+                diff.source,
+            )
+        )
         if diff.floor is not None:
             reasons.append(DispositionReason("differential", diff.id, Disposition(diff.floor)))
         if diff.floor_when_unlikely is not None and grade is Likelihood.UNLIKELY:
@@ -152,15 +175,17 @@ def assess(definition: Definition, response: Response) -> Assessment:
         differentials=tuple(differentials),
         missing=_missing(definition, reader, unknown_rules, response.respondent),
         explanation=tuple(trace),
-        provenance=Provenance(q.id, q.version, definition.questionnaire_sha256, r.id, r.version,
-                              definition.ruleset_sha256, __version__),
+        provenance=Provenance(
+            q.id, q.version, definition.questionnaire_sha256, r.id, r.version, definition.ruleset_sha256, __version__
+        ),
         respondent=response.respondent,
         statement=r.statement,
     )
 
 
-def _grade(points: int, unknown: int, requires: Truth, likely_at: int, possible_at: int,
-           insufficient_at: int) -> Likelihood:
+def _grade(
+    points: int, unknown: int, requires: Truth, likely_at: int, possible_at: int, insufficient_at: int
+) -> Likelihood:
     def grade(p: int, core: bool) -> Likelihood:
         if p >= likely_at and core:
             return Likelihood.LIKELY
@@ -173,8 +198,9 @@ def _grade(points: int, unknown: int, requires: Truth, likely_at: int, possible_
     return lowest
 
 
-def _missing(definition: Definition, reader: _Reader, unknown_rules: list[str],
-             respondent: str) -> tuple[MissingAnswer, ...]:
+def _missing(
+    definition: Definition, reader: _Reader, unknown_rules: list[str], respondent: str
+) -> tuple[MissingAnswer, ...]:
     """Unanswered or 'not sure' questions behind any red flag or feature that came out unknown."""
     affects: dict[str, list[str]] = {}
     for rule_id in unknown_rules:
@@ -183,7 +209,7 @@ def _missing(definition: Definition, reader: _Reader, unknown_rules: list[str],
                 affects.setdefault(item, []).append(rule_id)
     result = []
     for item_id, rules in sorted(affects.items(), key=lambda kv: definition.position[kv[0]]):
-        item = definition.items[item_id]
-        question = item.staff if respondent == "staff" or isinstance(item, DisplayItem) else item.patient
+        asked = definition.items[item_id]
+        question = asked.staff if respondent == "staff" or isinstance(asked, DisplayItem) else asked.patient
         result.append(MissingAnswer(item_id, question, reader.read(item_id).status, tuple(rules)))
     return tuple(result)

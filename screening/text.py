@@ -80,9 +80,12 @@ def render_summary(assessment: Assessment, audience: Audience = "staff") -> str:
     """A readable result: what to do now first, then why."""
     a = assessment
     step = a.next_step
-    out = [f"OUTCOME: {DISPOSITION_WORDS[a.disposition.value]} ({a.disposition.value}) — {step.title}",
-           _wrap(step.staff if audience == "staff" else step.patient, "  "),
-           _wrap(f"When: {step.time_frame}", "  "), ""]
+    out = [
+        f"OUTCOME: {DISPOSITION_WORDS[a.disposition.value]} ({a.disposition.value}) — {step.title}",
+        _wrap(step.staff if audience == "staff" else step.patient, "  "),
+        _wrap(f"When: {step.time_frame}", "  "),
+        "",
+    ]
     if a.red_flags:
         out.append("Red flags raised:")
         for flag in a.red_flags:
@@ -95,13 +98,16 @@ def render_summary(assessment: Assessment, audience: Audience = "staff") -> str:
     if a.to_check:
         out.append("Must be checked (answered 'not sure' or not answered):")
         for flag in a.to_check:
-            open_items = ", ".join(r.item for r in flag.answers if r.status in ("not_sure", "unanswered",
-                                                                                "not_decided"))
+            open_items = ", ".join(
+                r.item for r in flag.answers if r.status in ("not_sure", "unanswered", "not_decided")
+            )
             out.append(_wrap(f"? [{flag.urgency}] {flag.title} — ask about: {open_items}", "  "))
         out.append("")
     lk = a.likelihood
-    out.append(f"Neck-related (cervicogenic) features: {lk.grade.value.replace('_', ' ')} — "
-               f"{lk.points} of {lk.maximum} points" + (f" ({lk.unknown_points} unknown)" if lk.unknown_points else ""))
+    out.append(
+        f"Neck-related (cervicogenic) features: {lk.grade.value.replace('_', ' ')} — "
+        f"{lk.points} of {lk.maximum} points" + (f" ({lk.unknown_points} unknown)" if lk.unknown_points else "")
+    )
     if lk.capped_by:
         out.append(f"  grade limited by: {', '.join(lk.capped_by)}")
     marks = {"met": "[x]", "not_met": "[ ]", "unknown": "[?]"}
@@ -119,7 +125,9 @@ def render_summary(assessment: Assessment, audience: Audience = "staff") -> str:
             out.append(_wrap(f"- {missing.item} ({missing.status.replace('_', ' ')})", "  "))
         out.append("")
     p = a.provenance
-    out.append(f"Rules: {p.questionnaire_id} {p.questionnaire_version} (sha256 {p.questionnaire_sha256[:12]}), "
-               f"{p.ruleset_id} {p.ruleset_version} (sha256 {p.ruleset_sha256[:12]}), engine {p.engine_version}")
+    out.append(
+        f"Rules: {p.questionnaire_id} {p.questionnaire_version} (sha256 {p.questionnaire_sha256[:12]}), "
+        f"{p.ruleset_id} {p.ruleset_version} (sha256 {p.ruleset_sha256[:12]}), engine {p.engine_version}"
+    )
     out.append(_wrap(a.statement, ""))
     return "\n".join(out) + "\n"

@@ -92,10 +92,11 @@ def line_for(loc: Sequence[str | int], data: Any, lines: dict[Path_, int]) -> in
     for part in loc:
         if isinstance(current, dict) and part in current:
             current = current[part]
-            path = (*path, part)
         elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
             current = current[part]
-            path = (*path, part)
+        else:
+            continue  # a union tag or other part that is not in the data
+        path = (*path, part)
     while path and path not in lines:
         path = path[:-1]
     return lines.get(path)
