@@ -42,6 +42,14 @@ def _compile_gate(gate: Condition | None) -> Evaluator | None:
     return compile_condition(gate) if gate is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class GradingRule:
+    """The grading's own condition (``likely_requires``), named so it can appear in explanations."""
+
+    id: str
+    title: str
+
+
 _NO_FINDINGS: Mapping[str, Truth] = {}
 
 
@@ -83,7 +91,13 @@ class Definition:
         set_(self, "differentials", tuple(_compile(d, d.condition) for d in r.differentials))
         set_(self, "caps", tuple(_compile(c, c.when) for c in r.grading.caps))
         requires = r.grading.likely_requires
-        set_(self, "likely_requires", _compile("likely_requires", requires) if requires is not None else None)
+        set_(
+            self,
+            "likely_requires",
+            _compile(GradingRule("likely_requires", "Core neck criterion needed for 'likely'"), requires)
+            if requires is not None
+            else None,
+        )
         set_(self, "checkers", {i: answer_checker(item) for i, item in items.items()})
         set_(self, "red_flag_items", frozenset(self.items_behind(self.red_flags)))
         rules = (*self.findings, *self.red_flags, *self.features, *self.differentials, *self.caps)

@@ -116,7 +116,7 @@ def assess(definition: Definition, response: Response) -> Assessment:
     grading = r.grading
     requires: Truth = True
     if definition.likely_requires is not None:
-        requires = run("grading", definition.likely_requires, "Core neck criterion needed for 'likely'")
+        requires = run("grading", definition.likely_requires, definition.likely_requires.rule.title)
     grade = _grade(
         points,
         unknown_points,
