@@ -1,8 +1,10 @@
 """The result of screening one response: what to do, how likely a neck origin is, and why.
 
-Plain slotted dataclasses keep ``assess`` fast (a frozen dataclass costs about four times as much to
-build, and one assessment builds hundreds of records); treat them as read-only. pydantic's TypeAdapter
-gives them a stable JSON form, a JSON Schema, and a lossless round trip.
+Records that depend only on the definition (a rule's trace for each result, a feature's status, a raised
+red flag) are frozen and built once per definition, then shared by every assessment; the few records
+built per response are plain slotted dataclasses (cheaper to build than frozen ones) and read-only by
+convention. Rules refer to questions by id; ``Assessment.answers`` holds each answer once, as the rules
+saw it. pydantic's TypeAdapter gives a stable JSON form, a JSON Schema, and a lossless round trip.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ AnswerStatus = Literal["answered", "not_sure", "unanswered", "not_shown", "not_d
 RuleKind = Literal["finding", "red_flag", "feature", "differential", "grade_cap", "grading"]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class AnswerRead:
     """One answer a rule looked at, as the rule saw it."""
 
@@ -29,7 +31,7 @@ class AnswerRead:
     answer: str | int | tuple[str, ...] | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RuleTrace:
     """One rule evaluated: its result and everything it read."""
 
@@ -37,11 +39,11 @@ class RuleTrace:
     id: str
     title: str
     result: Result
-    answers: tuple[AnswerRead, ...]
+    items: tuple[str, ...]  # questions read directly; their answers are in Assessment.answers
     findings: tuple[str, ...]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RedFlagResult:
     id: str
     title: str
@@ -49,10 +51,10 @@ class RedFlagResult:
     patient_message: str
     staff_message: str
     source: str
-    answers: tuple[AnswerRead, ...]
+    items: tuple[str, ...]  # every question behind the flag, also through findings
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class FeatureResult:
     id: str
     title: str
@@ -81,7 +83,7 @@ class LikelihoodResult:
     capped_by: tuple[str, ...]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class DispositionReason:
     """One thing that set a floor under the disposition."""
 
@@ -90,7 +92,7 @@ class DispositionReason:
     disposition: Disposition
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class NextStep:
     title: str
     patient: str
@@ -109,7 +111,7 @@ class MissingAnswer:
     affects: tuple[str, ...]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Provenance:
     questionnaire_id: str
     questionnaire_version: str
@@ -131,6 +133,7 @@ class Assessment:
     features: tuple[FeatureResult, ...]
     differentials: tuple[DifferentialResult, ...]
     missing: tuple[MissingAnswer, ...]
+    answers: tuple[AnswerRead, ...]  # every question in the order asked, as the rules saw it
     explanation: tuple[RuleTrace, ...]
     provenance: Provenance
     respondent: Literal["patient", "staff"]

@@ -323,8 +323,12 @@ class Reach:
         return memo[fid]
 
     def _consistent(self, parts: list[Condition]) -> bool:
-        """Within an ``all``, comparisons on the same item must leave some answer that passes them all."""
+        """Within an ``all``, comparisons on the same item must leave some answer that passes them all.
+
+        Negated comparisons alone on a question that can be hidden are all satisfied by hiding it.
+        """
         allowed: dict[str, set[Any]] = {}
+        needs_answer: set[str] = set()
         for part in parts:
             negate = isinstance(part, Not)
             leaf = part.not_ if isinstance(part, Not) else part
@@ -335,9 +339,14 @@ class Reach:
             truths, values = _true_set(leaf, item), domain(item)
             if truths is None or values is None:
                 continue
+            if not negate:
+                needs_answer.add(item.id)
             passing = set(values) - truths if negate else truths
             allowed[item.id] = allowed.get(item.id, set(values)) & passing
-        return all(allowed.values())
+        return all(
+            passing or (item_id not in needs_answer and self.items[item_id].enable_when is not None)
+            for item_id, passing in allowed.items()
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -53,24 +53,20 @@ Evaluator = Callable[[Values, Findings], Truth]
 def compile_condition(cond: Condition) -> Evaluator:
     """Turn a condition into a function of (effective values, findings) -> true/false/unknown."""
     if isinstance(cond, IsYes):
-        return _compare(cond.yes, lambda v: v == YES)
+        return _is_yes(cond.yes)
     if isinstance(cond, Equals):
         target = cond.equals.value
         if target == NOT_SURE:
             return _not_sure(cond.equals.item)
-        return _compare(cond.equals.item, lambda v: (target in v) if isinstance(v, frozenset) else v == target)
+        return _equals(cond.equals.item, target)
     if isinstance(cond, In):
-        wanted = frozenset(cond.in_.values)
-        return _compare(cond.in_.item, lambda v: bool(v & wanted) if isinstance(v, frozenset) else v in wanted)
+        return _in(cond.in_.item, frozenset(cond.in_.values))
     if isinstance(cond, Ge):
-        low = cond.ge.value
-        return _compare(cond.ge.item, lambda v: v >= low)
+        return _between(cond.ge.item, cond.ge.value, None)
     if isinstance(cond, Le):
-        high = cond.le.value
-        return _compare(cond.le.item, lambda v: v <= high)
+        return _between(cond.le.item, None, cond.le.value)
     if isinstance(cond, Between):
-        lo, hi = cond.between.min, cond.between.max
-        return _compare(cond.between.item, lambda v: lo <= v <= hi)
+        return _between(cond.between.item, cond.between.min, cond.between.max)
     if isinstance(cond, Answered):
         return _answered(cond.answered)
     if isinstance(cond, FindingRef):
@@ -87,14 +83,54 @@ def compile_condition(cond: Condition) -> Evaluator:
     raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover - the model admits no other kind
 
 
-def _compare(item: str, test: Callable[[Any], bool]) -> Evaluator:
+# The leaves below repeat one shape on purpose: each is called for every rule of every response, and an
+# inner test function would add a call per comparison.
+
+
+def _is_yes(item: str) -> Evaluator:
     def evaluate(values: Values, findings: Findings) -> Truth:
         value = values[item]
         if value is NOT_APPLICABLE:
             return False
         if value is UNKNOWN or value == NOT_SURE:
             return None
-        return test(value)
+        return bool(value == YES)
+
+    return evaluate
+
+
+def _equals(item: str, target: str | int) -> Evaluator:
+    def evaluate(values: Values, findings: Findings) -> Truth:
+        value = values[item]
+        if value is NOT_APPLICABLE:
+            return False
+        if value is UNKNOWN or value == NOT_SURE:
+            return None
+        return target in value if isinstance(value, frozenset) else bool(value == target)
+
+    return evaluate
+
+
+def _in(item: str, wanted: frozenset[str]) -> Evaluator:
+    def evaluate(values: Values, findings: Findings) -> Truth:
+        value = values[item]
+        if value is NOT_APPLICABLE:
+            return False
+        if value is UNKNOWN or value == NOT_SURE:
+            return None
+        return not wanted.isdisjoint(value) if isinstance(value, frozenset) else value in wanted
+
+    return evaluate
+
+
+def _between(item: str, low: int | None, high: int | None) -> Evaluator:
+    def evaluate(values: Values, findings: Findings) -> Truth:
+        value = values[item]
+        if value is NOT_APPLICABLE:
+            return False
+        if value is UNKNOWN:
+            return None
+        return (low is None or value >= low) and (high is None or value <= high)
 
     return evaluate
 

@@ -17,7 +17,7 @@ from .conditions import (
     findings_read,
     items_read,
 )
-from .model import Condition, DisplayItem, Item, Questionnaire, Ruleset
+from .model import Condition, DisplayItem, Item, MultiChoiceItem, Questionnaire, Ruleset
 
 R = TypeVar("R")
 
@@ -53,7 +53,7 @@ class GradingRule:
 _NO_FINDINGS: Mapping[str, Truth] = {}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: it is compiled once and shared
 class Definition:
     """A questionnaire paired with its ruleset, both already checked (see ``loader.load_definition``)."""
 
@@ -77,6 +77,10 @@ class Definition:
     finding_titles: dict[str, str] = field(init=False)
     descriptions: dict[str, str] = field(init=False)  # rule id -> readable condition
     position: dict[str, int] = field(init=False)  # item id -> order asked
+    ungated: tuple[str, ...] = field(init=False)  # items always shown
+    gated: tuple[tuple[str, Evaluator], ...] = field(init=False)  # the others, each after what it reads
+    required: tuple[str, ...] = field(init=False)  # questions that must be answered when shown
+    multi_choice: tuple[str, ...] = field(init=False)  # ungated multiple-choice items (answers become sets)
 
     def __post_init__(self) -> None:
         q, r = self.questionnaire, self.ruleset
@@ -105,6 +109,10 @@ class Definition:
         set_(self, "finding_titles", {f.id: f.title for f in r.findings})
         set_(self, "descriptions", {d.id: describe(d.condition) for d in r.differentials})
         set_(self, "position", {item_id: k for k, item_id in enumerate(items)})
+        set_(self, "ungated", tuple(i for i, gate in self.order if gate is None))
+        set_(self, "gated", tuple((i, gate) for i, gate in self.order if gate is not None))
+        set_(self, "required", tuple(i for i, it in items.items() if not isinstance(it, DisplayItem) and it.required))
+        set_(self, "multi_choice", tuple(i for i in self.ungated if isinstance(items[i], MultiChoiceItem)))
 
     def items_behind(self, rules: tuple[CompiledRule[Any], ...]) -> set[str]:
         """Every item the rules read, directly or through findings."""
@@ -126,13 +134,16 @@ class Definition:
 
     def effective_values(self, answers: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Truth]]:
         """Each item's value as rules see it, and whether it is shown (true/false/unknown)."""
-        values: dict[str, Any] = {}
-        shown: dict[str, Truth] = {}
-        for item_id, enable in self.order:
-            is_shown = True if enable is None else enable(values, _NO_FINDINGS)
-            shown[item_id] = is_shown
+        get = answers.get
+        values = {item_id: get(item_id, UNKNOWN) for item_id in self.ungated}
+        for item_id in self.multi_choice:
+            if item_id in answers:
+                values[item_id] = frozenset(answers[item_id])
+        shown: dict[str, Truth] = dict.fromkeys(self.ungated, True)
+        for item_id, enable in self.gated:
+            is_shown = shown[item_id] = enable(values, _NO_FINDINGS)
             if is_shown is True:
-                answer = answers.get(item_id, UNKNOWN)
+                answer = get(item_id, UNKNOWN)
                 values[item_id] = frozenset(answer) if isinstance(answer, list | tuple) else answer
             else:
                 values[item_id] = NOT_APPLICABLE if is_shown is False else UNKNOWN

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from .conditions import describe
 from .definition import Definition
 from .errors import Problem, ResponseError
-from .model import DisplayItem, SemVer
+from .model import SemVer
 from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
 
 Answer = str | int | list[str]
@@ -147,14 +147,9 @@ def parse_response(
                 f"answered, but the question was not shown: its condition ({why}) {state}",
                 "remove the answer, or pass --ignore-hidden to drop such answers",
             )
-    for item_id, item in definition.items.items():
-        if (
-            not isinstance(item, DisplayItem)
-            and item.required
-            and shown[item_id] is True
-            and item_id not in answers
-            and item_id not in raw_answers
-        ):
+    for item_id in definition.required:
+        # an invalid answer is reported above; an explicit null counts as missing
+        if shown[item_id] is True and item_id not in answers and raw_answers.get(item_id) is None:
             add(("answers",), f"item '{item_id}'", "required answer is missing", f"answer '{item_id}'")
 
     if problems or base is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from ._version import __version__
@@ -23,100 +25,190 @@ from .assessment import (
 )
 from .conditions import NOT_APPLICABLE, UNKNOWN, Truth
 from .definition import CompiledRule, Definition
-from .model import NOT_SURE, DisplayItem, Disposition, Likelihood
+from .model import NOT_SURE, DisplayItem, Disposition, IntegerItem, Likelihood, ScaleItem, SingleChoiceItem, YesNoItem
 from .response import Response
 
 _RESULT: dict[Truth, Result] = {True: "true", False: "false", None: "unknown"}
 _GRADE_RANK = {Likelihood.UNLIKELY: 0, Likelihood.POSSIBLE: 1, Likelihood.LIKELY: 2}
+_OPEN = ("unanswered", "not_sure", "not_decided")
+_RANK = {d: d.rank for d in Disposition}
+
+Traces = dict[Truth, RuleTrace]
 
 
-class _Reader:
-    """Turns effective values into AnswerRead records, each built at most once per response."""
+def _traces(kind: RuleKind, compiled: CompiledRule[Any], title: str) -> Traces:
+    """The rule's trace entry for each possible result, built once."""
+    rule_id = compiled.rule.id
+    return {
+        truth: RuleTrace(kind, rule_id, title, _RESULT[truth], compiled.items, compiled.findings)
+        for truth in (True, False, None)
+    }
 
-    __slots__ = ("answers", "cache", "shown", "values")
 
-    def __init__(self, answers: Mapping[str, Any], values: Mapping[str, Any], shown: Mapping[str, Truth]) -> None:
-        self.answers, self.values, self.shown = answers, values, shown
-        self.cache: dict[str, AnswerRead] = {}
+@dataclass(frozen=True)
+class _AnswerTable:
+    """Every AnswerRead an item can produce that does not depend on free input, keyed by value."""
 
-    def read(self, item: str) -> AnswerRead:
-        found = self.cache.get(item)
+    item: str
+    unanswered: AnswerRead
+    not_decided: AnswerRead
+    known: dict[Any, AnswerRead]
+
+
+def _answer_table(item_id: str, item: Any) -> _AnswerTable:
+    known: dict[Any, AnswerRead] = {
+        NOT_APPLICABLE: AnswerRead(item_id, "not_shown"),
+        NOT_SURE: AnswerRead(item_id, "not_sure", NOT_SURE),
+    }
+    values: list[Any] = []
+    if isinstance(item, YesNoItem):
+        values = ["yes", "no"]
+    elif isinstance(item, SingleChoiceItem):
+        values = [o.code for o in item.options]
+    elif isinstance(item, IntegerItem | ScaleItem) and item.max - item.min <= 1000:
+        values = list(range(item.min, item.max + 1))
+    known.update({value: AnswerRead(item_id, "answered", value) for value in values if value != NOT_SURE})
+    return _AnswerTable(item_id, AnswerRead(item_id, "unanswered"), AnswerRead(item_id, "not_decided"), known)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """What ``assess`` shares between responses for one definition."""
+
+    answers: tuple[_AnswerTable, ...]
+    findings: tuple[tuple[str, CompiledRule[Any], Traces], ...]
+    red_flags: tuple[tuple[CompiledRule[Any], Traces, RedFlagResult, DispositionReason, DispositionReason], ...]
+    features: tuple[tuple[CompiledRule[Any], Traces, dict[Truth, FeatureResult]], ...]
+    differentials: tuple[tuple[CompiledRule[Any], Traces], ...]
+    caps: tuple[tuple[CompiledRule[Any], Traces, Likelihood], ...]
+    likely_requires: tuple[CompiledRule[Any], Traces] | None
+    maximum: int
+    next_steps: dict[Disposition, NextStep]
+    provenance: Provenance
+
+
+@lru_cache(maxsize=16)
+def _tables(definition: Definition) -> _Tables:
+    policy = definition.ruleset.disposition
+    red_flags = []
+    for compiled in definition.red_flags:
+        flag = compiled.rule
+        result = RedFlagResult(
+            flag.id,
+            flag.title,
+            flag.urgency,
+            flag.patient_message,
+            flag.staff_message,
+            flag.source,
+            definition.reads_all[flag.id],
+        )
+        red_flags.append(
+            (
+                compiled,
+                _traces("red_flag", compiled, flag.title),
+                result,
+                DispositionReason("red_flag", flag.id, Disposition(flag.urgency)),
+                DispositionReason("red_flag_unsure", flag.id, policy.when_red_flag_unsure[flag.urgency]),
+            )
+        )
+    features = []
+    for compiled in definition.features:
+        f = compiled.rule
+        statuses: dict[Truth, Literal["met", "not_met", "unknown"]] = {True: "met", False: "not_met", None: "unknown"}
+        features.append(
+            (
+                compiled,
+                _traces("feature", compiled, f.title),
+                {
+                    t: FeatureResult(f.id, f.title, status, f.weight, f.criterion, f.source)
+                    for t, status in statuses.items()
+                },
+            )
+        )
+    requires = definition.likely_requires
+    q, r = definition.questionnaire, definition.ruleset
+    return _Tables(
+        answers=tuple(
+            _answer_table(i, item) for i, item in definition.items.items() if not isinstance(item, DisplayItem)
+        ),
+        findings=tuple((c.rule.id, c, _traces("finding", c, c.rule.title)) for c in definition.findings),
+        red_flags=tuple(red_flags),
+        features=tuple(features),
+        differentials=tuple((c, _traces("differential", c, c.rule.title)) for c in definition.differentials),
+        caps=tuple((c, _traces("grade_cap", c, c.rule.title), Likelihood(c.rule.at_most)) for c in definition.caps),
+        likely_requires=(requires, _traces("grading", requires, requires.rule.title)) if requires else None,
+        maximum=sum(f.weight for f in r.features),
+        next_steps={d: NextStep(t.title, t.patient, t.staff, t.action, t.time_frame) for d, t in policy.texts.items()},
+        provenance=Provenance(
+            q.id, q.version, definition.questionnaire_sha256, r.id, r.version, definition.ruleset_sha256, __version__
+        ),
+    )
+
+
+def _read_answers(
+    tables: _Tables, answers: Mapping[str, Any], values: Mapping[str, Any], shown: Mapping[str, Truth]
+) -> tuple[AnswerRead, ...]:
+    reads = []
+    for table in tables.answers:
+        value = values[table.item]
+        if value is UNKNOWN:
+            reads.append(table.unanswered if shown[table.item] else table.not_decided)
+            continue
+        found = table.known.get(value) if not isinstance(value, frozenset) else None
         if found is None:
-            value = self.values[item]
-            if value is NOT_APPLICABLE:
-                found = AnswerRead(item, "not_shown")
-            elif value is UNKNOWN:
-                found = AnswerRead(item, "unanswered" if self.shown[item] else "not_decided")
-            elif value == NOT_SURE:
-                found = AnswerRead(item, "not_sure", NOT_SURE)
-            else:
-                raw = self.answers[item]
-                found = AnswerRead(item, "answered", tuple(raw) if isinstance(raw, list) else raw)
-            self.cache[item] = found
-        return found
-
-    def reads(self, items: tuple[str, ...]) -> tuple[AnswerRead, ...]:
-        return tuple(self.read(i) for i in items)
+            raw = answers[table.item]
+            found = AnswerRead(table.item, "answered", tuple(raw) if isinstance(raw, list) else raw)
+        reads.append(found)
+    return tuple(reads)
 
 
 def assess(definition: Definition, response: Response) -> Assessment:
     """Screen one response. Pure and deterministic: same definition and response, same Assessment."""
-    r = definition.ruleset
+    tables = _tables(definition)
+    policy = definition.ruleset.disposition
+    grading = definition.ruleset.grading
     values, shown = definition.effective_values(response.answers)
     findings: dict[str, Truth] = {}
-    reader = _Reader(response.answers, values, shown)
     trace: list[RuleTrace] = []
+    unknown_rules: list[str] = []
 
-    def run(kind: RuleKind, compiled: CompiledRule[Any], title: str) -> Truth:
-        result = compiled.evaluate(values, findings)
-        trace.append(
-            RuleTrace(kind, compiled.rule.id, title, _RESULT[result], reader.reads(compiled.items), compiled.findings)
-        )
-        return result
-
-    for compiled in definition.findings:
-        findings[compiled.rule.id] = run("finding", compiled, compiled.rule.title)
+    for finding_id, compiled, traces in tables.findings:
+        result = findings[finding_id] = compiled.evaluate(values, findings)
+        trace.append(traces[result])
 
     raised: list[RedFlagResult] = []
     unsure: list[RedFlagResult] = []
-    unknown_rules: list[str] = []
-    for compiled in definition.red_flags:
-        flag = compiled.rule
-        result = run("red_flag", compiled, flag.title)
-        if result is not False:
-            entry = RedFlagResult(
-                flag.id,
-                flag.title,
-                flag.urgency,
-                flag.patient_message,
-                flag.staff_message,
-                flag.source,
-                reader.reads(definition.reads_all[flag.id]),
-            )
-            (raised if result else unsure).append(entry)
-            if result is None:
-                unknown_rules.append(flag.id)
+    reasons: list[DispositionReason] = []
+    unsure_reasons: list[DispositionReason] = []
+    for compiled, traces, flag, fired_reason, unsure_reason in tables.red_flags:
+        result = compiled.evaluate(values, findings)
+        trace.append(traces[result])
+        if result:
+            raised.append(flag)
+            reasons.append(fired_reason)
+        elif result is None:
+            unsure.append(flag)
+            unsure_reasons.append(unsure_reason)
+            unknown_rules.append(flag.id)
 
     features: list[FeatureResult] = []
-    points = unknown_points = maximum = 0
-    for compiled in definition.features:
-        feature = compiled.rule
-        result = run("feature", compiled, feature.title)
-        maximum += feature.weight
+    points = unknown_points = 0
+    for compiled, traces, statuses in tables.features:
+        result = compiled.evaluate(values, findings)
+        trace.append(traces[result])
+        feature = statuses[result]
+        features.append(feature)
         if result:
             points += feature.weight
         elif result is None:
             unknown_points += feature.weight
             unknown_rules.append(feature.id)
-        status: Literal["met", "not_met", "unknown"] = "met" if result else "unknown" if result is None else "not_met"
-        features.append(
-            FeatureResult(feature.id, feature.title, status, feature.weight, feature.criterion, feature.source)
-        )
 
-    grading = r.grading
     requires: Truth = True
-    if definition.likely_requires is not None:
-        requires = run("grading", definition.likely_requires, definition.likely_requires.rule.title)
+    if tables.likely_requires is not None:
+        compiled, traces = tables.likely_requires
+        requires = compiled.evaluate(values, findings)
+        trace.append(traces[requires])
     grade = _grade(
         points,
         unknown_points,
@@ -126,25 +218,21 @@ def assess(definition: Definition, response: Response) -> Assessment:
         grading.insufficient_when_unknown_at_least,
     )
     capped_by: list[str] = []
-    for compiled in definition.caps:
-        cap = compiled.rule
-        if run("grade_cap", compiled, cap.title) and grade in _GRADE_RANK:
-            ceiling = Likelihood(cap.at_most)
-            if _GRADE_RANK[grade] > _GRADE_RANK[ceiling]:
-                grade = ceiling
-                capped_by.append(cap.id)
+    for compiled, traces, ceiling in tables.caps:
+        result = compiled.evaluate(values, findings)
+        trace.append(traces[result])
+        if result and grade in _GRADE_RANK and _GRADE_RANK[grade] > _GRADE_RANK[ceiling]:
+            grade = ceiling
+            capped_by.append(compiled.rule.id)
 
-    policy = r.disposition
-    reasons = [DispositionReason("likelihood", grade.value, policy.by_likelihood[grade])]
-    reasons += [DispositionReason("red_flag", f.id, Disposition(f.urgency)) for f in raised]
-    reasons += [DispositionReason("red_flag_unsure", f.id, policy.when_red_flag_unsure[f.urgency]) for f in unsure]
-
+    reasons = [DispositionReason("likelihood", grade.value, policy.by_likelihood[grade]), *reasons, *unsure_reasons]
     differentials: list[DifferentialResult] = []
-    for compiled in definition.differentials:
-        diff = compiled.rule
-        result = run("differential", compiled, diff.title)
+    for compiled, traces in tables.differentials:
+        result = compiled.evaluate(values, findings)
+        trace.append(traces[result])
         if not result:
             continue
+        diff = compiled.rule
         because = tuple(definition.finding_titles[f] for f in compiled.findings if findings.get(f))
         differentials.append(
             DifferentialResult(
@@ -161,31 +249,31 @@ def assess(definition: Definition, response: Response) -> Assessment:
         if diff.floor_when_unlikely is not None and grade is Likelihood.UNLIKELY:
             reasons.append(DispositionReason("differential", diff.id, Disposition(diff.floor_when_unlikely)))
 
-    disposition = max((reason.disposition for reason in reasons), key=lambda d: d.rank)
-    text = policy.texts[disposition]
-    q = definition.questionnaire
+    disposition = max((reason.disposition for reason in reasons), key=_RANK.__getitem__)
+    answers = _read_answers(tables, response.answers, values, shown)
     return Assessment(
         disposition=disposition,
-        next_step=NextStep(text.title, text.patient, text.staff, text.action, text.time_frame),
+        next_step=tables.next_steps[disposition],
         disposition_reasons=tuple(reasons),
-        likelihood=LikelihoodResult(grade, points, maximum, unknown_points, tuple(capped_by)),
+        likelihood=LikelihoodResult(grade, points, tables.maximum, unknown_points, tuple(capped_by)),
         red_flags=tuple(raised),
         to_check=tuple(unsure),
         features=tuple(features),
         differentials=tuple(differentials),
-        missing=_missing(definition, reader, unknown_rules, response.respondent),
+        missing=_missing(definition, answers, unknown_rules, response.respondent),
+        answers=answers,
         explanation=tuple(trace),
-        provenance=Provenance(
-            q.id, q.version, definition.questionnaire_sha256, r.id, r.version, definition.ruleset_sha256, __version__
-        ),
+        provenance=tables.provenance,
         respondent=response.respondent,
-        statement=r.statement,
+        statement=definition.ruleset.statement,
     )
 
 
 def _grade(
     points: int, unknown: int, requires: Truth, likely_at: int, possible_at: int, insufficient_at: int
 ) -> Likelihood:
+    """The grade the known points support; 'insufficient' when unknown features could lift it off 'unlikely'."""
+
     def grade(p: int, core: bool) -> Likelihood:
         if p >= likely_at and core:
             return Likelihood.LIKELY
@@ -199,17 +287,20 @@ def _grade(
 
 
 def _missing(
-    definition: Definition, reader: _Reader, unknown_rules: list[str], respondent: str
+    definition: Definition, answers: tuple[AnswerRead, ...], unknown_rules: list[str], respondent: str
 ) -> tuple[MissingAnswer, ...]:
     """Unanswered or 'not sure' questions behind any red flag or feature that came out unknown."""
+    if not unknown_rules:
+        return ()
+    status = {read.item: read.status for read in answers}
     affects: dict[str, list[str]] = {}
     for rule_id in unknown_rules:
         for item in definition.reads_all[rule_id]:
-            if reader.read(item).status in ("unanswered", "not_sure", "not_decided"):
+            if status[item] in _OPEN:
                 affects.setdefault(item, []).append(rule_id)
     result = []
     for item_id, rules in sorted(affects.items(), key=lambda kv: definition.position[kv[0]]):
         asked = definition.items[item_id]
         question = asked.staff if respondent == "staff" or isinstance(asked, DisplayItem) else asked.patient
-        result.append(MissingAnswer(item_id, question, reader.read(item_id).status, tuple(rules)))
+        result.append(MissingAnswer(item_id, question, status[item_id], tuple(rules)))
     return tuple(result)
