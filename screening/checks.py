@@ -52,6 +52,7 @@ class Issue:
     subject: str
     message: str
     fix: str
+    first: Path_ | None = None  # for duplicates: where the id was first used
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -310,8 +311,10 @@ class Reach:
         item = self.items.get(item_id) if item_id else None
         if item is None:
             return True
-        if item.enable_when is not None or isinstance(cond, Answered):
-            return True  # hidden, or left unanswered
+        if item.enable_when is not None:
+            return True  # hidden
+        if isinstance(cond, Answered):
+            return not getattr(item, "required", False)  # a required question that is always shown is answered
         values, truths = domain(item), _true_set(cond, item)
         return values is None or truths is None or len(truths) < len(values)
 
@@ -379,8 +382,9 @@ def check_questionnaire(q: Questionnaire) -> list[Issue]:
                         "questionnaire",
                         (*ipath, "id"),
                         f"item '{item.id}'",
-                        f"duplicate item id (first used at {_describe_path(where[item.id])})",
+                        "duplicate item id",
                         "give each item its own id",
+                        first=(*where[item.id], "id"),
                     )
                 )
                 continue
@@ -524,8 +528,9 @@ def check_ruleset(r: Ruleset, q: Questionnaire | None, *, reachability: bool = T
                     "ruleset",
                     (*path, "id"),
                     f"{kind} '{rid}'",
-                    f"duplicate rule id (first used at {_describe_path(first[rid])})",
+                    "duplicate rule id",
                     "rule ids must be unique across findings, red flags, features, differentials and caps",
+                    first=(*first[rid], "id"),
                 )
             )
         else:
@@ -583,7 +588,3 @@ def check_ruleset(r: Ruleset, q: Questionnaire | None, *, reachability: bool = T
 
 def _ver(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split("."))
-
-
-def _describe_path(path: Path_) -> str:
-    return ".".join(str(p) for p in path)

@@ -150,7 +150,14 @@ def _validate(doc: Document, model: type[M], what: str) -> tuple[M | None, list[
 
 
 def _issue_problems(issues: list[Issue], docs: dict[str, Document]) -> list[Problem]:
-    return [docs[i.document].problem(i.path, i.subject, i.message, i.fix) for i in issues]
+    problems = []
+    for issue in issues:
+        doc = docs[issue.document]
+        message = issue.message
+        if issue.first is not None:
+            message += f" (first used at line {line_for(issue.first, doc.data, doc.lines)})"
+        problems.append(doc.problem(issue.path, issue.subject, message, issue.fix))
+    return problems
 
 
 def load_questionnaire(path: Path) -> Questionnaire:

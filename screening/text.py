@@ -22,8 +22,10 @@ DISPOSITION_WORDS = {
 }
 
 
-def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(" ".join(text.split()), WIDTH, initial_indent=indent, subsequent_indent=indent)
+def _wrap(text: str, indent: str, hang: str | None = None) -> str:
+    return textwrap.fill(
+        " ".join(text.split()), WIDTH, initial_indent=indent, subsequent_indent=indent if hang is None else hang
+    )
 
 
 def render_questions(definition: Definition, audience: Audience = "patient") -> str:
@@ -42,7 +44,7 @@ def render_questions(definition: Definition, audience: Audience = "patient") -> 
             else:
                 number += 1
                 mark = " *" if item.required else ""
-                out.append(_wrap(f"{number}. {wording}{mark}", "  ").replace("  ", "  ", 1))
+                out.append(_wrap(f"{number}. {wording}{mark}", "  ", "     "))
                 out.append(f"     [{item.id}] {_answer_hint(item)}")
                 if item.help:
                     out.append(_wrap(f"Help: {item.help}", "     "))
