@@ -96,7 +96,7 @@ def render_summary(assessment: Assessment, audience: Audience = "staff") -> str:
                 f"{i} = {format_answer(answers[i])}" for i in flag.items if answers[i].status == "answered"
             )
             message = flag.staff_message if audience == "staff" else flag.patient_message
-            out += [_wrap(f"! [{flag.urgency}] {flag.title}", "  "), _wrap(message, "      ")]
+            out += [_wrap(f"! [{flag.urgency}] {flag.title}", "  ", "      "), _wrap(message, "      ")]
             if reads:
                 out.append(_wrap(f"answers: {reads}", "      "))
         out.append("")
@@ -117,12 +117,14 @@ def render_summary(assessment: Assessment, audience: Audience = "staff") -> str:
         out.append(f"  grade limited by: {', '.join(lk.capped_by)}")
     marks = {"met": "[x]", "not_met": "[ ]", "unknown": "[?]"}
     for feature in a.features:
-        out.append(_wrap(f"{marks[feature.status]} {feature.title} (+{feature.weight}; {feature.criterion})", "  "))
+        out.append(
+            _wrap(f"{marks[feature.status]} {feature.title} (+{feature.weight}; {feature.criterion})", "  ", "      ")
+        )
     out.append("")
     if a.differentials:
         out.append("Other headache types to consider:")
         for diff in a.differentials:
-            out.append(_wrap(f"- {diff.title}: {'; '.join(diff.reasons)}", "  "))
+            out.append(_wrap(f"- {diff.title}: {'; '.join(diff.reasons)}", "  ", "    "))
         out.append("")
     if a.missing:
         out.append("Questions that could change the result:")
