@@ -134,6 +134,10 @@ def _validation_problems(doc: Document, exc: ValidationError) -> list[Problem]:
 
 
 def _validate(doc: Document, model: type[M], what: str) -> tuple[M | None, list[Problem]]:
+    if doc.data is None:
+        return None, [
+            Problem(doc.file, 1, "", f"the {what} file is empty", f"write the {what} keys, starting with 'id:'")
+        ]
     if not isinstance(doc.data, dict):
         return None, [
             doc.problem(

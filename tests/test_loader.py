@@ -276,3 +276,11 @@ def test_load_questionnaire_alone(tmp_path: Path) -> None:
     assert [(p.line, p.message, p.fix) for p in caught.value.problems] == [
         (line_of(broken, "neck_pian"), "unknown item 'neck_pian'", "did you mean 'neck_pain'?")
     ]
+
+
+def test_an_empty_file_is_reported_on_line_one(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("# only a comment\n", encoding="utf-8")
+    with pytest.raises(DefinitionError) as caught:
+        load_questionnaire(path)
+    assert [(p.line, p.message) for p in caught.value.problems] == [(1, "the questionnaire file is empty")]

@@ -98,3 +98,13 @@ def test_json_is_yaml() -> None:
     data, lines = load_with_lines('{\n  "answers": {\n    "neck_pain": "yes",\n    "age": 40\n  }\n}\n')
     assert data == {"answers": {"neck_pain": "yes", "age": 40}}
     assert lines[("answers", "age")] == 4
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: !!python/object/apply:os.system ['echo hi']\n", "a:\n  b: !!set {x: 1}\n", "a: !custom [1, 2]\n"],
+)
+def test_tags_on_mappings_and_lists_are_refused_with_their_line(text: str) -> None:
+    with pytest.raises(YamlSyntaxError, match="is not allowed") as caught:
+        load_with_lines(text)
+    assert caught.value.line == len(text.splitlines())
