@@ -17,7 +17,21 @@ from .conditions import (
     findings_read,
     items_read,
 )
-from .model import Condition, DisplayItem, Item, MultiChoiceItem, Questionnaire, Ruleset
+from .model import (
+    NO,
+    NOT_SURE,
+    YES,
+    Condition,
+    DisplayItem,
+    IntegerItem,
+    Item,
+    MultiChoiceItem,
+    Questionnaire,
+    Ruleset,
+    ScaleItem,
+    SingleChoiceItem,
+    YesNoItem,
+)
 
 R = TypeVar("R")
 
@@ -79,6 +93,8 @@ class Definition:
     position: dict[str, int] = field(init=False)  # item id -> order asked
     ungated: tuple[str, ...] = field(init=False)  # items always shown
     gated: tuple[tuple[str, Evaluator], ...] = field(init=False)  # the others, each after what it reads
+    plain_answers: dict[str, frozenset[Any]] = field(init=False)  # item id -> every valid str/int answer
+    wording: dict[str, tuple[str, str]] = field(init=False)  # item id -> (patient, staff) wording
     required: tuple[str, ...] = field(init=False)  # questions that must be answered when shown
     multi_choice: tuple[str, ...] = field(init=False)  # ungated multiple-choice items (answers become sets)
 
@@ -111,6 +127,8 @@ class Definition:
         set_(self, "position", {item_id: k for k, item_id in enumerate(items)})
         set_(self, "ungated", tuple(i for i, gate in self.order if gate is None))
         set_(self, "gated", tuple((i, gate) for i, gate in self.order if gate is not None))
+        set_(self, "plain_answers", {i: values for i, it in items.items() if (values := plain_answers(it))})
+        set_(self, "wording", {i: (it.patient, it.staff) for i, it in items.items()})
         set_(self, "required", tuple(i for i, it in items.items() if not isinstance(it, DisplayItem) and it.required))
         set_(self, "multi_choice", tuple(i for i in self.ungated if isinstance(items[i], MultiChoiceItem)))
 
@@ -157,6 +175,17 @@ class Definition:
 
     def is_answerable(self, item_id: str) -> bool:
         return not isinstance(self.items[item_id], DisplayItem)
+
+
+def plain_answers(item: Item) -> frozenset[Any]:
+    """The answers to an item that are a plain string or whole number, when there are few enough to list."""
+    if isinstance(item, YesNoItem):
+        return frozenset((YES, NO, NOT_SURE) if item.allow_not_sure else (YES, NO))
+    if isinstance(item, SingleChoiceItem):
+        return frozenset(o.code for o in item.options)
+    if isinstance(item, IntegerItem | ScaleItem) and item.max - item.min <= 1000:
+        return frozenset(range(item.min, item.max + 1))
+    return frozenset()
 
 
 def enablement_order(q: Questionnaire) -> list[str]:

@@ -109,7 +109,13 @@ def parse_response(
 
     checkers = definition.checkers
     answers: dict[str, Any] = {}
+    plain = definition.plain_answers
     for item_id, value in raw_answers.items():
+        # most answers are exactly one of an item's listed values: accept those without a call
+        kind = type(value)
+        if (kind is str or kind is int) and value in plain.get(item_id, ()):
+            answers[item_id] = value
+            continue
         loc = ("answers", item_id)
         if item_id not in definition.items:
             close = difflib.get_close_matches(str(item_id), list(definition.items), n=1)

@@ -26,12 +26,19 @@ class Chooser(Protocol):
 
 
 class RandomChooser:
-    """A Chooser backed by ``random.Random`` (seeded for repeatable runs)."""
+    """A Chooser backed by ``random.Random`` (seeded for repeatable runs).
 
-    def __init__(self, seed: int = 0) -> None:
+    With ``calm`` above 0, yes/no questions are answered "no" that often, which gives the mix a
+    clinic mostly sees (few warning signs) instead of answers spread evenly over every option.
+    """
+
+    def __init__(self, seed: int = 0, *, calm: float = 0.0) -> None:
         self.rng = random.Random(seed)
+        self.calm = calm
 
     def choice(self, options: Sequence[T]) -> T:
+        if self.calm and "no" in options and self.rng.random() < self.calm:
+            return options[list(options).index("no")]  # type: ignore[arg-type]
         return self.rng.choice(options)
 
     def integer(self, low: int, high: int) -> int:

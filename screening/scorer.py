@@ -30,7 +30,6 @@ from .response import Response
 
 _RESULT: dict[Truth, Result] = {True: "true", False: "false", None: "unknown"}
 _GRADE_RANK = {Likelihood.UNLIKELY: 0, Likelihood.POSSIBLE: 1, Likelihood.LIKELY: 2}
-_OPEN = ("unanswered", "not_sure", "not_decided")
 _RANK = {d: d.rank for d in Disposition}
 
 Traces = dict[Truth, RuleTrace]
@@ -260,7 +259,7 @@ def assess(definition: Definition, response: Response) -> Assessment:
         to_check=tuple(unsure),
         features=tuple(features),
         differentials=tuple(differentials),
-        missing=_missing(definition, answers, unknown_rules, response.respondent),
+        missing=_missing(definition, values, shown, unknown_rules, response.respondent),
         answers=answers,
         explanation=tuple(trace),
         provenance=tables.provenance,
@@ -287,20 +286,27 @@ def _grade(
 
 
 def _missing(
-    definition: Definition, answers: tuple[AnswerRead, ...], unknown_rules: list[str], respondent: str
+    definition: Definition,
+    values: Mapping[str, Any],
+    shown: Mapping[str, Truth],
+    unknown_rules: list[str],
+    respondent: str,
 ) -> tuple[MissingAnswer, ...]:
     """Unanswered or 'not sure' questions behind any red flag or feature that came out unknown."""
     if not unknown_rules:
         return ()
-    status = {read.item: read.status for read in answers}
     affects: dict[str, list[str]] = {}
     for rule_id in unknown_rules:
         for item in definition.reads_all[rule_id]:
-            if status[item] in _OPEN:
+            value = values[item]
+            if value is UNKNOWN or value == NOT_SURE:
                 affects.setdefault(item, []).append(rule_id)
+    wording = 1 if respondent == "staff" else 0
     result = []
-    for item_id, rules in sorted(affects.items(), key=lambda kv: definition.position[kv[0]]):
-        asked = definition.items[item_id]
-        question = asked.staff if respondent == "staff" or isinstance(asked, DisplayItem) else asked.patient
-        result.append(MissingAnswer(item_id, question, status[item_id], tuple(rules)))
+    for item_id in sorted(affects, key=definition.position.__getitem__):
+        status: Literal["unanswered", "not_sure", "not_decided"] = (
+            "not_sure" if values[item_id] is not UNKNOWN else "unanswered" if shown[item_id] else "not_decided"
+        )
+        question = definition.wording[item_id][wording]
+        result.append(MissingAnswer(item_id, question, status, tuple(affects[item_id])))
     return tuple(result)
