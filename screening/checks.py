@@ -128,7 +128,7 @@ def _true_set(cond: Condition, item: Item) -> set[Any] | None:
         target = cond.equals.value
         return {v for v in values if (target in v if isinstance(v, frozenset) else v == target)}
     if isinstance(cond, In):
-        wanted = set(cond.in_.values)
+        wanted = set(cond.in_.values) - {NOT_SURE}  # "not sure" is unknown, never a match (see conditions.py)
         return {v for v in values if (bool(v & wanted) if isinstance(v, frozenset) else v in wanted)}
     if isinstance(cond, Ge):
         return {v for v in values if v >= cond.ge.value}
