@@ -52,6 +52,7 @@ class RedFlagResult:
     staff_message: str
     source: str
     items: tuple[str, ...]  # every question behind the flag, also through findings
+    answers: tuple[AnswerRead, ...] = ()  # the answers behind it that were asked: what raised it, or what is open
 
 
 @dataclass(frozen=True, slots=True)

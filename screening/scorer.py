@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -250,6 +250,10 @@ def assess(definition: Definition, response: Response) -> Assessment:
 
     disposition = max((reason.disposition for reason in reasons), key=_RANK.__getitem__)
     answers = _read_answers(tables, response.answers, values, shown)
+    if raised or unsure:
+        by_item = {read.item: read for read in answers}
+        raised = [_with_answers(flag, by_item) for flag in raised]
+        unsure = [_with_answers(flag, by_item) for flag in unsure]
     return Assessment(
         disposition=disposition,
         next_step=tables.next_steps[disposition],
@@ -266,6 +270,12 @@ def assess(definition: Definition, response: Response) -> Assessment:
         respondent=response.respondent,
         statement=definition.ruleset.statement,
     )
+
+
+def _with_answers(flag: RedFlagResult, by_item: Mapping[str, AnswerRead]) -> RedFlagResult:
+    """The flag with the answers behind it that were asked (questions not shown are left out)."""
+    reads = tuple(read for item in flag.items if (read := by_item[item]).status != "not_shown")
+    return replace(flag, answers=reads)
 
 
 def _grade(

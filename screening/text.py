@@ -81,7 +81,6 @@ def format_answer(read: AnswerRead) -> str:
 def render_summary(assessment: Assessment, audience: Audience = "staff") -> str:
     """A readable result: what to do now first, then why."""
     a = assessment
-    answers = {read.item: read for read in a.answers}
     step = a.next_step
     out = [
         f"OUTCOME: {DISPOSITION_WORDS[a.disposition.value]} ({a.disposition.value}) — {step.title}",
@@ -92,9 +91,7 @@ def render_summary(assessment: Assessment, audience: Audience = "staff") -> str:
     if a.red_flags:
         out.append("Red flags raised:")
         for flag in a.red_flags:
-            reads = "; ".join(
-                f"{i} = {format_answer(answers[i])}" for i in flag.items if answers[i].status == "answered"
-            )
+            reads = "; ".join(f"{r.item} = {format_answer(r)}" for r in flag.answers if r.status == "answered")
             message = flag.staff_message if audience == "staff" else flag.patient_message
             out += [_wrap(f"! [{flag.urgency}] {flag.title}", "  ", "      "), _wrap(message, "      ")]
             if reads:
@@ -104,7 +101,7 @@ def render_summary(assessment: Assessment, audience: Audience = "staff") -> str:
         out.append("Must be checked (answered 'not sure' or not answered):")
         for flag in a.to_check:
             open_items = ", ".join(
-                i for i in flag.items if answers[i].status in ("not_sure", "unanswered", "not_decided")
+                r.item for r in flag.answers if r.status in ("not_sure", "unanswered", "not_decided")
             )
             out.append(_wrap(f"? [{flag.urgency}] {flag.title} — ask about: {open_items}", "  "))
         out.append("")

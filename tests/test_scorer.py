@@ -33,6 +33,7 @@ def test_thunderclap_yes_is_an_emergency(mini: Definition) -> None:
     assert a.disposition is Disposition.EMERGENCY
     assert [f.id for f in a.red_flags] == ["thunderclap_headache"]
     assert a.red_flags[0].items == ("thunderclap",)
+    assert [(r.item, r.status, r.answer) for r in a.red_flags[0].answers] == [("thunderclap", "answered", "yes")]
     assert a.to_check == ()
     assert ("red_flag", "thunderclap_headache", "emergency") in reasons(a)
     assert a.next_step.title == "Emergency"
@@ -51,6 +52,7 @@ def test_not_sure_about_a_red_flag_must_be_checked(mini: Definition) -> None:
     assert a.disposition is Disposition.URGENT_GP  # when_red_flag_unsure: emergency -> urgent_gp
     assert a.red_flags == ()
     assert [f.id for f in a.to_check] == ["thunderclap_headache"]
+    assert [(r.item, r.status) for r in a.to_check[0].answers] == [("thunderclap", "not_sure")]
     assert [(m.item, m.status, m.affects) for m in a.missing] == [
         ("thunderclap", "not_sure", ("thunderclap_headache",))]
 
