@@ -93,6 +93,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _definition_options(score)
 
+    report = commands.add_parser(
+        "report",
+        help="write the referral summary (PDF or HTML) for a response",
+        description="Write the referral summary for one response: PDF/A-3b with the assessment and the response "
+        "embedded as JSON, or the HTML it is made from.",
+    )
+    report.add_argument("response", type=Path, metavar="RESPONSE", help="response file (YAML or JSON)")
+    report.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="where to write (default: RESPONSE with .pdf or .html)"
+    )
+    report.add_argument("--format", choices=("pdf", "html"), default="pdf", help="pdf (default) or html")
+    report.add_argument("--clinic", type=Path, metavar="SETTINGS", help="clinic settings YAML (default: neutral)")
+    report.add_argument(
+        "--generated-at",
+        metavar="TIME",
+        help="ISO 8601 time printed as 'generated' (default: SOURCE_DATE_EPOCH, else now); "
+        "fix it for byte-identical output",
+    )
+    report.add_argument(
+        "--ignore-hidden",
+        action="store_true",
+        help="drop answers to questions that were not shown instead of rejecting the response",
+    )
+    _definition_options(report)
+
+    batch = commands.add_parser(
+        "batch",
+        help="write referral PDFs for every response in a folder",
+        description="Render every response (*.yaml, *.yml, *.json) in INPUT_DIR to OUT_DIR, skipping PDFs that are "
+        "already up to date. Keeps going past bad files and lists them at the end.",
+    )
+    batch.add_argument("input_dir", type=Path, metavar="INPUT_DIR")
+    batch.add_argument("-o", "--output", type=Path, metavar="OUT_DIR", required=True, help="folder for the PDFs")
+    batch.add_argument("--workers", type=int, metavar="N", help="worker processes (default: all cores)")
+    batch.add_argument("--force", action="store_true", help="render again even when a PDF is up to date")
+    batch.add_argument("--clinic", type=Path, metavar="SETTINGS", help="clinic settings YAML (default: neutral)")
+    batch.add_argument("--generated-at", metavar="TIME", help="as for report")
+    batch.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
+    _definition_options(batch)
+
     schema = commands.add_parser(
         "schema",
         help="print JSON Schemas of the response and assessment",
@@ -112,7 +152,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import ScreeningError
 
     try:
-        handler = {"validate": _validate, "questions": _questions, "score": _score, "schema": _schema}
+        handler = {
+            "validate": _validate,
+            "questions": _questions,
+            "score": _score,
+            "schema": _schema,
+            "report": _report,
+            "batch": _batch,
+        }
         return handler[args.command](args)
     except ScreeningError as exc:
         print(exc.format_message(), file=sys.stderr)
@@ -223,6 +270,32 @@ def _score(args: argparse.Namespace) -> int:
             print(("\n" if k else "") + f"== {path}")
         sys.stdout.write(render_summary(assessment, response.respondent))
     return EXIT_BAD_RESPONSE if failed else EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import generated_at_from, load_clinic_settings, render_html, render_pdf, write_atomic
+    from .response import load_response
+    from .scorer import assess
+
+    when = generated_at_from(args.generated_at)
+    clinic = load_clinic_settings(args.clinic)
+    definition = _load(args)
+    response = load_response(args.response, definition, hidden="drop" if args.ignore_hidden else "error")
+    assessment = assess(definition, response)
+    output = args.output or args.response.with_suffix(f".{args.format}")
+    if args.format == "html":
+        data = render_html(definition, response, assessment, clinic, when).encode("utf-8")
+    else:
+        data = render_pdf(definition, response, assessment, clinic, when)
+    write_atomic(output, data)
+    print(f"{output}: {assessment.disposition.value} — {assessment.next_step.title}")
+    return EXIT_OK
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    return run_batch(args)
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -1,0 +1,441 @@
+"""The referral summary: a view of one assessment, rendered to HTML with Jinja and to PDF with WeasyPrint.
+
+Rendering treats every answer and name as hostile: Jinja escapes everything, and WeasyPrint may fetch
+nothing but the files in ``reports/`` (see ``BundledOnlyFetcher``). The PDF is PDF/A-3b, tagged, and
+carries the assessment and the response as JSON attachments. Given the same response, settings and
+generated-at time it is byte-for-byte the same.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .assessment import AnswerRead, Assessment, assessment_json
+from .definition import Definition
+from .errors import Problem, ReportError
+from .loader import bundled_dir
+from .model import DisplayItem, Ge, IntegerItem, MultiChoiceItem, ScaleItem, SingleChoiceItem, YesNoItem
+from .response import Response, response_json
+from .yamlio import YamlSyntaxError, line_for, load_with_lines
+
+if TYPE_CHECKING:
+    import weasyprint
+
+REPORTS = bundled_dir("reports")
+TEMPLATE = "referral.html.j2"
+STYLESHEET = REPORTS / "referral.css"
+
+
+# ---------------------------------------------------------------------------------------------
+# Clinic settings
+
+
+class ClinicSettings(BaseModel):
+    """Who sends the summary: shown in the header of every referral."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(min_length=1, max_length=120)
+    address: list[str] = Field(default_factory=list, max_length=6)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=120)
+
+
+def load_clinic_settings(path: Path | None = None) -> ClinicSettings:
+    """Read clinic settings (YAML); the neutral defaults ship in ``reports/clinic.yaml``."""
+    path = path or REPORTS / "clinic.yaml"
+    try:
+        data, lines = load_with_lines(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read the clinic settings ({exc.strerror}) — check the path") from exc
+    except (UnicodeDecodeError, YamlSyntaxError) as exc:
+        raise ReportError(f"{path}: the clinic settings are not valid YAML ({exc}) — fix the syntax") from exc
+    try:
+        return ClinicSettings.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            Problem(
+                str(path),
+                line_for(tuple(e["loc"]), data, lines),
+                "clinic settings",
+                f"'{'.'.join(map(str, e['loc'])) or 'settings'}': {e['msg']}",
+            )
+            for e in exc.errors()
+        ]
+        raise ReportError("\n".join(str(p) for p in problems)) from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# The view: everything the template shows, worked out here so the template stays plain
+
+
+DISPOSITION_LABELS = {
+    "emergency": ("EMERGENCY", "!!", "Send to hospital now (999 / A&E)"),
+    "urgent_gp": ("URGENT", "!", "Same-day medical assessment"),
+    "routine_gp": ("GP REVIEW", "GP", "Routine GP review"),
+    "physio_assessment": ("PHYSIOTHERAPY", "✓", "Suitable for physiotherapy assessment"),
+    "self_care": ("SELF-CARE", "✓", "Self-care with safety-netting"),
+}
+URGENCY_LABELS = {"emergency": "Emergency", "urgent_gp": "Urgent (same day)", "routine_gp": "Routine GP"}
+GRADE_LABELS = {
+    "likely": "Likely",
+    "possible": "Possible",
+    "unlikely": "Unlikely",
+    "insufficient_information": "Insufficient information",
+}
+STATUS_LABELS = {"met": "Met", "not_met": "Not met", "unknown": "Unknown"}
+RESULT_WORDS = {"true": "yes", "false": "no", "unknown": "unknown"}
+ANSWER_LABELS = {
+    "not_sure": "Not sure",
+    "unanswered": "No answer",
+    "not_decided": "Not asked (depends on an unanswered question)",
+    "not_shown": "Not asked (did not apply)",
+}
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    question: str
+    answer: str
+    status: str
+
+
+@dataclass(frozen=True)
+class SectionView:
+    title: str
+    rows: list[AnswerRow]
+    not_asked: list[str]
+
+
+def answer_text(definition: Definition, read: AnswerRead) -> str:
+    """An answer in words: option labels rather than codes, numbers with their unit."""
+    if read.status != "answered":
+        return ANSWER_LABELS[read.status]
+    item = definition.items[read.item]
+    value = read.answer
+    if isinstance(item, YesNoItem):
+        return {"yes": "Yes", "no": "No"}.get(str(value), str(value))
+    if isinstance(item, SingleChoiceItem | MultiChoiceItem):
+        labels = {o.code: o.label for o in item.options}
+        codes = value if isinstance(value, tuple) else (value,)
+        return "; ".join(labels.get(str(c), str(c)) for c in codes)
+    if isinstance(item, IntegerItem):
+        return f"{value} {item.unit}"
+    if isinstance(item, ScaleItem):
+        return f"{value} out of {item.max}"
+    return str(value)
+
+
+def _question(definition: Definition, item_id: str, respondent: str) -> str:
+    patient, staff = definition.wording[item_id]
+    return staff if respondent == "staff" else patient
+
+
+def _sections(definition: Definition, assessment: Assessment) -> list[SectionView]:
+    reads = {read.item: read for read in assessment.answers}
+    views = []
+    for section in definition.questionnaire.sections:
+        rows: list[AnswerRow] = []
+        not_asked: list[str] = []
+        for item in section.items:
+            if isinstance(item, DisplayItem):
+                continue
+            read = reads[item.id]
+            question = _question(definition, item.id, assessment.respondent)
+            if read.status in ("not_shown", "not_decided"):
+                not_asked.append(question)
+            else:
+                rows.append(AnswerRow(question, answer_text(definition, read), read.status))
+        views.append(SectionView(section.title, rows, not_asked))
+    return views
+
+
+@dataclass(frozen=True)
+class MedicationRow:
+    label: str
+    days: str
+    threshold: int
+    over: bool
+
+
+def _medication_rows(definition: Definition, assessment: Assessment) -> list[MedicationRow]:
+    """Reported medicine days next to the overuse threshold that the ruleset's findings use for them."""
+    thresholds: dict[str, tuple[str, int]] = {}
+    for finding in definition.ruleset.findings:
+        cond = finding.condition
+        if isinstance(cond, Ge) and isinstance(definition.items.get(cond.ge.item), IntegerItem):
+            thresholds.setdefault(cond.ge.item, (finding.title, cond.ge.value))
+    reads = {read.item: read for read in assessment.answers}
+    rows = []
+    for item_id, (title, threshold) in thresholds.items():
+        item = definition.items[item_id]
+        if not isinstance(item, IntegerItem) or "day" not in item.unit or item_id not in reads:
+            continue
+        read = reads[item_id]
+        if read.status == "not_shown":
+            continue
+        days = read.answer if read.status == "answered" and isinstance(read.answer, int) else None
+        over = days is not None and days >= threshold
+        rows.append(MedicationRow(title, answer_text(definition, read), threshold, over))
+    return rows
+
+
+def build_view(
+    definition: Definition,
+    response: Response,
+    assessment: Assessment,
+    clinic: ClinicSettings,
+    generated_at: datetime,
+) -> dict[str, Any]:
+    """Everything the referral template shows, in display order."""
+    reads = {read.item: read for read in assessment.answers}
+
+    def answers_of(items: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+        return [
+            (_question(definition, i, assessment.respondent), answer_text(definition, reads[i]))
+            for i in items
+            if reads[i].status not in ("not_shown",)
+        ]
+
+    # findings are shown inside the rules that use them, each with its value
+    fired = [t for t in assessment.explanation if t.result == "true" and t.kind != "finding"]
+    finding_values = {t.id: t.result for t in assessment.explanation if t.kind == "finding"}
+    titles = definition.finding_titles
+    label, icon, gp_words = DISPOSITION_LABELS[assessment.disposition.value]
+    patient = response.patient
+    return {
+        "clinic": clinic,
+        "generated_at": generated_at,
+        "collected_at": response.collected_at,
+        "patient": patient,
+        "respondent": assessment.respondent,
+        "assessment": assessment,
+        "outcome": {"kind": assessment.disposition.value, "label": label, "icon": icon, "headline": gp_words},
+        "urgency_labels": URGENCY_LABELS,
+        "grade_label": GRADE_LABELS[assessment.likelihood.grade.value],
+        "status_labels": STATUS_LABELS,
+        "red_flags": [
+            (flag, answers_of([r.item for r in flag.answers if r.status == "answered"]))
+            for flag in assessment.red_flags
+        ],
+        "to_check": [
+            (flag, [(q, a) for q, a in answers_of([r.item for r in flag.answers if r.status != "answered"])])
+            for flag in assessment.to_check
+        ],
+        "medication": _medication_rows(definition, assessment),
+        "sections": _sections(definition, assessment),
+        "fired": [
+            (
+                trace,
+                [(titles.get(f, f), RESULT_WORDS[finding_values[f]]) for f in trace.findings],
+                answers_of(trace.items),
+            )
+            for trace in fired
+        ],
+        "provenance": assessment.provenance,
+        "statement": assessment.statement,
+        "title": "Headache screening summary",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(REPORTS / "templates"),
+        autoescape=True,  # every answer and name is untrusted text
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["datetime"] = lambda value: value.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
+    env.filters["breakable"] = lambda value: str(value).replace("_", "_\u200b")  # let long ids wrap
+    env.filters["date"] = lambda value: value.strftime("%d %b %Y") if isinstance(value, date) else ""
+    return env
+
+
+def render_html(
+    definition: Definition,
+    response: Response,
+    assessment: Assessment,
+    clinic: ClinicSettings | None = None,
+    generated_at: datetime | None = None,
+) -> str:
+    """The referral summary as an HTML document (what the PDF is made from)."""
+    when = generated_at or datetime.now(UTC)
+    view = build_view(definition, response, assessment, clinic or load_clinic_settings(), when)
+    return _environment().get_template(TEMPLATE).render(view)
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF
+
+
+def _fetcher_class() -> type[weasyprint.urls.URLFetcher]:
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class BundledOnlyFetcher(URLFetcher):  # type: ignore[misc]
+        """Serves files under ``reports/`` and refuses every other URL (http, https, other files, data:)."""
+
+        def __init__(self, root: Path) -> None:
+            super().__init__(allowed_protocols=["file"], allow_redirects=False)
+            self.root = root.resolve()
+            self.refused: list[str] = []
+            self.served: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            parts = urlsplit(url)
+            path = Path(unquote(parts.path)).resolve() if parts.scheme == "file" and not parts.netloc else None
+            if path is None or not path.is_relative_to(self.root) or not path.is_file():
+                self.refused.append(url)
+                raise ValueError(f"refused to fetch {url[:80]!r}: only the report's own files may be loaded")
+            self.served.append(url)
+            return URLFetcherResponse(url, body=path.read_bytes())
+
+    return BundledOnlyFetcher
+
+
+class Renderer:
+    """Turns referral HTML into PDF, reusing fonts and styles between documents.
+
+    One font configuration and one parsed stylesheet per process make each render faster and stop the
+    memory growth that a fresh font configuration per document causes.
+    """
+
+    def __init__(self, root: Path = REPORTS) -> None:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.root = root
+        self.fetcher = _fetcher_class()(root)
+        self.font_config = FontConfiguration()
+        self.css = CSS(filename=str(root / "referral.css"), font_config=self.font_config, url_fetcher=self.fetcher)
+
+    def pdf(self, html: str, attachments: list[tuple[str, str, str, str]], generated_at: datetime) -> bytes:
+        """PDF/A-3b, tagged, with the given JSON attachments (name, description, relationship, text)."""
+        from weasyprint import HTML, Attachment
+
+        when = generated_at.astimezone(UTC).replace(microsecond=0)
+        files = [
+            Attachment(
+                string=text,
+                name=name,
+                description=description,
+                relationship=relationship,
+                created=when,
+                modified=when,
+                url_fetcher=self.fetcher,
+            )
+            for name, description, relationship, text in attachments
+        ]
+        document = HTML(string=html, base_url=self.root.as_uri() + "/", url_fetcher=self.fetcher)
+        with _source_date_epoch(when):
+            pdf = document.write_pdf(
+                stylesheets=[self.css],
+                font_config=self.font_config,
+                pdf_variant="pdf/a-3b",
+                pdf_tags=True,
+                attachments=files,
+                pdf_identifier=b"screening-" + when.strftime("%Y%m%d%H%M%S").encode(),
+                uncompressed_pdf=False,
+            )
+        if not isinstance(pdf, bytes):  # pragma: no cover - write_pdf without a target returns bytes
+            raise ReportError("the PDF renderer returned no document")
+        return pdf
+
+
+@contextmanager
+def _source_date_epoch(when: datetime) -> Iterator[None]:
+    """Fix the timestamp WeasyPrint writes into subset fonts, so identical input gives identical bytes."""
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(when.timestamp()))
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
+
+
+_RENDERER: Renderer | None = None
+
+
+def renderer() -> Renderer:
+    """The process-wide renderer (created on first use)."""
+    global _RENDERER
+    if _RENDERER is None:
+        _RENDERER = Renderer()
+    return _RENDERER
+
+
+def render_pdf(
+    definition: Definition,
+    response: Response,
+    assessment: Assessment,
+    clinic: ClinicSettings | None = None,
+    generated_at: datetime | None = None,
+    *,
+    using: Renderer | None = None,
+) -> bytes:
+    """The referral summary as PDF/A-3b bytes with the assessment and response embedded as JSON."""
+    when = (generated_at or datetime.now(UTC)).replace(microsecond=0)
+    html = render_html(definition, response, assessment, clinic, when)
+    attachments = [
+        (
+            "assessment.json",
+            "Screening assessment (as printed by screening score --json)",
+            "Data",
+            assessment_json(assessment),
+        ),
+        ("response.json", "The answers the assessment was made from", "Source", response_json(response)),
+    ]
+    return (using or renderer()).pdf(html, attachments, when)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file so that it is either complete or absent: a temporary file renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def generated_at_from(text: str | None) -> datetime:
+    """The generated-at time: an ISO 8601 value, else SOURCE_DATE_EPOCH, else now."""
+    if text:
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ReportError(
+                f"--generated-at {text!r} is not an ISO 8601 time — write it like 2026-11-21T10:30:00Z"
+            ) from exc
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), UTC)
+        except ValueError as exc:
+            raise ReportError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds") from exc
+    return datetime.now(UTC).replace(microsecond=0)
