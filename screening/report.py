@@ -224,6 +224,7 @@ def build_view(
         "outcome": {"kind": assessment.disposition.value, "label": label, "icon": icon, "headline": gp_words},
         "urgency_labels": URGENCY_LABELS,
         "grade_label": GRADE_LABELS[assessment.likelihood.grade.value],
+        "caps": [cap.title for cap in definition.ruleset.grading.caps if cap.id in assessment.likelihood.capped_by],
         "status_labels": STATUS_LABELS,
         "red_flags": [
             (flag, answers_of([r.item for r in flag.answers if r.status == "answered"]))
