@@ -251,7 +251,8 @@ class ItemBase(Frozen):
     id: Id
     patient: Text  # second person, plain English, for patients reading on their own
     staff: Text  # third person, for reception reading aloud
-    help: Text | None = None
+    help: Text | None = None  # shown to patients; also read by staff unless staff_help is given
+    staff_help: Text | None = None  # help in third person, for reading aloud
     required: bool = False
     enable_when: Condition | None = None
 

@@ -46,8 +46,9 @@ def render_questions(definition: Definition, audience: Audience = "patient") -> 
                 mark = " *" if item.required else ""
                 out.append(_wrap(f"{number}. {wording}{mark}", "  ", "     "))
                 out.append(f"     [{item.id}] {_answer_hint(item)}")
-                if item.help:
-                    out.append(_wrap(f"Help: {item.help}", "     "))
+                helptext = item.staff_help if audience == "staff" and item.staff_help else item.help
+                if helptext:
+                    out.append(_wrap(f"Help: {helptext}", "     "))
             if item.enable_when is not None:
                 out.append(_wrap(f"(asked only if {describe(item.enable_when)})", "     "))
             out.append("")

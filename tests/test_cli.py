@@ -379,3 +379,13 @@ def test_help_does_not_import_pydantic(tmp_path: Path) -> None:
     assert "screening.cli" in imported
     assert not [name for name in imported if name.split(".")[0] in ("pydantic", "pydantic_core", "yaml", "jinja2",
                                                                         "weasyprint")]
+
+
+def test_questions_read_staff_help_to_staff_and_patient_help_to_patients(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["questions", "--staff"]) == 0
+    staff = capsys.readouterr().out
+    assert main(["questions", "--patient"]) == 0
+    patient = capsys.readouterr().out
+    assert "Help: Ask everyone this question; the answer is no if it does not apply." in staff
+    assert "Answer no if it does not apply to you" not in staff
+    assert "Help: We ask everyone this question. Answer no if it does not apply to you." in patient
