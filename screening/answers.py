@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,15 @@ from .model import (
 )
 
 Checker = Callable[[Any], tuple[Any, str]]
+
+# Control characters other than tab and newline have no place in an answer and break XML and PDF metadata.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def control_character_problem(text: str) -> str:
+    """A message if the text holds control characters, else an empty string."""
+    found = CONTROL_CHARACTERS.search(text)
+    return f"contains a control character (U+{ord(found.group()):04X}); remove it" if found else ""
 
 
 def _check_yes_no(item: YesNoItem) -> Checker:
@@ -84,7 +94,7 @@ def _check_text(item: TextItem) -> Checker:
             return None, f"answer {value!r} must be text"
         if len(value) > item.max_length:
             return None, f"answer is {len(value)} characters long; at most {item.max_length} are allowed"
-        return value, ""
+        return (None, problem) if (problem := control_character_problem(value)) else (value, "")
 
     return check
 

@@ -273,6 +273,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from .errors import ReportError
     from .report import generated_at_from, load_clinic_settings, render_html, render_pdf, write_atomic
     from .response import load_response
     from .scorer import assess
@@ -287,7 +288,10 @@ def _report(args: argparse.Namespace) -> int:
         data = render_html(definition, response, assessment, clinic, when).encode("utf-8")
     else:
         data = render_pdf(definition, response, assessment, clinic, when)
-    write_atomic(output, data)
+    try:
+        write_atomic(output, data)
+    except OSError as exc:
+        raise ReportError(f"{output}: cannot write the report ({exc.strerror or exc}) — choose another path") from exc
     print(f"{output}: {assessment.disposition.value} — {assessment.next_step.title}")
     return EXIT_OK
 

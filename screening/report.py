@@ -8,6 +8,7 @@ generated-at time it is byte-for-byte the same.
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 from collections.abc import Iterator
@@ -131,10 +132,16 @@ def answer_text(definition: Definition, read: AnswerRead) -> str:
         codes = value if isinstance(value, tuple) else (value,)
         return "; ".join(labels.get(str(c), str(c)) for c in codes)
     if isinstance(item, IntegerItem):
-        return f"{value} {item.unit}"
+        return f"{value} {_singular(item.unit) if value == 1 else item.unit}"
     if isinstance(item, ScaleItem):
         return f"{value} out of {item.max}"
     return str(value)
+
+
+def _singular(unit: str) -> str:
+    """'days a month' -> 'day a month', 'years' -> 'year' (for an answer of exactly 1)."""
+    first, _, rest = unit.partition(" ")
+    return " ".join(filter(None, (first.removesuffix("s"), rest)))
 
 
 def _question(definition: Definition, item_id: str, respondent: str) -> str:
@@ -221,7 +228,13 @@ def build_view(
         "patient": patient,
         "respondent": assessment.respondent,
         "assessment": assessment,
-        "outcome": {"kind": assessment.disposition.value, "label": label, "icon": icon, "headline": gp_words},
+        "outcome": {
+            "kind": assessment.disposition.value,
+            "label": label,
+            "icon": icon,
+            "headline": gp_words,
+            "title": assessment.next_step.title,
+        },
         "urgency_labels": URGENCY_LABELS,
         "grade_label": GRADE_LABELS[assessment.likelihood.grade.value],
         "caps": [cap.title for cap in definition.ruleset.grading.caps if cap.id in assessment.likelihood.capped_by],
@@ -377,11 +390,17 @@ _RENDERER: Renderer | None = None
 
 
 def renderer() -> Renderer:
-    """The process-wide renderer (created on first use)."""
+    """The process-wide renderer (created on first use, released before the interpreter shuts down)."""
     global _RENDERER
     if _RENDERER is None:
         _RENDERER = Renderer()
+        atexit.register(_release_renderer)
     return _RENDERER
+
+
+def _release_renderer() -> None:
+    global _RENDERER
+    _RENDERER = None  # WeasyPrint's font configuration cannot clean up once the interpreter is half gone
 
 
 def render_pdf(

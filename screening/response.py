@@ -9,8 +9,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from .answers import control_character_problem
 from .conditions import describe
 from .definition import Definition
 from .errors import Problem, ResponseError
@@ -29,6 +30,13 @@ class Patient(BaseModel):
     name: Short | None = None
     date_of_birth: date | None = None
     contact: Short | None = None
+
+    @field_validator("name", "contact")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and (problem := control_character_problem(value)):
+            raise ValueError(problem)
+        return value
 
 
 class Response(BaseModel):

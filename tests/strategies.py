@@ -41,7 +41,9 @@ class HypothesisChooser:
         return self.draw(st.integers(min_value=low, max_value=high))
 
     def text(self, max_length: int) -> str:
-        return self.draw(st.text(max_size=max_length))
+        # any text a person can type: every script, emoji, tabs and newlines; no other control characters
+        printable = st.characters(blacklist_categories=("Cc", "Cs"), whitelist_characters="\t\n")
+        return self.draw(st.text(printable, max_size=max_length))
 
 
 @st.composite
