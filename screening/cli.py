@@ -36,6 +36,24 @@ def _definition_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _ignore_hidden_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ignore-hidden",
+        action="store_true",
+        help="drop answers to questions that were not shown instead of rejecting the response",
+    )
+
+
+def _rendering_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--clinic", type=Path, metavar="SETTINGS", help="clinic settings YAML (default: neutral)")
+    parser.add_argument(
+        "--generated-at",
+        metavar="TIME",
+        help="ISO 8601 time printed as 'generated' (default: SOURCE_DATE_EPOCH, else now); "
+        "fix it for byte-identical output",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="screening",
@@ -86,11 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="response file (YAML or JSON); several may be given for readable summaries",
     )
     score.add_argument("--json", action="store_true", help="print the assessment as a stable JSON document")
-    score.add_argument(
-        "--ignore-hidden",
-        action="store_true",
-        help="drop answers to questions that were not shown instead of rejecting the response",
-    )
+    _ignore_hidden_option(score)
     _definition_options(score)
 
     report = commands.add_parser(
@@ -104,18 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, metavar="FILE", help="where to write (default: RESPONSE with .pdf or .html)"
     )
     report.add_argument("--format", choices=("pdf", "html"), default="pdf", help="pdf (default) or html")
-    report.add_argument("--clinic", type=Path, metavar="SETTINGS", help="clinic settings YAML (default: neutral)")
-    report.add_argument(
-        "--generated-at",
-        metavar="TIME",
-        help="ISO 8601 time printed as 'generated' (default: SOURCE_DATE_EPOCH, else now); "
-        "fix it for byte-identical output",
-    )
-    report.add_argument(
-        "--ignore-hidden",
-        action="store_true",
-        help="drop answers to questions that were not shown instead of rejecting the response",
-    )
+    _rendering_options(report)
+    _ignore_hidden_option(report)
     _definition_options(report)
 
     batch = commands.add_parser(
@@ -128,8 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("-o", "--output", type=Path, metavar="OUT_DIR", required=True, help="folder for the PDFs")
     batch.add_argument("--workers", type=int, metavar="N", help="worker processes (default: all cores)")
     batch.add_argument("--force", action="store_true", help="render again even when a PDF is up to date")
-    batch.add_argument("--clinic", type=Path, metavar="SETTINGS", help="clinic settings YAML (default: neutral)")
-    batch.add_argument("--generated-at", metavar="TIME", help="as for report")
+    _rendering_options(batch)
     batch.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
     _definition_options(batch)
 
