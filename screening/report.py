@@ -11,7 +11,7 @@ from __future__ import annotations
 import atexit
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -149,8 +149,7 @@ def _question(definition: Definition, item_id: str, respondent: str) -> str:
     return staff if respondent == "staff" else patient
 
 
-def _sections(definition: Definition, assessment: Assessment) -> list[SectionView]:
-    reads = {read.item: read for read in assessment.answers}
+def _sections(definition: Definition, reads: Mapping[str, AnswerRead], respondent: str) -> list[SectionView]:
     views = []
     for section in definition.questionnaire.sections:
         rows: list[AnswerRow] = []
@@ -159,7 +158,7 @@ def _sections(definition: Definition, assessment: Assessment) -> list[SectionVie
             if isinstance(item, DisplayItem):
                 continue
             read = reads[item.id]
-            question = _question(definition, item.id, assessment.respondent)
+            question = _question(definition, item.id, respondent)
             if read.status in ("not_shown", "not_decided"):
                 not_asked.append(question)
             else:
@@ -176,14 +175,13 @@ class MedicationRow:
     over: bool
 
 
-def _medication_rows(definition: Definition, assessment: Assessment) -> list[MedicationRow]:
+def _medication_rows(definition: Definition, reads: Mapping[str, AnswerRead]) -> list[MedicationRow]:
     """Reported medicine days next to the overuse threshold that the ruleset's findings use for them."""
     thresholds: dict[str, tuple[str, int]] = {}
     for finding in definition.ruleset.findings:
         cond = finding.condition
         if isinstance(cond, Ge) and isinstance(definition.items.get(cond.ge.item), IntegerItem):
             thresholds.setdefault(cond.ge.item, (finding.title, cond.ge.value))
-    reads = {read.item: read for read in assessment.answers}
     rows = []
     for item_id, (title, threshold) in thresholds.items():
         item = definition.items[item_id]
@@ -247,8 +245,8 @@ def build_view(
             (flag, [(q, a) for q, a in answers_of([r.item for r in flag.answers if r.status != "answered"])])
             for flag in assessment.to_check
         ],
-        "medication": _medication_rows(definition, assessment),
-        "sections": _sections(definition, assessment),
+        "medication": _medication_rows(definition, reads),
+        "sections": _sections(definition, reads, assessment.respondent),
         "fired": [
             (
                 trace,
@@ -299,6 +297,7 @@ def render_html(
 # PDF
 
 
+@cache
 def _fetcher_class() -> type[weasyprint.urls.URLFetcher]:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
