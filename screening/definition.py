@@ -85,7 +85,6 @@ class Definition:
     differentials: tuple[CompiledRule[Any], ...] = field(init=False)
     caps: tuple[CompiledRule[Any], ...] = field(init=False)
     likely_requires: CompiledRule[Any] | None = field(init=False)
-    red_flag_items: frozenset[str] = field(init=False)
     checkers: dict[str, Checker | None] = field(init=False)
     reads_all: dict[str, tuple[str, ...]] = field(init=False)  # rule id -> items read, also through findings
     finding_titles: dict[str, str] = field(init=False)
@@ -119,7 +118,6 @@ class Definition:
             else None,
         )
         set_(self, "checkers", {i: answer_checker(item) for i, item in items.items()})
-        set_(self, "red_flag_items", frozenset(self.items_behind(self.red_flags)))
         rules = (*self.findings, *self.red_flags, *self.features, *self.differentials, *self.caps)
         set_(self, "reads_all", {c.rule.id: self._ordered(self.items_behind((c,))) for c in rules})
         set_(self, "finding_titles", {f.id: f.title for f in r.findings})
@@ -166,12 +164,6 @@ class Definition:
             else:
                 values[item_id] = NOT_APPLICABLE if is_shown is False else UNKNOWN
         return values, shown
-
-    def evaluate_findings(self, values: Mapping[str, Any]) -> dict[str, Truth]:
-        findings: dict[str, Truth] = {}
-        for compiled in self.findings:
-            findings[compiled.rule.id] = compiled.evaluate(values, findings)
-        return findings
 
     def is_answerable(self, item_id: str) -> bool:
         return not isinstance(self.items[item_id], DisplayItem)

@@ -7,7 +7,6 @@ is ever evaluated as a string.
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Union
 
@@ -166,20 +165,9 @@ class FindingRef(Frozen):
     finding: Id
 
 
-CONDITION_KEYS = {
-    "all": "all",
-    "any": "any",
-    "not": "not",
-    "at_least": "at_least",
-    "answered": "answered",
-    "yes": "yes",
-    "equals": "equals",
-    "in": "in",
-    "ge": "ge",
-    "le": "le",
-    "between": "between",
-    "finding": "finding",
-}
+CONDITION_KEYS = frozenset(
+    ("all", "any", "not", "at_least", "answered", "yes", "equals", "in", "ge", "le", "between", "finding")
+)
 
 
 def _condition_tag(value: Any) -> str | None:
@@ -310,7 +298,6 @@ Item = Annotated[
     Union[YesNoItem, SingleChoiceItem, MultiChoiceItem, IntegerItem, ScaleItem, TextItem, DisplayItem],
     Field(discriminator="kind"),
 ]
-AnswerableItem = Union[YesNoItem, SingleChoiceItem, MultiChoiceItem, IntegerItem, ScaleItem, TextItem]
 
 
 class Section(Frozen):
@@ -446,6 +433,3 @@ class Ruleset(Frozen):
     grading: Grading
     disposition: DispositionPolicy
     statement: Text  # the screening-not-diagnosis statement shown with every result
-
-
-SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
