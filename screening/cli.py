@@ -143,7 +143,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.add_argument("which", nargs="?", choices=("response", "assessment", "all"), default="all")
     _definition_options(schema)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the web intake (patients at /, staff at /staff, API at /api/v1)",
+        description="Serve patient self-screening, the staff area and the JSON API. Keeps its SQLite database and "
+        "signing key in the data folder unless SCREENING_DATABASE_URL points at a database.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    _data_option(serve)
+    serve.add_argument("--clinic", type=Path, metavar="SETTINGS", help="clinic settings YAML (default: neutral)")
+    serve.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        help="mark cookies Secure (use when served over HTTPS, e.g. behind a proxy)",
+    )
+    _definition_options(serve)
+
+    user = commands.add_parser(
+        "user",
+        help="manage staff accounts",
+        description="Create staff accounts or set their passwords. Passwords are stored as argon2 hashes.",
+    )
+    user.add_argument("action", choices=("add", "password"), help="add a user, or set a new password")
+    user.add_argument("name", metavar="NAME")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    _data_option(user)
+
+    token = commands.add_parser(
+        "token",
+        help="create API tokens for clinic systems",
+        description="Create a bearer token for the JSON API. It is printed once; only its hash is stored.",
+    )
+    token.add_argument("action", choices=("add",))
+    token.add_argument("name", metavar="NAME", help="which system the token is for")
+    _data_option(token)
     return parser
+
+
+def _data_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help="data folder for the database and signing key (default: $SCREENING_DATA_DIR or ./screening-data)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,6 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "schema": _schema,
             "report": _report,
             "batch": _batch,
+            "serve": _web,
+            "user": _web,
+            "token": _web,
         }
         return handler[args.command](args)
     except ScreeningError as exc:
@@ -303,6 +351,12 @@ def _batch(args: argparse.Namespace) -> int:
     from .batch import run_batch
 
     return run_batch(args)
+
+
+def _web(args: argparse.Namespace) -> int:
+    from .web.admin import run_command
+
+    return run_command(args)
 
 
 def _schema(args: argparse.Namespace) -> int:

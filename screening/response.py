@@ -58,11 +58,14 @@ def parse_response(
     hidden: HiddenPolicy = "error",
     source: str = "<response>",
     lines: Mapping[Path_, int] | None = None,
+    partial: bool = False,
 ) -> Response:
     """Check a response against the definition; raise ResponseError listing every problem.
 
     Answers to questions that were not shown never influence the outcome: with ``hidden="drop"``
     they are removed, otherwise each one is an error naming the condition that hid the question.
+    ``partial`` accepts missing required answers (a journey stopped early for an emergency); the
+    scorer still treats every unanswered red flag as one to check.
     """
     lines = lines or {}
     problems: list[Problem] = []
@@ -161,7 +164,7 @@ def parse_response(
                 f"answered, but the question was not shown: its condition ({why}) {state}",
                 "remove the answer, or pass --ignore-hidden to drop such answers",
             )
-    for item_id in definition.required:
+    for item_id in () if partial else definition.required:
         # an invalid answer is reported above; an explicit null counts as missing
         if shown[item_id] is True and item_id not in answers and raw_answers.get(item_id) is None:
             add(("answers",), f"item '{item_id}'", "required answer is missing", f"answer '{item_id}'")

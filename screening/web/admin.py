@@ -1,0 +1,74 @@
+"""The ``serve``, ``user`` and ``token`` commands."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .auth import AccountError, add_api_token, add_user, set_password
+from .db import User, make_engine, migrate
+from .settings import Settings
+
+
+def run_command(args: argparse.Namespace) -> int:
+    if args.command == "serve":
+        return serve(args)
+    settings = Settings.load(args.data)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine) as db:
+        if args.command == "user":
+            password = _password(args.password_stdin)
+            if args.action == "add":
+                user = add_user(db, args.name, password)
+                print(f"Created staff user {user.name!r}. Sign in at /staff/login.")
+            else:
+                user = set_password(db, args.name, password)
+                print(f"Password changed for {user.name!r}.")
+        else:
+            token = add_api_token(db, args.name)
+            print(f"API token for {args.name!r} (shown once; keep it secret):\n{token}")
+        db.commit()
+    engine.dispose()
+    return 0
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password (at least 10 characters): ")
+    if getpass.getpass("Same password again: ") != first:
+        raise AccountError("the two passwords differ; nothing was changed")
+    return first
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    settings = Settings.load(
+        args.data,
+        questionnaire=args.questionnaire,
+        ruleset=args.ruleset,
+        clinic=args.clinic,
+        **({"secure_cookies": True} if args.secure_cookies else {}),
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    engine = make_engine(settings.database_url)
+    with Session(engine) as db:
+        users = db.scalar(select(func.count()).select_from(User)) or 0
+    engine.dispose()
+    base = f"http://{args.host}:{args.port}"
+    print(f"Screening: patients {base}/  ·  staff {base}/staff  ·  API {base}/api/v1/docs", flush=True)
+    print(f"Data folder: {settings.data_dir.resolve()}", flush=True)
+    if not users:
+        print("No staff accounts yet: create one with `screening user add NAME`.", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="info", server_header=False)
+    return 0

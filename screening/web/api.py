@@ -1,0 +1,180 @@
+"""JSON API for clinic systems: submit a response, fetch its assessment and its PDF. Bearer-token authentication."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from ..errors import Problem, ResponseError
+from ..response import parse_response
+from ..schema import response_schema
+from ..scorer import assess
+from ..definition import Definition
+from .app import database, services
+from .auth import api_token_name
+from .db import Submission
+from .documents import StaleDefinition, pdf_name, submission_pdf
+from .store import audit, record_submission
+
+router = APIRouter(prefix="/api/v1", tags=["submissions"])
+_bearer = HTTPBearer(auto_error=False, description="A token made with `screening token add NAME`.")
+
+
+class ProblemOut(BaseModel):
+    location: str = Field(description="where: 'answers.ITEM', a top-level key, or '' for the whole body")
+    subject: str
+    message: str
+    fix: str = ""
+
+
+class ErrorOut(BaseModel):
+    detail: str
+    errors: list[ProblemOut] = []
+
+
+class Versions(BaseModel):
+    id: str
+    version: str
+    sha256: str
+
+
+class SubmissionOut(BaseModel):
+    id: str
+    created_at: datetime
+    channel: str
+    complete: bool
+    disposition: str
+    likelihood: str
+    red_flags: list[str]
+    questionnaire: Versions
+    ruleset: Versions
+    engine_version: str
+    supersedes: str | None
+    pdf_url: str
+    assessment: dict[str, Any] = Field(description="the full assessment, as printed by `screening score --json`")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "missing or unknown token"},
+    404: {"model": ErrorOut, "description": "no such submission"},
+}
+
+
+def error_response(status: int, detail: str, errors: list[ProblemOut] | None = None, **kw: Any) -> JSONResponse:
+    headers = kw.get("headers")
+    body = ErrorOut(detail=detail, errors=errors or []).model_dump()
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def api_client(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    db: Session = Depends(database),
+) -> str:
+    name = api_token_name(db, credentials.credentials) if credentials else None
+    if name is None:
+        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    return name
+
+
+def _out(row: Submission) -> SubmissionOut:
+    return SubmissionOut(
+        id=row.id,
+        created_at=row.created_at,
+        channel=row.channel,
+        complete=row.complete,
+        disposition=row.disposition,
+        likelihood=row.likelihood,
+        red_flags=row.red_flags.split(),
+        questionnaire=Versions(id=row.questionnaire_id, version=row.questionnaire_version, sha256=row.questionnaire_sha256),
+        ruleset=Versions(id=row.ruleset_id, version=row.ruleset_version, sha256=row.ruleset_sha256),
+        engine_version=row.engine_version,
+        supersedes=row.supersedes_id,
+        pdf_url=f"/api/v1/submissions/{row.id}/summary.pdf",
+        assessment=json.loads(row.assessment_json),
+    )
+
+
+def _location(problem: Problem, body: Any) -> str:
+    subject = problem.subject
+    if subject.startswith("item '"):
+        return "answers." + subject.removeprefix("item '").removesuffix("'")
+    return ""
+
+
+def request_body(definition: Definition) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": response_schema(definition)}}}
+
+
+@router.post(
+    "/submissions",
+    status_code=201,
+    response_model=SubmissionOut,
+    responses={
+        **ERRORS,
+        400: {"model": ErrorOut, "description": "the body is not JSON"},
+        422: {"model": ErrorOut, "description": "the response does not fit the questionnaire; every problem listed"},
+    },
+    summary="Submit a response and get its assessment",
+    description="The body is a response document (see `screening schema`). Send an `Idempotency-Key` header to "
+    "make retries safe: a repeated key returns the first submission with status 200.",
+)
+async def submit(request: Request, client: str = Depends(api_client), db: Session = Depends(database)) -> Response:
+    s = services(request)
+    try:
+        data = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return error_response(400, "the body must be a JSON response document")
+    key = request.headers.get("idempotency-key", "").strip()[:64] or None
+    try:
+        response = parse_response(data, s.definition, source="body")
+    except ResponseError as exc:
+        problems = [ProblemOut(location=_location(p, data), subject=p.subject, message=p.message, fix=p.fix) for p in exc.problems]
+        return error_response(422, f"{len(problems)} problem(s) in the response", problems)
+    assessment = assess(s.definition, response)
+    scoped = f"api:{client}:{key}" if key else None
+    row, created = record_submission(db, response, assessment, channel="api", created_by=client, idempotency_key=scoped)
+    if created:
+        audit(db, f"api:{client}", "api_submit", row.id, f"disposition={row.disposition}")
+    db.commit()
+    return JSONResponse(_out(row).model_dump(mode="json"), status_code=201 if created else 200)
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut, responses=ERRORS, summary="A submission")
+def get_submission(submission_id: str, client: str = Depends(api_client), db: Session = Depends(database)) -> Any:
+    row = db.get(Submission, submission_id) if len(submission_id) == 32 else None
+    if row is None:
+        raise HTTPException(404, "no such submission")
+    audit(db, f"api:{client}", "view", row.id)
+    db.commit()
+    return _out(row)
+
+
+@router.get(
+    "/submissions/{submission_id}/summary.pdf",
+    response_class=Response,
+    responses={**ERRORS, 200: {"content": {"application/pdf": {}}, "description": "the referral summary (PDF/A-3b)"}},
+    summary="The referral summary PDF",
+)
+def get_pdf(
+    request: Request, submission_id: str, client: str = Depends(api_client), db: Session = Depends(database)
+) -> Response:
+    row = db.get(Submission, submission_id) if len(submission_id) == 32 else None
+    if row is None:
+        raise HTTPException(404, "no such submission")
+    try:
+        data = submission_pdf(services(request), db, row)
+    except StaleDefinition:
+        raise HTTPException(409, "made with another questionnaire version; the PDF cannot be rendered here") from None
+    audit(db, f"api:{client}", "pdf_download", row.id)
+    db.commit()
+    return Response(
+        data, media_type="application/pdf", headers={"content-disposition": f'attachment; filename="{pdf_name(row)}"'}
+    )

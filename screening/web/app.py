@@ -1,0 +1,211 @@
+"""The web application: patient self-screening at ``/``, the staff area at ``/staff``, the JSON API at ``/api/v1``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from asgi_csrf import asgi_csrf
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .._version import __version__
+from ..definition import Definition
+from ..loader import load_definition
+from ..model import Disposition
+from ..report import ClinicSettings, load_clinic_settings
+from .db import STATUS_LABELS, make_engine, migrate
+from .security import AccessLog, BodyLimit, FormsOnly, RateLimiter, RecordRoute, SecurityHeaders
+from .settings import Settings
+
+HERE = Path(__file__).parent
+CSRF_FIELD = "csrftoken"
+
+DISPOSITION_WORDS = {
+    Disposition.EMERGENCY: "Emergency",
+    Disposition.URGENT_GP: "Urgent GP",
+    Disposition.ROUTINE_GP: "Routine GP",
+    Disposition.PHYSIO_ASSESSMENT: "Physio assessment",
+    Disposition.SELF_CARE: "Self-care",
+}
+
+
+@dataclass
+class Services:
+    """What every request needs, built once when the app starts."""
+
+    settings: Settings
+    definition: Definition
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clinic: ClinicSettings
+    templates: jinja2.Environment
+    limiter: RateLimiter
+    pdf_lock: threading.Lock
+
+
+class NeedsLogin(Exception):
+    """Raised by the staff dependency; answered with a redirect to the login page."""
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def database(request: Request) -> Iterator[Session]:
+    """A database session for one request; routes commit what they change, anything else is rolled back."""
+    with services(request).sessions() as db:
+        yield db
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    s = services(request)
+    token = request.scope.get("csrftoken")
+    html = s.templates.get_template(template).render(
+        request=request,
+        csrf_field=CSRF_FIELD,
+        csrf_token=token() if callable(token) else "",
+        clinic=s.clinic,
+        statement=s.definition.ruleset.statement,
+        questionnaire=s.definition.questionnaire,
+        version=__version__,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # every answer and name is untrusted text
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["disposition_words"] = {d.value: w for d, w in DISPOSITION_WORDS.items()}
+    env.globals["status_labels"] = STATUS_LABELS
+    env.globals["options"] = _options
+    env.filters["when"] = lambda value: value.astimezone(UTC).strftime("%d %b %Y %H:%M UTC") if value else ""
+    return env
+
+
+def _options(item: Any) -> list[tuple[str | int, str]]:
+    """The choices a question offers, as (value, label)."""
+    if item.kind == "yes_no":
+        return [("yes", "Yes"), ("no", "No"), *([("not_sure", "Not sure")] if item.allow_not_sure else [])]
+    if item.kind == "scale":
+        return [(n, str(n)) for n in range(item.min, item.max + 1)]
+    return [(o.code, o.label) for o in item.options]
+
+
+def create_app(settings: Settings | None = None, *, definition: Definition | None = None) -> Any:
+    """The ASGI application, wrapped in the security middleware. Migrates the database on creation."""
+    from . import api, patient, staff
+
+    settings = settings or Settings.load()
+    definition = definition or load_definition(settings.questionnaire, settings.ruleset)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    app = FastAPI(
+        title="Headache screening API",
+        version=__version__,
+        description="Submit screening responses from clinic systems and fetch their assessment and referral "
+        "summary. A screening aid, not a diagnosis.",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.services = Services(
+        settings=settings,
+        definition=definition,
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        clinic=load_clinic_settings(settings.clinic),
+        templates=_templates(),
+        limiter=RateLimiter(settings.public_posts_per_minute),
+        pdf_lock=threading.Lock(),
+    )
+    app.add_middleware(RecordRoute)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(patient.router)
+    app.include_router(staff.router)
+    app.include_router(api.router)
+
+    @app.exception_handler(NeedsLogin)
+    async def _login(request: Request, _exc: NeedsLogin) -> Response:
+        return RedirectResponse("/staff/login", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return api.error_response(exc.status_code, str(exc.detail), headers=exc.headers)
+        return page(request, "error.html.j2", exc.status_code, code=exc.status_code, message=str(exc.detail))
+
+    app.openapi = _openapi_with_response_schema(app, definition)  # type: ignore[method-assign]
+
+    protected = asgi_csrf(
+        app,
+        signing_secret=settings.secret_key.decode("ascii", "replace"),
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="Strict",
+        always_protect=_FormPaths(),  # also when the browser sends no cookie at all
+        skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
+        send_csrf_failed=_csrf_failed,
+    )
+    return AccessLog(BodyLimit(SecurityHeaders(FormsOnly(protected)), settings.max_body_bytes))
+
+
+def _openapi_with_response_schema(app: FastAPI, definition: Definition) -> Any:
+    """The OpenAPI document, with the submission body described by this questionnaire's response schema."""
+    from fastapi.openapi.utils import get_openapi
+
+    from .api import request_body
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            document["paths"]["/api/v1/submissions"]["post"]["requestBody"] = request_body(definition)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    return build
+
+
+class _FormPaths:
+    """Every path but the API's (which uses bearer tokens, not cookies) needs a CSRF token on POST."""
+
+    def __contains__(self, path: object) -> bool:
+        return not str(path).startswith("/api/")
+
+
+async def _csrf_failed(scope: Any, send: Any, message_id: Any = None) -> None:
+    body = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Form expired</title>"
+        "<link rel=stylesheet href=/static/site.css><main class=page><h1>This form has expired</h1>"
+        "<p>For your safety the form could not be sent. Go back, reload the page, and try again. "
+        "Your answers were not saved.</p><p><a href=/>Start again</a></p></main>"
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,203 @@
+"""Storage: the tables, the database engine (SQLite with WAL by default, PostgreSQL by URL) and migrations."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+STATUSES = ("new", "contacted", "booked", "referred_to_gp", "closed")
+# Which follow-up status can come next (a closed submission can be reopened as contacted).
+NEXT_STATUSES = {
+    "new": ("contacted", "referred_to_gp", "closed"),
+    "contacted": ("booked", "referred_to_gp", "closed"),
+    "booked": ("referred_to_gp", "closed"),
+    "referred_to_gp": ("contacted", "closed"),
+    "closed": ("contacted",),
+}
+STATUS_LABELS = {
+    "new": "New",
+    "contacted": "Contacted",
+    "booked": "Booked",
+    "referred_to_gp": "Referred to GP",
+    "closed": "Closed",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Submission(Base):
+    """One completed (or emergency-stopped) questionnaire with its assessment. Never edited in place."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # patient (web), staff (intake form) or api
+    respondent: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str | None] = mapped_column(String(64))  # staff user or API token name
+    patient_name: Mapped[str | None] = mapped_column(String(200))
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)  # False: stopped early for an emergency
+    disposition: Mapped[str] = mapped_column(String(32), index=True)
+    likelihood: Mapped[str] = mapped_column(String(32))
+    red_flags: Mapped[str] = mapped_column(Text, default="")  # space-separated ids, for lists and exports
+    response_json: Mapped[str] = mapped_column(Text)
+    assessment_json: Mapped[str] = mapped_column(Text)
+    questionnaire_id: Mapped[str] = mapped_column(String(64))
+    questionnaire_version: Mapped[str] = mapped_column(String(32))
+    questionnaire_sha256: Mapped[str] = mapped_column(String(64))
+    ruleset_id: Mapped[str] = mapped_column(String(64))
+    ruleset_version: Mapped[str] = mapped_column(String(32))
+    ruleset_sha256: Mapped[str] = mapped_column(String(64))
+    engine_version: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+
+
+class StatusChange(Base):
+    """The follow-up workflow: each change is a new row saying who changed it and when."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Pdf(Base):
+    """The referral summary of a submission, rendered once on first request and kept."""
+
+    __tablename__ = "pdfs"
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    rendered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StaffSession(Base):
+    """A signed-in staff member; the cookie holds a random token and only its SHA-256 is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEvent(Base):
+    """Who did what and when. Holds ids and actions only, never answers or names of patients."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_submission", "submission_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(32))
+    submission_id: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+def database_url_for(data_dir: Path) -> str:
+    return f"sqlite+pysqlite:///{data_dir / 'screening.db'}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL; SQLite gets WAL mode, a busy timeout and enforced foreign keys."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_size=20, max_overflow=10, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database schema up to date with the Alembic migrations shipped in the package."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin and upgrade chatter is not for users
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

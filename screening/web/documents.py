@@ -1,0 +1,50 @@
+"""Rebuilding a stored submission's response and assessment, and its referral PDF (rendered once, then kept)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ..assessment import Assessment, assessment_from_json
+from ..report import render_pdf
+from ..response import Response
+from .db import Submission
+from .store import keep_pdf, stored_pdf
+
+
+class StaleDefinition(Exception):
+    """The submission was made with a questionnaire or ruleset other than the one being served."""
+
+
+def response_of(row: Submission) -> Response:
+    return Response.model_validate_json(row.response_json)
+
+
+def assessment_of(row: Submission) -> Assessment:
+    return assessment_from_json(row.assessment_json)
+
+
+def pdf_name(row: Submission) -> str:
+    return f"screening-summary-{row.created_at:%Y-%m-%d}-{row.id[:8]}.pdf"
+
+
+def submission_pdf(services: object, db: Session, row: Submission) -> bytes:
+    """The stored PDF, or a new one rendered from the stored response and assessment and kept."""
+    from .app import Services
+
+    assert isinstance(services, Services)
+    data = stored_pdf(db, row.id)
+    if data is not None:
+        return data
+    definition = services.definition
+    if (row.questionnaire_sha256, row.ruleset_sha256) != (
+        definition.questionnaire_sha256,
+        definition.ruleset_sha256,
+    ):
+        raise StaleDefinition(row.id)
+    with services.pdf_lock:  # one render at a time: WeasyPrint shares its font configuration
+        data = render_pdf(
+            definition, response_of(row), assessment_of(row), services.clinic, generated_at=row.created_at
+        )
+    keep_pdf(db, row.id, data)
+    db.commit()
+    return data

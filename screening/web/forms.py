@@ -1,0 +1,177 @@
+"""HTML form data to answers and back, with the messages a person sees next to each field.
+
+Which questions are shown is always decided by the engine (``Definition.effective_values``), for the
+server-rendered pages and for the small script that shows follow-up questions without a page load.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from ..answers import control_character_problem
+from ..definition import Definition
+from ..model import (
+    DisplayItem,
+    IntegerItem,
+    Item,
+    MultiChoiceItem,
+    ScaleItem,
+    SingleChoiceItem,
+    TextItem,
+    YesNoItem,
+)
+from ..response import Answer
+
+WHOLE_NUMBER = re.compile(r"^[+-]?\d{1,9}$")
+DETAILS = ("name", "contact", "date_of_birth")
+
+
+class FormLike(Protocol):
+    def getlist(self, key: str) -> list[Any]: ...
+
+
+@dataclass
+class FormAnswers:
+    """Answers read from a form: the valid ones normalised, what was typed, and what is wrong."""
+
+    values: dict[str, Answer] = field(default_factory=dict)
+    typed: dict[str, list[str]] = field(default_factory=dict)
+    invalid: dict[str, str] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def _strings(form: FormLike, key: str) -> list[str]:
+    return [v.replace("\r\n", "\n").replace("\r", "\n").strip() for v in form.getlist(key) if isinstance(v, str)]
+
+
+def read_form(definition: Definition, form: FormLike) -> FormAnswers:
+    out = FormAnswers()
+    for item_id, item in definition.items.items():
+        checker = definition.checkers[item_id]
+        if checker is None:
+            continue
+        typed = [v for v in _strings(form, item_id) if v]
+        if not typed:
+            continue
+        out.typed[item_id] = typed
+        value, message = _convert(item, typed)
+        if message:
+            out.invalid[item_id] = message
+            continue
+        normal, problem = checker(value)
+        if problem:
+            out.invalid[item_id] = _friendly(item, problem)
+        else:
+            out.values[item_id] = normal
+    for key in DETAILS:
+        values = _strings(form, key)
+        if values and values[0]:
+            out.details[key] = values[0]
+    return out
+
+
+def _convert(item: Item, typed: list[str]) -> tuple[Any, str]:
+    if isinstance(item, MultiChoiceItem):
+        return typed, ""
+    if len(typed) > 1:
+        return None, "Choose only one answer"
+    text = typed[0]
+    if isinstance(item, IntegerItem | ScaleItem):
+        if not WHOLE_NUMBER.match(text):
+            return None, f"Enter a whole number from {item.min} to {item.max}, like {item.min + 1}"
+        return int(text), ""
+    return text, ""
+
+
+def _friendly(item: Item, problem: str) -> str:
+    if isinstance(item, IntegerItem):
+        return f"Enter a number from {item.min} to {item.max} ({item.unit})"
+    if isinstance(item, ScaleItem):
+        return f"Choose a number from {item.min} to {item.max}"
+    if isinstance(item, TextItem):
+        if "control character" in problem:
+            return "Remove the special characters that cannot be stored"
+        return f"Keep this answer to {item.max_length} characters or fewer"
+    if isinstance(item, MultiChoiceItem) and "cannot be ticked together" in problem:
+        exclusive = next((o.label for o in item.options if o.exclusive), "that option")
+        return f"'{exclusive}' cannot be ticked together with other options"
+    return "Choose one of the answers shown"
+
+
+def required_message(item: Item) -> str:
+    if isinstance(item, YesNoItem):
+        return "Select yes, no or not sure" if item.allow_not_sure else "Select yes or no"
+    if isinstance(item, MultiChoiceItem):
+        return "Tick at least one option"
+    if isinstance(item, IntegerItem):
+        return f"Enter a number ({item.unit})"
+    if isinstance(item, TextItem):
+        return "Enter an answer"
+    return "Select an answer"
+
+
+def shown_items(definition: Definition, values: Mapping[str, Answer]) -> set[str]:
+    """The questions shown for these answers (a question that depends on an unanswered one stays hidden)."""
+    _, shown = definition.effective_values(values)
+    return {item_id for item_id, is_shown in shown.items() if is_shown is True}
+
+
+def item_errors(
+    definition: Definition, answers: FormAnswers, item_ids: Iterable[str], shown: set[str]
+) -> dict[str, str]:
+    """Messages for the shown questions among ``item_ids``: invalid answers, then missing required ones."""
+    errors: dict[str, str] = {}
+    for item_id in item_ids:
+        item = definition.items[item_id]
+        if item_id not in shown or isinstance(item, DisplayItem):
+            continue
+        if item_id in answers.invalid:
+            errors[item_id] = answers.invalid[item_id]
+        elif item.required and item_id not in answers.values:
+            errors[item_id] = required_message(item)
+    return errors
+
+
+def detail_errors(details: Mapping[str, str], *, contact_required: bool, today: date) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    name = details.get("name", "")
+    if not name:
+        errors["name"] = "Enter the patient's name" if not contact_required else "Enter your name"
+    elif len(name) > 200 or control_character_problem(name):
+        errors["name"] = "Enter a name of 200 characters or fewer, without special characters"
+    contact = details.get("contact", "")
+    if contact_required and not contact:
+        errors["contact"] = "Enter a phone number or email address so the clinic can reach you"
+    elif len(contact) > 200 or control_character_problem(contact):
+        errors["contact"] = "Enter a phone number or email address of 200 characters or fewer"
+    dob = details.get("date_of_birth", "")
+    if dob:
+        try:
+            born = date.fromisoformat(dob)
+        except ValueError:
+            errors["date_of_birth"] = "Enter a real date of birth, for example 1980-03-27"
+        else:
+            if born > today or born.year < 1900:
+                errors["date_of_birth"] = "Enter a date of birth in the past"
+    return errors
+
+
+def patient_block(details: Mapping[str, str]) -> dict[str, str] | None:
+    block = {key: details[key] for key in DETAILS if details.get(key)}
+    return block or None
+
+
+def section_items(definition: Definition, index: int) -> list[str]:
+    return [item.id for item in definition.questionnaire.sections[index].items]
+
+
+def answerable(definition: Definition, item_ids: Iterable[str]) -> list[str]:
+    return [i for i in item_ids if not isinstance(definition.items[i], DisplayItem)]
+
+
+def is_choice(item: Item) -> bool:
+    return isinstance(item, YesNoItem | SingleChoiceItem | MultiChoiceItem | ScaleItem)

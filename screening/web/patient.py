@@ -1,0 +1,333 @@
+"""Patient self-screening: one section per page, a review page, then a result with a time-limited PDF link."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ..assessment import AnswerRead
+from ..errors import ResponseError
+from ..model import Disposition
+from ..report import answer_text
+from ..response import parse_response
+from ..scorer import assess
+from . import forms
+from .app import Services, database, page, services
+from .db import Submission
+from .documents import StaleDefinition, assessment_of, pdf_name, submission_pdf
+from .store import access_token, audit, record_submission, token_matches
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def start(request: Request) -> Response:
+    return page(request, "start.html.j2")
+
+
+@router.get("/screen")
+def first_page(request: Request) -> Response:
+    return _section_page(request, 0, forms.FormAnswers(), key=uuid.uuid4().hex)
+
+
+@router.post("/visibility")
+async def visibility(request: Request) -> JSONResponse:
+    """Which questions are shown for the answers so far: the engine decides, the page's script only obeys."""
+    s = services(request)
+    answers = forms.read_form(s.definition, await request.form())
+    try:
+        response = parse_response(_document(s, answers), s.definition, hidden="drop", partial=True)
+        emergency = [f.title for f in assess(s.definition, response).red_flags if f.urgency == "emergency"]
+    except ResponseError:
+        emergency = []
+    return JSONResponse({"shown": sorted(forms.shown_items(s.definition, answers.values)), "emergency": emergency})
+
+
+@router.post("/screen")
+async def screen(request: Request, db: Session = Depends(database)) -> Response:
+    s = services(request)
+    form = await request.form()
+    answers = forms.read_form(s.definition, form)
+    key = _text(form.get("key")) or uuid.uuid4().hex
+    action = _text(form.get("action")) or "next"
+    try:
+        step = max(0, min(int(_text(form.get("step")) or 0), _review_step(s)))
+    except ValueError:
+        step = 0
+    shown = forms.shown_items(s.definition, answers.values)
+    details_step = len(s.definition.questionnaire.sections)
+
+    if action.startswith("goto-"):
+        target = int(action.removeprefix("goto-")) if action.removeprefix("goto-").isdigit() else 0
+        return _step_page(request, min(target, _review_step(s)), answers, key)
+    if action == "back":
+        return _step_page(request, _previous_step(s, step, shown), answers, key)
+
+    if step < details_step:
+        on_page = forms.section_items(s.definition, step)
+        seen = set(_text(form.get("seen")).split())
+        new = [i for i in forms.answerable(s.definition, on_page) if i in shown and i not in seen]
+        errors = forms.item_errors(s.definition, answers, on_page, shown)
+        if new or errors:
+            notice = (
+                f"{len(new)} follow-up question{'s have' if len(new) != 1 else ' has'} been added "
+                "because of your answers. Please answer them, then continue."
+                if new
+                else ""
+            )
+            shown_errors = {i: m for i, m in errors.items() if i not in new} if new else errors
+            return _section_page(request, step, answers, key=key, errors=shown_errors, notice=notice)
+        stopped = _emergency_stop(request, db, answers, key)
+        if stopped is not None:
+            return stopped
+        return _step_page(request, _next_step(s, step, shown), answers, key)
+
+    if step == details_step:
+        errors = forms.detail_errors(answers.details, contact_required=True, today=datetime.now(UTC).date())
+        if errors:
+            return _details_page(request, answers, key, errors)
+        return _review_page(request, answers, key)
+
+    # review: submit
+    if action != "submit":
+        return _review_page(request, answers, key)
+    errors = forms.detail_errors(answers.details, contact_required=True, today=datetime.now(UTC).date())
+    if errors:
+        return _details_page(request, answers, key, errors)
+    for index in range(details_step):
+        on_page = forms.section_items(s.definition, index)
+        if forms.item_errors(s.definition, answers, on_page, shown):
+            return _section_page(
+                request,
+                index,
+                answers,
+                key=key,
+                errors=forms.item_errors(s.definition, answers, on_page, shown),
+            )
+    if not s.limiter.allow(_client(request)):
+        raise HTTPException(429, "Too many submissions from this address. Please wait a minute and try again.")
+    try:
+        response = parse_response(_document(s, answers), s.definition, hidden="drop")
+    except ResponseError:
+        raise HTTPException(400, "Some answers could not be read. Please start again.") from None
+    assessment = assess(s.definition, response)
+    row, created = record_submission(db, response, assessment, channel="web", idempotency_key=key)
+    if created:
+        audit(db, "patient", "submitted", row.id, f"disposition={row.disposition}")
+    db.commit()
+    return _to_result(s, row)
+
+
+def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, key: str) -> Response | None:
+    """If an answer so far is an emergency red flag, store what we have and stop the questions there."""
+    s = services(request)
+    try:
+        response = parse_response(_document(s, answers), s.definition, hidden="drop", partial=True)
+    except ResponseError:
+        return None
+    assessment = assess(s.definition, response)
+    if not any(flag.urgency == "emergency" for flag in assessment.red_flags):
+        return None
+    row, created = record_submission(db, response, assessment, channel="web", idempotency_key=key, complete=False)
+    if created:
+        audit(db, "patient", "submitted", row.id, "stopped early: emergency")
+    db.commit()
+    return _to_result(s, row)
+
+
+def _to_result(s: Services, row: Submission) -> Response:
+    token = access_token(s.settings.secret_key, row.id)
+    return RedirectResponse(f"/result/{row.id}/{token}", status_code=303)
+
+
+def _document(s: Services, answers: forms.FormAnswers) -> dict[str, Any]:
+    q = s.definition.questionnaire
+    return {
+        "questionnaire": q.id,
+        "version": q.version,
+        "respondent": "patient",
+        "collected_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "patient": forms.patient_block(answers.details),
+        "answers": answers.values,
+    }
+
+
+@router.get("/result/{submission_id}/{token}")
+def result(request: Request, submission_id: str, token: str, db: Session = Depends(database)) -> Response:
+    s = services(request)
+    row = _checked(s, db, submission_id, token)
+    assessment = assessment_of(row)
+    expires = row.created_at + s.settings.result_link_valid_for
+    return page(
+        request,
+        "result.html.j2",
+        row=row,
+        assessment=assessment,
+        emergency=assessment.disposition is Disposition.EMERGENCY,
+        pdf_url=f"/result/{row.id}/{token}/summary.pdf",
+        expires=expires,
+    )
+
+
+@router.get("/result/{submission_id}/{token}/summary.pdf")
+def result_pdf(request: Request, submission_id: str, token: str, db: Session = Depends(database)) -> Response:
+    s = services(request)
+    row = _checked(s, db, submission_id, token)
+    try:
+        data = submission_pdf(s, db, row)
+    except StaleDefinition:
+        raise HTTPException(409, "This summary was made with an older questionnaire; ask the clinic for it.") from None
+    audit(db, "patient", "pdf_download", row.id)
+    db.commit()
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="{pdf_name(row)}"'},
+    )
+
+
+def _checked(s: Services, db: Session, submission_id: str, token: str) -> Submission:
+    """The submission behind a result link, if the token is right and the link has not expired."""
+    row = db.get(Submission, submission_id) if len(submission_id) == 32 else None
+    if row is None or row.channel != "web" or not token_matches(s.settings.secret_key, row.id, token):
+        raise HTTPException(404, "This link is not valid. Check that you copied all of it.")
+    if datetime.now(UTC) > row.created_at + s.settings.result_link_valid_for:
+        raise HTTPException(410, "This link has expired. The clinic still has your answers.")
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# pages
+
+
+def _review_step(s: Services) -> int:
+    return len(s.definition.questionnaire.sections) + 1
+
+
+def _has_questions(s: Services, index: int, shown: set[str]) -> bool:
+    return any(i in shown for i in forms.answerable(s.definition, forms.section_items(s.definition, index)))
+
+
+def _next_step(s: Services, step: int, shown: set[str]) -> int:
+    step += 1
+    while step < len(s.definition.questionnaire.sections) and not _has_questions(s, step, shown):
+        step += 1
+    return step
+
+
+def _previous_step(s: Services, step: int, shown: set[str]) -> int:
+    step -= 1
+    while step > 0 and step < len(s.definition.questionnaire.sections) and not _has_questions(s, step, shown):
+        step -= 1
+    return max(step, 0)
+
+
+def _step_page(request: Request, step: int, answers: forms.FormAnswers, key: str) -> Response:
+    s = services(request)
+    sections = len(s.definition.questionnaire.sections)
+    if step < sections:
+        return _section_page(request, step, answers, key=key)
+    if step == sections:
+        return _details_page(request, answers, key)
+    return _review_page(request, answers, key)
+
+
+def _common(request: Request, step: int, answers: forms.FormAnswers, key: str, on_page: set[str]) -> dict[str, Any]:
+    s = services(request)
+    carried = [
+        (item_id, value)
+        for item_id, answer in answers.values.items()
+        if item_id not in on_page
+        for value in (answer if isinstance(answer, list) else [answer])
+    ]
+    carried += [(k, v) for k, v in answers.details.items() if k not in on_page]
+    return {
+        "step": step,
+        "steps": _review_step(s) + 1,
+        "key": key,
+        "carried": carried,
+    }
+
+
+def _section_page(
+    request: Request,
+    step: int,
+    answers: forms.FormAnswers,
+    *,
+    key: str,
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+) -> Response:
+    s = services(request)
+    section = s.definition.questionnaire.sections[step]
+    on_page_ids = [item.id for item in section.items]
+    on_page = set(on_page_ids)
+    shown = forms.shown_items(s.definition, answers.values)
+    return page(
+        request,
+        "screen_section.html.j2",
+        section=section,
+        items=section.items,
+        answers=answers,
+        errors=errors or {},
+        shown=shown,
+        seen=" ".join(i for i in forms.answerable(s.definition, on_page_ids) if i in shown),
+        notice=notice,
+        wording="patient",
+        **_common(request, step, answers, key, on_page),
+    )
+
+
+def _details_page(
+    request: Request, answers: forms.FormAnswers, key: str, errors: dict[str, str] | None = None
+) -> Response:
+    s = services(request)
+    step = len(s.definition.questionnaire.sections)
+    return page(
+        request,
+        "screen_details.html.j2",
+        answers=answers,
+        errors=errors or {},
+        **_common(request, step, answers, key, set(forms.DETAILS)),
+    )
+
+
+def _review_page(request: Request, answers: forms.FormAnswers, key: str) -> Response:
+    s = services(request)
+    shown = forms.shown_items(s.definition, answers.values)
+    sections = []
+    for index, section in enumerate(s.definition.questionnaire.sections):
+        rows = []
+        for item_id in forms.answerable(s.definition, [item.id for item in section.items]):
+            if item_id not in shown:
+                continue
+            value = answers.values.get(item_id)
+            read = (
+                AnswerRead(item_id, "answered", tuple(value) if isinstance(value, list) else value)
+                if value is not None
+                else AnswerRead(item_id, "unanswered")
+            )
+            rows.append((s.definition.wording[item_id][0], answer_text(s.definition, read)))
+        if rows:
+            sections.append((index, section.title, rows))
+    return page(
+        request,
+        "screen_review.html.j2",
+        sections=sections,
+        answers=answers,
+        details_step=len(s.definition.questionnaire.sections),
+        **_common(request, _review_step(s), answers, key, set()),
+    )
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

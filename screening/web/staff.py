@@ -1,0 +1,360 @@
+"""The staff area: login, intake in staff wording on one page, the submissions list, detail and follow-up status."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ..errors import ResponseError
+from ..model import Disposition
+from ..report import build_view
+from ..response import parse_response
+from ..scorer import assess
+from . import forms
+from .app import NeedsLogin, database, page, services
+from .auth import authenticate, end_session, session_user, start_session
+from .db import NEXT_STATUSES, Submission, User
+from .documents import StaleDefinition, assessment_of, pdf_name, response_of, submission_pdf
+from .store import (
+    ListFilter,
+    audit,
+    latest_status,
+    list_submissions,
+    record_submission,
+    set_status,
+    status_history,
+    versions_of,
+)
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+SESSION_COOKIE = "screening_session"
+PAGE_SIZE = 50
+
+
+def staff_user(request: Request, db: Session = Depends(database)) -> User:
+    user = session_user(db, request.cookies.get(SESSION_COOKIE))
+    if user is None:
+        raise NeedsLogin
+    return user
+
+
+@router.get("/login")
+def login_page(request: Request, db: Session = Depends(database)) -> Response:
+    if session_user(db, request.cookies.get(SESSION_COOKIE)) is not None:
+        return RedirectResponse("/staff/submissions", status_code=303)
+    return page(request, "staff_login.html.j2", errors={}, name="")
+
+
+@router.post("/login")
+async def login(request: Request, db: Session = Depends(database)) -> Response:
+    s = services(request)
+    form = await request.form()
+    name = str(form.get("name") or "").strip()
+    password = str(form.get("password") or "")
+    result = authenticate(
+        db,
+        name,
+        password,
+        now=datetime.now(UTC),
+        lock_after=s.settings.lockout_after_failures,
+        lock_for=s.settings.lockout_for,
+    )
+    if result.outcome != "ok" or result.user is None:
+        audit(db, result.user.name if result.user else "unknown", f"login_{result.outcome}")
+        db.commit()
+        message = (
+            "Too many failed attempts. This account is locked for a while; try again later or ask an administrator."
+            if result.outcome == "locked"
+            else "The name or password is not right. Check them and try again."
+        )
+        return page(request, "staff_login.html.j2", 401, errors={"name": message}, name=name)
+    token = start_session(db, result.user, s.settings.session_valid_for)
+    audit(db, result.user.name, "login")
+    db.commit()
+    response = RedirectResponse("/staff/submissions", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(s.settings.session_valid_for.total_seconds()),
+        path="/staff",
+        httponly=True,
+        secure=s.settings.secure_cookies,
+        samesite="strict",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, user: User = Depends(staff_user), db: Session = Depends(database)) -> Response:
+    end_session(db, request.cookies.get(SESSION_COOKIE))
+    audit(db, user.name, "logout")
+    db.commit()
+    response = RedirectResponse("/staff/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/staff")
+    return response
+
+
+@router.get("")
+@router.get("/")
+def home(user: User = Depends(staff_user)) -> Response:
+    return RedirectResponse("/staff/submissions", status_code=303)
+
+
+@router.get("/submissions")
+def submissions(
+    request: Request,
+    disposition: str = "",
+    since: str = "",
+    until: str = "",
+    name: str = "",
+    page_number: int = 1,
+    user: User = Depends(staff_user),
+    db: Session = Depends(database),
+) -> Response:
+    errors: dict[str, str] = {}
+    dates: dict[str, date | None] = {}
+    for key, text in (("since", since), ("until", until)):
+        try:
+            dates[key] = date.fromisoformat(text) if text else None
+        except ValueError:
+            errors[key] = "Enter a date like 2026-11-21"
+            dates[key] = None
+    if disposition and disposition not in {d.value for d in Disposition}:
+        errors["disposition"] = "Choose a disposition from the list"
+        disposition = ""
+    page_number = max(page_number, 1)
+    chosen = ListFilter(
+        disposition=disposition,
+        since=dates["since"],
+        until=dates["until"],
+        name=name[:200],
+        limit=PAGE_SIZE,
+        offset=(page_number - 1) * PAGE_SIZE,
+    )
+    rows, total = list_submissions(db, chosen)
+    statuses = latest_status(db, [row.id for row in rows])
+    audit(db, user.name, "list")
+    db.commit()
+    return page(
+        request,
+        "staff_list.html.j2",
+        user=user,
+        rows=rows,
+        statuses=statuses,
+        total=total,
+        page_number=page_number,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        filters={"disposition": disposition, "since": since, "until": until, "name": name},
+        errors=errors,
+        dispositions=list(Disposition)[::-1],
+    )
+
+
+def _submission(db: Session, submission_id: str) -> Submission:
+    row = db.get(Submission, submission_id) if len(submission_id) == 32 else None
+    if row is None:
+        raise HTTPException(404, "There is no submission with this id.")
+    return row
+
+
+@router.get("/submissions/{submission_id}")
+def detail(
+    request: Request, submission_id: str, user: User = Depends(staff_user), db: Session = Depends(database)
+) -> Response:
+    s = services(request)
+    row = _submission(db, submission_id)
+    assessment = assessment_of(row)
+    response = response_of(row)
+    current = row.questionnaire_sha256 == s.definition.questionnaire_sha256 and (
+        row.ruleset_sha256 == s.definition.ruleset_sha256
+    )
+    view = build_view(s.definition, response, assessment, s.clinic, row.created_at) if current else None
+    history = status_history(db, row.id)
+    status = history[-1].status if history else "new"
+    audit(db, user.name, "view", row.id)
+    db.commit()
+    return page(
+        request,
+        "staff_detail.html.j2",
+        user=user,
+        row=row,
+        response=response,
+        assessment=assessment,
+        view=view,
+        history=history,
+        status=status,
+        next_statuses=NEXT_STATUSES[status],
+        versions=versions_of(db, row),
+        just_created=request.query_params.get("created") == "1",
+        errors={},
+    )
+
+
+@router.get("/submissions/{submission_id}/summary.pdf")
+def detail_pdf(
+    request: Request, submission_id: str, user: User = Depends(staff_user), db: Session = Depends(database)
+) -> Response:
+    row = _submission(db, submission_id)
+    try:
+        data = submission_pdf(services(request), db, row)
+    except StaleDefinition:
+        raise HTTPException(409, "This submission was made with another questionnaire version.") from None
+    audit(db, user.name, "pdf_download", row.id)
+    db.commit()
+    return Response(
+        data, media_type="application/pdf", headers={"content-disposition": f'attachment; filename="{pdf_name(row)}"'}
+    )
+
+
+@router.post("/submissions/{submission_id}/status")
+async def change_status(
+    request: Request, submission_id: str, user: User = Depends(staff_user), db: Session = Depends(database)
+) -> Response:
+    row = _submission(db, submission_id)
+    form = await request.form()
+    wanted = str(form.get("status") or "")
+    note = str(form.get("note") or "").strip()[:500]
+    history = status_history(db, row.id)
+    current = history[-1].status if history else "new"
+    if wanted not in NEXT_STATUSES[current]:
+        raise HTTPException(400, f"A submission that is '{current}' cannot move to '{wanted or 'nothing'}'.")
+    set_status(db, row.id, wanted, user.name, note)
+    audit(db, user.name, "status_change", row.id, f"{current}->{wanted}")
+    db.commit()
+    return RedirectResponse(f"/staff/submissions/{row.id}#status", status_code=303)
+
+
+@router.get("/intake")
+def intake_page(request: Request, user: User = Depends(staff_user)) -> Response:
+    return _intake(request, user, forms.FormAnswers(), key=uuid.uuid4().hex)
+
+
+@router.get("/submissions/{submission_id}/correct")
+def correct_page(
+    request: Request, submission_id: str, user: User = Depends(staff_user), db: Session = Depends(database)
+) -> Response:
+    row = _submission(db, submission_id)
+    latest = versions_of(db, row)[-1]
+    if latest.id != row.id:
+        return RedirectResponse(f"/staff/submissions/{latest.id}/correct", status_code=303)
+    response = response_of(row)
+    answers = forms.FormAnswers(
+        values=dict(response.answers),
+        typed={k: [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in response.answers.items()},
+    )
+    if response.patient:
+        answers.details = {
+            k: str(v) for k, v in response.patient.model_dump(mode="json").items() if v is not None
+        }
+    return _intake(request, user, answers, key=uuid.uuid4().hex, supersedes=row.id)
+
+
+@router.post("/intake")
+async def intake(request: Request, user: User = Depends(staff_user), db: Session = Depends(database)) -> Response:
+    s = services(request)
+    form = await request.form()
+    answers = forms.read_form(s.definition, form)
+    key = str(form.get("key") or "") or uuid.uuid4().hex
+    supersedes = str(form.get("supersedes") or "") or None
+    if supersedes is not None:
+        versions = versions_of(db, _submission(db, supersedes))
+        if versions[-1].id != supersedes:
+            raise HTTPException(409, "This submission has already been corrected; correct the newest version.")
+    shown = forms.shown_items(s.definition, answers.values)
+    seen = set(str(form.get("seen") or "").split())
+    new = [i for i in forms.answerable(s.definition, s.definition.items) if i in shown and i not in seen]
+    errors = forms.detail_errors(answers.details, contact_required=False, today=datetime.now(UTC).date())
+    errors.update(forms.item_errors(s.definition, answers, s.definition.items, shown))
+    document = _document(s, answers, user)
+    emergency = _emergency(s, document)
+    if emergency and "name" not in errors and not answers.invalid:
+        return _save(request, db, user, document, key, supersedes, complete=False)
+    if new or errors:
+        notice = f"{len(new)} follow-up question(s) now apply; they are marked below." if new else ""
+        return _intake(request, user, answers, key=key, errors=errors, notice=notice, supersedes=supersedes)
+    return _save(request, db, user, document, key, supersedes, complete=True)
+
+
+def _emergency(s: Any, document: dict[str, Any]) -> bool:
+    try:
+        response = parse_response(document, s.definition, hidden="drop", partial=True)
+    except ResponseError:
+        return False
+    return any(flag.urgency == "emergency" for flag in assess(s.definition, response).red_flags)
+
+
+def _save(
+    request: Request,
+    db: Session,
+    user: User,
+    document: dict[str, Any],
+    key: str,
+    supersedes: str | None,
+    *,
+    complete: bool,
+) -> Response:
+    s = services(request)
+    try:
+        response = parse_response(document, s.definition, hidden="drop", partial=not complete)
+    except ResponseError as exc:
+        raise HTTPException(400, f"The answers could not be read: {exc.problems[0].message}") from None
+    assessment = assess(s.definition, response)
+    row, created = record_submission(
+        db,
+        response,
+        assessment,
+        channel="staff",
+        created_by=user.name,
+        idempotency_key=key,
+        complete=complete,
+        supersedes=supersedes,
+    )
+    if created:
+        audit(db, user.name, "correction" if supersedes else "intake", row.id, f"disposition={row.disposition}")
+    db.commit()
+    return RedirectResponse(f"/staff/submissions/{row.id}?created=1", status_code=303)
+
+
+def _document(s: Any, answers: forms.FormAnswers, user: User) -> dict[str, Any]:
+    q = s.definition.questionnaire
+    return {
+        "questionnaire": q.id,
+        "version": q.version,
+        "respondent": "staff",
+        "collected_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "patient": forms.patient_block(answers.details),
+        "answers": {k: v for k, v in answers.values.items()},
+    }
+
+
+def _intake(
+    request: Request,
+    user: User,
+    answers: forms.FormAnswers,
+    *,
+    key: str,
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+    supersedes: str | None = None,
+) -> Response:
+    s = services(request)
+    shown = forms.shown_items(s.definition, answers.values)
+    return page(
+        request,
+        "staff_intake.html.j2",
+        user=user,
+        sections=s.definition.questionnaire.sections,
+        answers=answers,
+        errors=errors or {},
+        shown=shown,
+        seen=" ".join(i for i in forms.answerable(s.definition, s.definition.items) if i in shown),
+        notice=notice,
+        key=key,
+        supersedes=supersedes,
+        wording="staff",
+    )

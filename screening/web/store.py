@@ -1,0 +1,171 @@
+"""Submissions, their follow-up status, their PDFs and the audit log, on top of the tables in ``db``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..assessment import Assessment, assessment_json
+from ..response import Response, response_json
+from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, utcnow
+
+
+def record_submission(
+    db: Session,
+    response: Response,
+    assessment: Assessment,
+    *,
+    channel: str,
+    created_by: str | None = None,
+    idempotency_key: str | None = None,
+    complete: bool = True,
+    supersedes: str | None = None,
+) -> tuple[Submission, bool]:
+    """Store a submission once. A repeated idempotency key returns the first one (and False)."""
+    if idempotency_key:
+        found = db.scalar(select(Submission).where(Submission.idempotency_key == idempotency_key))
+        if found is not None:
+            return found, False
+    p = assessment.provenance
+    row = Submission(
+        id=uuid.uuid4().hex,
+        created_at=utcnow(),
+        channel=channel,
+        respondent=response.respondent,
+        created_by=created_by,
+        patient_name=response.patient.name if response.patient else None,
+        complete=complete,
+        disposition=assessment.disposition.value,
+        likelihood=assessment.likelihood.grade.value,
+        red_flags=" ".join(flag.id for flag in assessment.red_flags),
+        response_json=response_json(response),
+        assessment_json=assessment_json(assessment),
+        questionnaire_id=p.questionnaire_id,
+        questionnaire_version=p.questionnaire_version,
+        questionnaire_sha256=p.questionnaire_sha256,
+        ruleset_id=p.ruleset_id,
+        ruleset_version=p.ruleset_version,
+        ruleset_sha256=p.ruleset_sha256,
+        engine_version=p.engine_version,
+        idempotency_key=idempotency_key or None,
+        supersedes_id=supersedes,
+    )
+    if not idempotency_key:
+        db.add(row)
+        db.flush()
+        return row, True
+    try:
+        with db.begin_nested():
+            db.add(row)
+    except IntegrityError:  # a double click raced us to it
+        found = db.scalar(select(Submission).where(Submission.idempotency_key == idempotency_key))
+        if found is None:
+            raise
+        return found, False
+    return row, True
+
+
+def access_token(secret: bytes, submission_id: str) -> str:
+    """The unguessable token in a patient's result link: an HMAC of the submission id, so nothing is stored."""
+    return hmac.new(secret, f"result:{submission_id}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def token_matches(secret: bytes, submission_id: str, token: str) -> bool:
+    return hmac.compare_digest(access_token(secret, submission_id), token)
+
+
+def latest_status(db: Session, submission_ids: Sequence[str]) -> dict[str, StatusChange]:
+    if not submission_ids:
+        return {}
+    newest = (
+        select(StatusChange.submission_id, func.max(StatusChange.id).label("id"))
+        .where(StatusChange.submission_id.in_(submission_ids))
+        .group_by(StatusChange.submission_id)
+        .subquery()
+    )
+    rows = db.scalars(select(StatusChange).join(newest, StatusChange.id == newest.c.id))
+    return {row.submission_id: row for row in rows}
+
+
+def status_history(db: Session, submission_id: str) -> list[StatusChange]:
+    return list(
+        db.scalars(select(StatusChange).where(StatusChange.submission_id == submission_id).order_by(StatusChange.id))
+    )
+
+
+def set_status(db: Session, submission_id: str, status: str, by: str, note: str = "") -> StatusChange:
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    change = StatusChange(submission_id=submission_id, status=status, changed_by=by, changed_at=utcnow(), note=note)
+    db.add(change)
+    db.flush()
+    return change
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    disposition: str = ""
+    since: date | None = None
+    until: date | None = None
+    name: str = ""
+    limit: int = 50
+    offset: int = 0
+
+
+def list_submissions(db: Session, f: ListFilter) -> tuple[list[Submission], int]:
+    """Newest first, filtered; with the total count for paging."""
+    query = select(Submission)
+    if f.disposition:
+        query = query.where(Submission.disposition == f.disposition)
+    if f.since:
+        query = query.where(Submission.created_at >= datetime.combine(f.since, time.min).astimezone())
+    if f.until:
+        query = query.where(Submission.created_at < datetime.combine(f.until + timedelta(days=1), time.min).astimezone())
+    if f.name.strip():
+        pattern = "%" + f.name.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(func.lower(Submission.patient_name).like(pattern, escape="\\"))
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.order_by(Submission.created_at.desc(), Submission.id).limit(f.limit).offset(f.offset))
+    return list(rows), total
+
+
+def versions_of(db: Session, submission: Submission) -> list[Submission]:
+    """Every version in the chain of corrections this submission belongs to, oldest first."""
+    first = submission
+    while first.supersedes_id:
+        parent = db.get(Submission, first.supersedes_id)
+        if parent is None:
+            break
+        first = parent
+    chain = [first]
+    while True:
+        nxt = db.scalar(select(Submission).where(Submission.supersedes_id == chain[-1].id))
+        if nxt is None:
+            return chain
+        chain.append(nxt)
+
+
+def audit(db: Session, actor: str, action: str, submission_id: str | None = None, detail: str = "") -> None:
+    db.add(AuditEvent(at=utcnow(), actor=actor, action=action, submission_id=submission_id, detail=detail))
+
+
+def stored_pdf(db: Session, submission_id: str) -> bytes | None:
+    row = db.get(Pdf, submission_id)
+    return row.data if row else None
+
+
+def keep_pdf(db: Session, submission_id: str, data: bytes) -> None:
+    if db.get(Pdf, submission_id) is None:
+        try:
+            with db.begin_nested():
+                db.add(Pdf(submission_id=submission_id, rendered_at=utcnow(), data=data))
+        except IntegrityError:
+            pass  # rendered at the same moment by another request
