@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+import postgres
+from postgres import Server
+from web import Site
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 from screening.definition import Definition
 from screening.loader import default_questionnaire_path, load_definition, ruleset_path_for
@@ -269,3 +277,52 @@ def bundled() -> Definition:
 def definition(request: pytest.FixtureRequest) -> Definition:
     """Both the mini and the bundled definition, for tests that must hold for any definition."""
     return request.getfixturevalue(request.param)
+
+
+# ---------------------------------------------------------------------------------------------
+# Web: every storage-backed test runs on SQLite and on a private PostgreSQL server
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server | None]:
+    if postgres.binaries() is None:
+        if os.environ.get("SCREENING_REQUIRE_POSTGRES") == "1":
+            pytest.fail("SCREENING_REQUIRE_POSTGRES=1 but PostgreSQL is not installed (apt-get install postgresql)")
+        yield None
+        return
+    with postgres.running_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+pysqlite:///{tmp_path / 'screening.db'}"
+    server = request.getfixturevalue("postgres_server")
+    if server is None:
+        pytest.skip("PostgreSQL is not installed here (CI installs it and runs these)")
+    url: str = server.new_database()
+    return url
+
+
+@pytest.fixture
+def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
+    from starlette.testclient import TestClient
+
+    from screening.web.app import create_app
+    from screening.web.settings import Settings
+
+    settings = Settings.load(tmp_path / "data", database_url=database_url)
+    app = create_app(settings)
+    with TestClient(app, follow_redirects=False) as client:
+        yield Site(client, app.state.services)
+    app.state.services.engine.dispose()
+
+
+@pytest.fixture
+def physio_answers() -> dict[str, Any]:
+    from screening.response import read_response_file
+
+    data, _ = read_response_file(EXAMPLES / "physio_cervicogenic.yaml")
+    answers: dict[str, Any] = data["answers"]
+    return answers

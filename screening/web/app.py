@@ -68,7 +68,7 @@ def database(request: Request) -> Iterator[Session]:
         yield db
 
 
-def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     s = services(request)
     token = request.scope.get("csrftoken")
     html = s.templates.get_template(template).render(
@@ -81,10 +81,10 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         version=__version__,
         **context,
     )
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=status_code)
 
 
-def _templates() -> jinja2.Environment:
+def _templates(definition: Definition) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,  # every answer and name is untrusted text
@@ -95,6 +95,7 @@ def _templates() -> jinja2.Environment:
     env.globals["disposition_words"] = {d.value: w for d, w in DISPOSITION_WORDS.items()}
     env.globals["status_labels"] = STATUS_LABELS
     env.globals["options"] = _options
+    env.globals["questions_by_id"] = definition.wording  # the error summary names each question
     env.filters["when"] = lambda value: value.astimezone(UTC).strftime("%d %b %Y %H:%M UTC") if value else ""
     return env
 
@@ -108,7 +109,7 @@ def _options(item: Any) -> list[tuple[str | int, str]]:
     return [(o.code, o.label) for o in item.options]
 
 
-def create_app(settings: Settings | None = None, *, definition: Definition | None = None) -> Any:
+def create_app(settings: Settings | None = None, *, definition: Definition | None = None) -> FastAPI:
     """The ASGI application, wrapped in the security middleware. Migrates the database on creation."""
     from . import api, patient, staff
 
@@ -131,7 +132,7 @@ def create_app(settings: Settings | None = None, *, definition: Definition | Non
         engine=engine,
         sessions=sessionmaker(engine, expire_on_commit=False),
         clinic=load_clinic_settings(settings.clinic),
-        templates=_templates(),
+        templates=_templates(definition),
         limiter=RateLimiter(settings.public_posts_per_minute),
         pdf_lock=threading.Lock(),
     )
@@ -153,8 +154,9 @@ def create_app(settings: Settings | None = None, *, definition: Definition | Non
 
     app.openapi = _openapi_with_response_schema(app, definition)  # type: ignore[method-assign]
 
-    protected = asgi_csrf(
-        app,
+    # added innermost first: the access log sees everything, the CSRF check sees only well-formed form posts
+    app.add_middleware(
+        _csrf,
         signing_secret=settings.secret_key.decode("ascii", "replace"),
         cookie_secure=settings.secure_cookies,
         cookie_samesite="Strict",
@@ -162,7 +164,15 @@ def create_app(settings: Settings | None = None, *, definition: Definition | Non
         skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
         send_csrf_failed=_csrf_failed,
     )
-    return AccessLog(BodyLimit(SecurityHeaders(FormsOnly(protected)), settings.max_body_bytes))
+    app.add_middleware(FormsOnly)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
+    return app
+
+
+def _csrf(app: Any, **options: Any) -> Any:
+    return asgi_csrf(app, **options)
 
 
 def _openapi_with_response_schema(app: FastAPI, definition: Definition) -> Any:

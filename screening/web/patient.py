@@ -69,6 +69,10 @@ async def screen(request: Request, db: Session = Depends(database)) -> Response:
         return _step_page(request, _previous_step(s, step, shown), answers, key)
 
     if step < details_step:
+        # an emergency answer ends the questions at once, even with other questions on the page unanswered
+        stopped = _emergency_stop(request, db, answers, key)
+        if stopped is not None:
+            return stopped
         on_page = forms.section_items(s.definition, step)
         seen = set(_text(form.get("seen")).split())
         new = [i for i in forms.answerable(s.definition, on_page) if i in shown and i not in seen]
@@ -82,9 +86,6 @@ async def screen(request: Request, db: Session = Depends(database)) -> Response:
             )
             shown_errors = {i: m for i, m in errors.items() if i not in new} if new else errors
             return _section_page(request, step, answers, key=key, errors=shown_errors, notice=notice)
-        stopped = _emergency_stop(request, db, answers, key)
-        if stopped is not None:
-            return stopped
         return _step_page(request, _next_step(s, step, shown), answers, key)
 
     if step == details_step:

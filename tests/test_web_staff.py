@@ -1,0 +1,161 @@
+"""The staff area: login and lockout, intake, list and filters, detail, status workflow, PDF, corrections, audit."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from web import STAFF_PASSWORD, Site, errors_on, field
+
+from screening.web.db import StatusChange
+
+
+def test_login_logout_and_session_cookie(site: Site) -> None:
+    site.add_staff()
+    assert site.client.get("/staff/submissions").status_code == 303
+    done = site.login()
+    assert done.status_code == 303 and done.headers["location"] == "/staff/submissions"
+    cookie = done.headers["set-cookie"]
+    assert "screening_session=" in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/staff" in cookie
+    assert site.client.get("/staff/submissions").status_code == 200
+    page = site.client.get("/staff/submissions")
+    out = site.post("/staff/logout", {"csrftoken": field(page.text, "csrftoken")})
+    assert out.status_code == 303
+    assert site.client.get("/staff/submissions").status_code == 303
+    assert site.audit_actions()[:2] == ["login", "list"]
+    assert "logout" in site.audit_actions()
+
+
+def test_wrong_password_then_lockout(site: Site) -> None:
+    site.add_staff()
+    limit = site.services.settings.lockout_after_failures
+    for _ in range(limit - 1):
+        bad = site.login(password="wrong password!")
+        assert bad.status_code == 401
+        assert "name or password is not right" in bad.text
+    locked = site.login(password="wrong password!")
+    assert "locked" in locked.text
+    # even the right password is refused while locked
+    assert site.login(password=STAFF_PASSWORD).status_code == 401
+    assert "login_locked" in site.audit_actions()
+
+
+def test_unknown_user_gets_the_same_message(site: Site) -> None:
+    page = site.login(name="nobody")
+    assert page.status_code == 401 and "name or password is not right" in page.text
+
+
+def test_intake_shows_the_result_and_the_pdf(site: Site, physio_answers: dict[str, Any]) -> None:
+    site.add_staff()
+    site.login()
+    saved = site.staff_intake(physio_answers, name="Test Patient Intake")
+    assert saved.status_code == 303, errors_on(saved.text)
+    detail = site.client.get(saved.headers["location"])
+    assert detail.status_code == 200
+    policy = site.definition.ruleset.disposition.texts
+    physio = next(t for d, t in policy.items() if d.value == "physio_assessment")
+    assert physio.staff.split(".")[0] in detail.text
+    (row,) = site.submissions()
+    assert (row.channel, row.created_by, row.respondent) == ("staff", "reception", "staff")
+    pdf = site.client.get(f"/staff/submissions/{row.id}/summary.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert "pdf_download" in site.audit_actions()
+
+
+def test_intake_validation_keeps_answers(site: Site) -> None:
+    site.add_staff()
+    site.login()
+    page = site.staff_intake({"sudden_onset_headache": "no", "age": "abc"}, name="Test Patient")
+    assert page.status_code == 200
+    errors = errors_on(page.text)
+    assert any("whole number" in e for e in errors)
+    assert 'value="abc"' in page.text
+    assert re.search(r'value="no" id="f-sudden_onset_headache-2" checked', page.text)
+    assert site.count() == 0
+
+
+def test_intake_emergency_saves_at_once(site: Site) -> None:
+    site.add_staff()
+    site.login()
+    saved = site.staff_intake({"sudden_onset_headache": "yes"}, name="Test Patient Emergency")
+    assert saved.status_code == 303
+    (row,) = site.submissions()
+    assert (row.disposition, row.complete) == ("emergency", False)
+
+
+def test_list_filters_and_search(site: Site, physio_answers: dict[str, Any]) -> None:
+    site.add_staff()
+    site.login()
+    site.staff_intake(physio_answers, name="Alpha Testperson")
+    site.staff_intake({"sudden_onset_headache": "yes"}, name="Bravo Testperson")
+    everything = site.client.get("/staff/submissions")
+    assert everything.text.index("Bravo Testperson") < everything.text.index("Alpha Testperson")  # newest first
+    emergency = site.client.get("/staff/submissions", params={"disposition": "emergency"})
+    assert "Bravo Testperson" in emergency.text and "Alpha Testperson" not in emergency.text
+    named = site.client.get("/staff/submissions", params={"name": "alpha"})
+    assert "Alpha Testperson" in named.text and "Bravo Testperson" not in named.text
+    wildcard = site.client.get("/staff/submissions", params={"name": "%"})
+    assert "Alpha Testperson" not in wildcard.text  # % is searched for literally
+    future = site.client.get("/staff/submissions", params={"since": "2999-01-01"})
+    assert "Alpha Testperson" not in future.text and "No submissions match" in future.text
+    bad = site.client.get("/staff/submissions", params={"since": "yesterday"})
+    assert "Enter a date like" in bad.text
+
+
+def test_status_workflow_records_who_and_when(site: Site, physio_answers: dict[str, Any]) -> None:
+    site.add_staff()
+    site.login()
+    site.staff_intake(physio_answers)
+    (row,) = site.submissions()
+    detail = site.client.get(f"/staff/submissions/{row.id}")
+    token = field(detail.text, "csrftoken")
+    moved = site.post(f"/staff/submissions/{row.id}/status", {"csrftoken": token, "status": "contacted"})
+    assert moved.status_code == 303
+    skipped = site.post(f"/staff/submissions/{row.id}/status", {"csrftoken": token, "status": "new"})
+    assert skipped.status_code == 400
+    site.post(f"/staff/submissions/{row.id}/status", {"csrftoken": token, "status": "booked", "note": "Tues 10am"})
+    with site.db() as db:
+        changes = db.query(StatusChange).order_by(StatusChange.id).all()
+        assert [(c.status, c.changed_by) for c in changes] == [("contacted", "reception"), ("booked", "reception")]
+    detail = site.client.get(f"/staff/submissions/{row.id}")
+    assert "Booked</strong> by reception" in detail.text and "Tues 10am" in detail.text
+    assert site.audit_actions().count("status_change") == 2
+
+
+def test_a_correction_is_a_new_linked_version(site: Site, physio_answers: dict[str, Any]) -> None:
+    site.add_staff()
+    site.login()
+    site.staff_intake(physio_answers)
+    (first,) = site.submissions()
+    form = site.client.get(f"/staff/submissions/{first.id}/correct")
+    assert form.status_code == 200 and f'name="supersedes" value="{first.id}"' in form.text
+    corrected = dict(physio_answers, sudden_onset_headache="yes")
+    saved = site.staff_intake(corrected, supersedes=first.id)
+    assert saved.status_code == 303
+    old, new = site.submissions()
+    assert old.id == first.id and old.disposition == first.disposition  # never edited in place
+    assert new.supersedes_id == old.id and new.disposition == "emergency"
+    again = site.staff_intake(corrected, supersedes=first.id)  # only the newest version can be corrected
+    assert again.status_code == 409
+    detail = site.client.get(f"/staff/submissions/{old.id}")
+    assert "Version 2" in detail.text
+
+
+def test_double_submit_of_intake_stores_once(site: Site, physio_answers: dict[str, Any]) -> None:
+    site.add_staff()
+    site.login()
+    page = site.client.get("/staff/intake")
+    from web import form_pairs
+
+    data = [
+        ("csrftoken", field(page.text, "csrftoken")),
+        ("key", field(page.text, "key")),
+        ("seen", " ".join(site.definition.items)),
+        ("name", "Test Patient"),
+        *form_pairs(physio_answers),
+    ]
+    first, second = site.post("/staff/intake", data), site.post("/staff/intake", data)
+    assert first.headers["location"] == second.headers["location"]
+    assert site.count() == 1
