@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Set up on Debian or Ubuntu: the system packages in system-packages.txt (when missing), a virtualenv in
-# .venv, and the project in it. With --test: an editable install with the test tools.
+# .venv, and the project in it. With --test: also Chromium and PostgreSQL for the browser and storage tests
+# (system-packages-test.txt), and an editable install with the test tools.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-missing=$(while read -r pkg; do dpkg -s "$pkg" >/dev/null 2>&1 || echo "$pkg"; done < system-packages.txt)
+lists=(system-packages.txt)
+if [ "${1:-}" = "--test" ]; then
+  lists+=(system-packages-test.txt)
+fi
+missing=$(cat "${lists[@]}" | while read -r pkg; do dpkg -s "$pkg" >/dev/null 2>&1 || echo "$pkg"; done)
 if [ -n "$missing" ]; then
   if [ "$(id -u)" -eq 0 ]; then
     as_root=()

@@ -501,6 +501,13 @@ def main() -> int:
     print(cpu)
     if run["client_cpu"] / elapsed > 0.5:
         print("  WARNING: the client used over half a core; on 2 cores it competes with the server")
+    if run["machine_busy"] is not None and server_cores is not None:
+        others = (run["machine_busy"] - run["client_cpu"]) / elapsed - server_cores
+        if others > 0.25:
+            print(
+                f"  WARNING: other processes kept {others:.2f} cores busy during the run: the server had less than "
+                "the machine; the latency figures are pessimistic, run again when it is quiet"
+            )
 
     print(
         f"  database afterwards: {rows['rows']:,} rows in submissions for {len(results.created):,} successful answers "
@@ -522,6 +529,13 @@ def main() -> int:
         )
         server_ms = server_cores / (len(latencies) / elapsed) * 1000 if server_cores else math.nan
         print(f"  server CPU per submission: {server_ms:.2f} ms (engine work {handler_work * 1000:.2f} ms of it)")
+        if server_ms == server_ms:  # not NaN
+            ceiling = 1000 / server_ms
+            print(
+                f"  capacity: one server process (one core for Python) at {server_ms:.1f} ms CPU each answers at most "
+                f"~{ceiling:.0f} req/s, so {args.clients} clients in a closed loop wait at least "
+                f"{args.clients / ceiling * 1000:.0f} ms on average (Little's law: clients / throughput)"
+            )
 
     statuses, tracebacks = server.problems()
     if statuses or tracebacks or errors or exit_code not in (0, -signal.SIGTERM, None):

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import uvicorn
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from screening.definition import Definition
@@ -65,32 +66,34 @@ expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="module")
-def definition() -> Definition:
+def bundled_definition() -> Definition:
     return load_definition()
 
 
 @pytest.fixture(scope="module")
-def physio(definition: Definition) -> dict[str, Any]:
-    return dict(load_response(ROOT / "examples" / "physio_cervicogenic.yaml", definition).answers)
+def physio(bundled_definition: Definition) -> dict[str, Any]:
+    """The answers of the physio example: no red flags, a likely neck origin."""
+    return dict(load_response(ROOT / "examples" / "physio_cervicogenic.yaml", bundled_definition).answers)
 
 
 @pytest.fixture(scope="module")
-def emergency(definition: Definition) -> dict[str, Any]:
-    return dict(load_response(ROOT / "examples" / "emergency_thunderclap.yaml", definition).answers)
+def emergency(bundled_definition: Definition) -> dict[str, Any]:
+    """The answers of the thunderclap example: an emergency on the first page."""
+    return dict(load_response(ROOT / "examples" / "emergency_thunderclap.yaml", bundled_definition).answers)
 
 
 @dataclass
 class Live:
-    url: str
-    settings: Settings
+    """The running app: its address, and a way to read what it stored."""
 
-    def submission(self, submission_id: str) -> Submission | None:
-        engine = make_engine(self.settings.database_url)
-        try:
-            with Session(engine) as db:
-                return db.get(Submission, submission_id)
-        finally:
-            engine.dispose()
+    url: str
+    engine: Engine
+
+    def submission(self, submission_id: str) -> Submission:
+        with Session(self.engine) as db:
+            row = db.get(Submission, submission_id)
+        assert row is not None, f"submission {submission_id} was not stored"
+        return row
 
 
 def _free_port() -> int:
@@ -114,7 +117,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     with Session(engine) as db:
         add_user(db, STAFF_NAME, STAFF_PASSWORD)
         db.commit()
-    engine.dispose()
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
@@ -125,9 +127,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
         time.sleep(0.02)
-    yield Live(f"http://127.0.0.1:{port}", settings)
+    yield Live(f"http://127.0.0.1:{port}", engine)
     server.should_exit = True
     thread.join(timeout=10)
+    engine.dispose()
+    app.state.services.engine.dispose()
     assert not thread.is_alive(), "uvicorn did not stop"
 
 
@@ -166,7 +170,7 @@ def page_without_js(browser: Browser) -> Iterator[Page]:
 
 
 # ---------------------------------------------------------------------------------------------
-# helpers: answering questions like a person would
+# helpers: answering questions as a person would, by the labels on the screen
 
 
 def option_label(item: Item, value: Any) -> str:
@@ -183,7 +187,7 @@ def question_box(page: Page, item_id: str) -> Locator:
 
 
 def answer(page: Page, item: Item, value: Any, *, keyboard: bool = False) -> None:
-    """Answer one question by its visible labels; with ``keyboard``, by focusing and pressing keys only."""
+    """Answer one question by its labels; with ``keyboard``, by focusing its control and pressing keys."""
     box = question_box(page, item.id)
     if item.kind in ("yes_no", "single_choice", "scale", "multi_choice"):
         for code in value if isinstance(value, list) else [value]:
@@ -212,9 +216,9 @@ def heading(page: Page) -> Locator:
     return page.get_by_role("heading", level=1)
 
 
-def press_continue(page: Page) -> None:
+def submit(page: Page, button: str) -> None:
     with page.expect_navigation():
-        page.get_by_role("button", name="Continue", exact=True).click()
+        page.get_by_role("button", name=button, exact=True).click()
 
 
 Hook = Callable[[Page, str], None]
@@ -226,7 +230,8 @@ def _no_hook(page: Page, label: str) -> None:
 
 @dataclass
 class Journey:
-    """A patient going through the questionnaire page by page; ``hook`` is called on every page reached."""
+    """A patient going through the questionnaire page by page; ``hook(page, label)`` runs on each page reached
+    (on section pages once the answers are in, so that follow-up questions are shown)."""
 
     page: Page
     live: Live
@@ -247,28 +252,24 @@ class Journey:
         page = self.page
         section = self.definition.questionnaire.sections[index]
         expect(heading(page)).to_have_text(section.title)
-        self.hook(page, f"section-{index + 1}-{section.id}")
-        for _round in range(5):
+        for attempt in range(5):
             for item in section.items:
-                if item.kind == "display" or item.id not in answers:
-                    continue
-                if js or question_box(page, item.id).is_visible():
+                if item.kind != "display" and item.id in answers and (js or question_box(page, item.id).is_visible()):
                     answer(page, item, answers[item.id])
-            press_continue(page)
+            if attempt == 0:
+                self.hook(page, f"section-{index + 1}")
+            submit(page, "Continue")
             if heading(page).text_content() != section.title:
                 return
             notice = page.locator(".notice[role=status]")
-            expect(notice, f"{section.title}: still on the page but no follow-up notice").to_be_visible()
+            expect(notice, f"{section.title}: still on this page, but with no follow-up notice").to_be_visible()
             self.notices.append(notice.inner_text())
-            if js:
-                raise AssertionError(f"{section.title}: follow-up questions were not shown without a reload")
+            assert not js, f"{section.title}: follow-up questions should have been shown without a reload"
         raise AssertionError(f"{section.title}: could not get past this page")
 
     def sections(self, answers: dict[str, Any], *, js: bool = True) -> None:
         for index in range(len(self.definition.questionnaire.sections)):
-            t = time.perf_counter()
             self.section(index, answers, js=js)
-            print("section", index, time.perf_counter() - t)
 
     def details(self, name: str = PATIENT_NAME, contact: str = PATIENT_CONTACT, born: str = "1979-03-14") -> None:
         page = self.page
@@ -277,17 +278,35 @@ class Journey:
         page.get_by_label("Your full name").fill(name)
         page.get_by_label("Phone number or email address").fill(contact)
         page.get_by_label("Date of birth").fill(born)
-        press_continue(page)
+        submit(page, "Continue")
         expect(heading(page)).to_have_text("Check your answers before sending them")
 
-    def send(self) -> None:
+    def send(self) -> str:
+        """Send the answers from the review page; the id of the stored submission."""
         self.hook(self.page, "review")
-        with self.page.expect_navigation():
-            self.page.get_by_role("button", name="Send my answers").click()
+        submit(self.page, "Send my answers")
         expect(self.page).to_have_url(re.compile(r"/result/[0-9a-f]{32}/[0-9a-f]+$"))
+        self.hook(self.page, "result")
+        return submission_id_from(self.page)
+
+    def emergency_stop(self, item_id: str = "sudden_onset_headache") -> str:
+        """From the start page: answer yes to one emergency question on the first page, and nothing else."""
+        self.start()
+        answer(self.page, self.definition.items[item_id], "yes")
+        submit(self.page, "Continue")
+        expect(heading(self.page)).to_have_text("Call 999 now, or go to A&E")
+        self.hook(self.page, "emergency-result")
+        return submission_id_from(self.page)
+
+
+def submission_id_from(page: Page) -> str:
+    found = re.search(r"/result/([0-9a-f]{32})/", page.url)
+    assert found, f"not a result page: {page.url}"
+    return found.group(1)
 
 
 def review_rows(page: Page) -> dict[str, str]:
+    """Question (or detail) → answer, as listed on the review page."""
     rows = page.eval_on_selector_all(
         ".summary-list__row",
         "rows => rows.map(r => [r.querySelector('dt').innerText.trim(), r.querySelector('dd').innerText.trim()])",
@@ -295,40 +314,43 @@ def review_rows(page: Page) -> dict[str, str]:
     return dict(rows)
 
 
-def expected_answer_text(item: Item, value: Any) -> str:
+def expected_answer_start(item: Item, value: Any) -> str:
     if item.kind == "integer":
-        return f"{value} "  # followed by the unit
+        return f"{value} "  # then the unit
     if item.kind == "scale":
         return f"{value} out of {item.max}"  # type: ignore[union-attr]
     return "; ".join(option_label(item, v) for v in (value if isinstance(value, list) else [value]))
 
 
-def download_pdf(page: Page, link: Locator) -> bytes:
+def download(page: Page, link: Locator) -> bytes:
     with page.expect_download() as info:
         link.click()
     return Path(info.value.path()).read_bytes()
-
-
-def submission_id_from(page: Page) -> str:
-    found = re.search(r"/result/([0-9a-f]{32})/", page.url)
-    assert found, page.url
-    return found.group(1)
 
 
 def login(page: Page, live: Live) -> None:
     page.goto(live.url + "/staff/login")
     page.get_by_label("User name").fill(STAFF_NAME)
     page.get_by_label("Password").fill(STAFF_PASSWORD)
-    with page.expect_navigation():
-        page.get_by_label("Password").press("Enter")
+    submit(page, "Sign in")
     expect(heading(page)).to_have_text("Submissions")
 
 
+def fill_intake(page: Page, definition: Definition, answers: dict[str, Any], *, keyboard: bool = False) -> None:
+    for section in definition.questionnaire.sections:
+        for item in section.items:
+            if item.kind != "display" and item.id in answers:
+                answer(page, item, answers[item.id], keyboard=keyboard)
+
+
 # ---------------------------------------------------------------------------------------------
-# 1. patient: a full journey to a physio outcome
+# 1. a patient goes all the way to a physiotherapy outcome
 
 
-def test_patient_completes_a_physio_journey(page: Page, live: Live, definition: Definition, physio: dict) -> None:
+def test_patient_completes_a_physio_journey(
+    page: Page, live: Live, bundled_definition: Definition, physio: dict[str, Any]
+) -> None:
+    definition = bundled_definition
     journey = Journey(page, live, definition)
     journey.start()
     journey.sections(physio)
@@ -339,20 +361,365 @@ def test_patient_completes_a_physio_journey(page: Page, live: Live, definition: 
     for section in definition.questionnaire.sections:
         expect(page.get_by_role("heading", level=2, name=section.title, exact=True)).to_be_visible()
     for item_id, value in physio.items():
-        item = definition.items[item_id]
         question = definition.wording[item_id][0]
-        assert question in rows, f"review page lacks the question {item_id!r}"
-        assert rows[question].startswith(expected_answer_text(item, value)), (item_id, rows[question])
-    assert rows["Name"] == PATIENT_NAME and rows["Phone or email"] == PATIENT_CONTACT
-    journey.send()
+        assert question in rows, f"the review page does not list {item_id!r}"
+        assert rows[question].startswith(expected_answer_start(definition.items[item_id], value)), (item_id, rows)
+    details = (rows["Name"], rows["Phone or email"], rows["Date of birth"])
+    assert details == (PATIENT_NAME, PATIENT_CONTACT, "1979-03-14")
+    submission_id = journey.send()
 
-    title = TEXTS["physio_assessment"]["title"]
     expect(heading(page)).to_have_text("Your result")
-    expect(page.get_by_role("heading", level=2, name=title, exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", level=2, name=TEXTS["physio_assessment"]["title"], exact=True)).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
-    pdf = download_pdf(page, page.get_by_role("link", name="Download your summary (PDF)"))
+    pdf = download(page, page.get_by_role("link", name="Download your summary (PDF)"))
     assert pdf.startswith(b"%PDF-"), pdf[:20]
 
-    row = live.submission(submission_id_from(page))
-    assert row is not None and row.disposition == "physio_assessment" and row.complete
-    assert row.patient_name == PATIENT_NAME
+    row = live.submission(submission_id)
+    assert (row.disposition, row.complete, row.channel, row.patient_name) == (
+        "physio_assessment",
+        True,
+        "web",
+        PATIENT_NAME,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. an emergency answer stops the questions at once
+
+
+def test_patient_emergency_answer_stops_the_questions(page: Page, live: Live, bundled_definition: Definition) -> None:
+    submission_id = Journey(page, live, bundled_definition).emergency_stop()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_count(1)
+    expect(alert).to_contain_text("Call 999")
+    expect(alert).to_contain_text("We stopped the questions here")
+    expect(page.get_by_role("button", name="Continue")).to_have_count(0)
+    expect(page).to_have_title(re.compile("^Your result"))
+    row = live.submission(submission_id)
+    assert (row.disposition, row.complete) == ("emergency", False)
+    assert row.red_flags, "the emergency red flag should be stored with the submission"
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. staff: sign in, intake by keyboard, the list, the follow-up status, the PDF
+
+
+def test_staff_intake_list_status_and_pdf(
+    page: Page, live: Live, bundled_definition: Definition, physio: dict[str, Any]
+) -> None:
+    definition = bundled_definition
+    patient = "Test Patient Staff Intake"
+    page.goto(live.url + "/staff/submissions")
+    expect(heading(page)).to_have_text("Staff sign in")  # not signed in yet: sent to the login page
+    page.get_by_label("User name").focus()
+    page.keyboard.type(STAFF_NAME)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type(STAFF_PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(heading(page)).to_have_text("Submissions")
+
+    page.get_by_role("link", name="New intake").click()
+    expect(heading(page)).to_have_text("New intake")
+    page.get_by_label("Patient's full name").focus()
+    page.keyboard.type(patient)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Phone number or email")).to_be_focused()
+    page.keyboard.type("01632 960001")
+    fill_intake(page, definition, physio, keyboard=True)
+    expect(page.get_by_role("alert")).to_be_hidden()  # no emergency banner for these answers
+    save = page.get_by_role("button", name="Save and see the result")
+    for _ in range(10):  # from the last answer, Tab reaches the save button
+        if save.evaluate("button => button === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(save).to_be_focused()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    expect(heading(page)).to_have_text(patient)
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    outcome = page.locator(".outcome")
+    expect(outcome.get_by_role("heading", name=TEXTS["physio_assessment"]["title"], exact=True)).to_be_visible()
+    expect(outcome).to_contain_text(TEXTS["physio_assessment"]["staff"])
+    pdf_link = page.get_by_role("link", name="Download PDF summary")
+    expect(pdf_link).to_be_visible()
+    detail_url = page.url.split("?")[0]
+
+    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Submissions").click()
+    expect(heading(page)).to_have_text("Submissions")
+    row = page.get_by_role("row").filter(has_text=patient)
+    expect(row).to_have_count(1)
+    for cell in ("Physio assessment", "New", "Staff intake"):
+        expect(row.get_by_role("cell", name=cell, exact=True)).to_have_count(1)
+    row.get_by_role("link").click()
+    expect(page).to_have_url(detail_url)
+
+    status = page.locator("#status")
+    expect(status).to_contain_text("nobody has followed this up yet")
+    status.get_by_role("radio", name="Contacted", exact=True).check()
+    status.get_by_label("Note (optional)").fill("Left a voicemail")
+    before = datetime.now(UTC).replace(second=0, microsecond=0)
+    submit(page, "Save status")
+    entry = status.get_by_role("listitem")
+    expect(entry).to_have_count(1)
+    expect(entry).to_have_text(
+        re.compile(rf"^Contacted by {STAFF_NAME}, \d\d \w{{3}} \d{{4}} \d\d:\d\d UTC: Left a voicemail$")
+    )
+    stamp = re.search(r"\d\d \w{3} \d{4} \d\d:\d\d", entry.inner_text())
+    assert stamp is not None
+    when = datetime.strptime(stamp.group(0), "%d %b %Y %H:%M").replace(tzinfo=UTC)
+    assert before <= when <= datetime.now(UTC), f"status change shown at {when}, expected about {before}"
+    expect(page.locator(".meta")).to_contain_text("Contacted")
+    expect(status.get_by_role("radio", name="Contacted", exact=True)).to_have_count(0)  # now: booked, GP, closed
+
+    pdf = download(page, page.get_by_role("link", name="Download PDF summary"))
+    assert pdf.startswith(b"%PDF-"), pdf[:20]
+    page.get_by_role("link", name="All submissions").click()
+    expect(page.get_by_role("row").filter(has_text=patient).get_by_role("cell", name="Contacted")).to_have_count(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. a page sent with questions unanswered
+
+
+def test_validation_errors_are_summarised_linked_and_answers_kept(
+    page: Page, live: Live, bundled_definition: Definition
+) -> None:
+    definition = bundled_definition
+    section = definition.questionnaire.sections[0]
+    given = {"sudden_onset_headache": "no", "worst_ever_headache": "no"}
+    Journey(page, live, definition).start()
+    for item_id, value in given.items():
+        answer(page, definition.items[item_id], value)
+    submit(page, "Continue")
+
+    expect(heading(page)).to_have_text(section.title)  # still on the first page
+    expect(page).to_have_title(re.compile("^Error: "))
+    summary = page.locator("#error-summary")
+    expect(summary).to_have_attribute("role", "alert")
+    expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(summary).to_be_focused()  # moved there by the page's script, so it is read out first
+    assert summary.evaluate(
+        "s => !!(s.compareDocumentPosition(document.querySelector('form')) & Node.DOCUMENT_POSITION_FOLLOWING)"
+    ), "the error summary must come before the questions"
+
+    missing = [
+        item.id
+        for item in section.items
+        if item.kind != "display" and item.required and item.enable_when is None and item.id not in given
+    ]
+    links = summary.get_by_role("link")
+    expect(links).to_have_count(len(missing))
+    assert [links.nth(i).get_attribute("href") for i in range(len(missing))] == [f"#f-{i}" for i in missing]
+    for item_id in missing:
+        expect(page.locator(f"#f-{item_id}")).to_have_count(1)
+        expect(question_box(page, item_id).locator(".error-message")).to_be_visible()
+    for item_id in given:
+        expect(question_box(page, item_id).locator(".error-message")).to_have_count(0)
+
+    links.first.click()
+    expect(page.locator(f"#f-{missing[0]}")).to_be_focused()
+    for item_id, value in given.items():
+        item = definition.items[item_id]
+        expect(question_box(page, item_id).get_by_label(option_label(item, value), exact=True)).to_be_checked()
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. without JavaScript
+
+
+def test_patient_journey_works_without_javascript(
+    page_without_js: Page, live: Live, bundled_definition: Definition, physio: dict[str, Any]
+) -> None:
+    page = page_without_js
+    journey = Journey(page, live, bundled_definition)
+    journey.start()
+    journey.sections(physio, js=False)
+    assert journey.notices, "follow-up questions should have been added after Continue, with a notice"
+    assert all("follow-up question" in notice for notice in journey.notices), journey.notices
+    journey.details()
+    submission_id = journey.send()
+    expect(page.get_by_role("heading", level=2, name=TEXTS["physio_assessment"]["title"], exact=True)).to_be_visible()
+    pdf = download(page, page.get_by_role("link", name="Download your summary (PDF)"))
+    assert pdf.startswith(b"%PDF-")
+    assert live.submission(submission_id).disposition == "physio_assessment"
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. axe-core on every page
+
+
+def axe_problems(page: Page) -> list[str]:
+    """axe-core's violations on the page as it is now, one line per rule with the elements at fault."""
+    violations = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> " + "; ".join(" ".join(n["target"]) for n in v["nodes"])
+        for v in violations
+    ]
+
+
+@dataclass
+class AxeLog:
+    found: dict[str, list[str]] = field(default_factory=dict)
+
+    def __call__(self, page: Page, label: str) -> None:
+        t = time.perf_counter()
+        self.found[label] = axe_problems(page)
+        print("AXE", label, round(time.perf_counter() - t, 2))
+
+    def report(self) -> str:
+        return "\n".join(
+            f"{label}:\n    " + "\n    ".join(problems) for label, problems in self.found.items() if problems
+        )
+
+
+def test_patient_pages_have_no_axe_violations(
+    page: Page, live: Live, bundled_definition: Definition, physio: dict[str, Any]
+) -> None:
+    log = AxeLog()
+    journey = Journey(page, live, bundled_definition, hook=log)
+    journey.start()
+    submit(page, "Continue")
+    expect(page.locator("#error-summary")).to_be_visible()
+    log(page, "section-1-with-errors")
+    journey.sections(physio)
+    submit(page, "Continue")
+    expect(page.locator("#error-summary")).to_be_visible()
+    log(page, "details-with-errors")
+    journey.details()
+    journey.send()
+    Journey(page, live, bundled_definition, hook=log).emergency_stop()
+    response = page.goto(live.url + "/no-such-page")
+    assert response is not None and response.status == 404
+    log(page, "404")
+    expected = {"start", "section-1-with-errors", "details-with-errors", "details", "review", "result"}
+    expected |= {f"section-{i + 1}" for i in range(len(bundled_definition.questionnaire.sections))}
+    assert expected | {"emergency-result", "404"} == set(log.found)
+    assert not any(log.found.values()), "axe-core violations:\n" + log.report()
+
+
+def test_staff_pages_have_no_axe_violations(
+    page: Page, live: Live, bundled_definition: Definition, physio: dict[str, Any]
+) -> None:
+    log = AxeLog()
+    page.goto(live.url + "/staff/login")
+    log(page, "login")
+    page.get_by_label("User name").fill("nobody-here")
+    page.get_by_label("Password").fill("not the password")
+    submit(page, "Sign in")
+    expect(page.locator("#error-summary")).to_be_visible()
+    log(page, "login-error")
+    login(page, live)
+    page.goto(live.url + "/staff/intake")
+    log(page, "intake")
+    submit(page, "Save and see the result")
+    expect(page.locator("#error-summary")).to_be_visible()
+    log(page, "intake-with-errors")
+    page.goto(live.url + "/staff/intake")
+    answer(page, bundled_definition.items["sudden_onset_headache"], "yes")
+    expect(page.locator("[data-emergency-banner]")).to_be_visible()
+    log(page, "intake-emergency-banner")
+    page.goto(live.url + "/staff/intake")
+    page.get_by_label("Patient's full name").fill("Test Patient Axe")
+    fill_intake(page, bundled_definition, physio)
+    submit(page, "Save and see the result")
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    log(page, "detail")
+    page.get_by_role("link", name="All submissions").click()
+    expect(page.get_by_role("row").filter(has_text="Test Patient Axe")).to_have_count(1)
+    log(page, "list")
+    page.goto(live.url + "/staff/submissions?since=not-a-date")
+    expect(page.locator("#error-summary")).to_be_visible()
+    log(page, "list-with-errors")
+    assert not any(log.found.values()), "axe-core violations:\n" + log.report()
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. screenshots at phone and desktop widths
+
+
+@pytest.fixture(scope="module")
+def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get("SCREENING_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@dataclass
+class Shots:
+    """Full-page PNGs of a page at each width, and any layout fault seen (sideways scrolling, small targets)."""
+
+    folder: Path
+    wanted: set[str]
+    faults: list[str] = field(default_factory=list)
+    taken: list[Path] = field(default_factory=list)
+
+    def __call__(self, page: Page, label: str) -> None:
+        if label not in self.wanted:
+            return
+        for size in (PHONE, DESKTOP):
+            page.set_viewport_size(size)
+            path = self.folder / f"{label}-{size['width']}.png"
+            png = page.screenshot(path=str(path), full_page=True)
+            width = struct.unpack(">I", png[16:20])[0]
+            assert width == size["width"], f"{path.name}: {width} px wide"
+            self.taken.append(path)
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            if scroll > size["width"]:
+                self.faults.append(f"{label} at {size['width']} px: the page scrolls sideways ({scroll} px wide)")
+            small = page.evaluate(SMALL_TARGETS)
+            if small:
+                self.faults.append(f"{label} at {size['width']} px: targets under 24x24 px: {small}")
+        page.set_viewport_size(PHONE)
+
+
+# Buttons, form controls and button-like links that are smaller than 24 x 24 CSS px (WCAG 2.2, 2.5.8).
+SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
+    'button, input:not([type=hidden]), select, textarea, a.button, a[role=button], label.choice__label'))
+  .filter(el => el.offsetParent !== null && !el.closest('.visually-hidden'))
+  .map(el => [el, el.getBoundingClientRect()])
+  .filter(([el, r]) => r.width < 24 || r.height < 24)
+  .map(([el, r]) => `${el.tagName.toLowerCase()}#${el.id || el.textContent.trim().slice(0, 20)} `
+                    + `${Math.round(r.width)}x${Math.round(r.height)}`)"""
+
+
+def test_screenshots_of_key_pages(
+    page: Page,
+    live: Live,
+    bundled_definition: Definition,
+    physio: dict[str, Any],
+    shots_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shots = Shots(
+        shots_dir,
+        {"start", "section-1-with-errors", "section-5", "review", "result", "emergency-result"}
+        | {"staff-list", "staff-detail", "staff-intake"},
+    )
+    journey = Journey(page, live, bundled_definition, hook=shots)
+    journey.start()
+    submit(page, "Continue")
+    shots(page, "section-1-with-errors")
+    journey.sections(physio)
+    journey.details()
+    journey.send()
+    Journey(page, live, bundled_definition, hook=shots).emergency_stop()
+
+    login(page, live)
+    page.goto(live.url + "/staff/intake")
+    page.get_by_label("Patient's full name").fill("Test Patient Screenshots")
+    fill_intake(page, bundled_definition, physio)
+    shots(page, "staff-intake")
+    submit(page, "Save and see the result")
+    shots(page, "staff-detail")
+    page.get_by_role("link", name="All submissions").click()
+    shots(page, "staff-list")
+
+    with capsys.disabled():
+        print(f"\nscreenshots ({len(shots.taken)}): {shots_dir}")
+    assert len(shots.taken) == 2 * len(shots.wanted), sorted(p.name for p in shots.taken)
+    assert not shots.faults, "\n".join(shots.faults)

@@ -66,7 +66,7 @@ def serve(args: argparse.Namespace) -> int:
         users = db.scalar(select(func.count()).select_from(User)) or 0
     engine.dispose()
     base = f"http://{args.host}:{args.port}"
-    print(f"Screening: patients {base}/  ·  staff {base}/staff  ·  API {base}/api/v1/docs", flush=True)
+    print(f"Screening: patients {base}/  ·  staff {base}/staff  ·  API {base}/api/v1/openapi.json", flush=True)
     print(f"Data folder: {settings.data_dir.resolve()}", flush=True)
     if not users:
         print("No staff accounts yet: create one with `screening user add NAME`.", flush=True)

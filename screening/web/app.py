@@ -122,8 +122,9 @@ def create_app(settings: Settings | None = None, *, definition: Definition | Non
         version=__version__,
         description="Submit screening responses from clinic systems and fetch their assessment and referral "
         "summary. A screening aid, not a diagnosis.",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # the interactive docs load scripts from a CDN; the OpenAPI document is enough
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/v1/openapi.json",
     )
     app.state.services = Services(

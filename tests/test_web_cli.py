@@ -1,0 +1,80 @@
+"""The web commands: `screening user`, `screening token`, `screening serve` (started for real, then stopped)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from screening.cli import main
+
+
+def test_user_add_and_password(tmp_path: Path, monkeypatch: object, capsys: object) -> None:
+    import io
+
+    data = tmp_path / "data"
+    sys_stdin = sys.stdin
+    try:
+        sys.stdin = io.StringIO("a long enough password\n")
+        assert main(["user", "add", "reception", "--data", str(data)]) == 0
+        sys.stdin = io.StringIO("a long enough password\n")
+        assert main(["user", "add", "reception", "--data", str(data)]) == 1  # already there: clear error
+        sys.stdin = io.StringIO("short\n")
+        assert main(["user", "password", "reception", "--data", str(data)]) == 1
+        sys.stdin = io.StringIO("another long password\n")
+        assert main(["user", "password", "reception", "--data", str(data)]) == 0
+    finally:
+        sys.stdin = sys_stdin
+    out = capsys.readouterr()  # type: ignore[attr-defined]
+    assert "already exists" in out.err and "at least 10" in out.err
+    assert "Traceback" not in out.err
+    assert (data / "screening.db").exists() and (data / "secret.key").exists()
+    assert oct((data / "secret.key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_token_add_prints_it_once(tmp_path: Path, capsys: object) -> None:
+    assert main(["token", "add", "practice-system", "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "scr_" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_serve_starts_on_its_defaults(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCREENING_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "screening", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as answer:
+                    page = answer.read().decode()
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "the server did not answer within 30 s"
+                time.sleep(0.2)
+        assert "Start now" in page
+        assert (tmp_path / "screening-data" / "screening.db").exists()  # embedded default: SQLite in a data folder
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert "No staff accounts yet" in output
+    assert "Traceback" not in output

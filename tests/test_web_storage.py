@@ -1,0 +1,86 @@
+"""Storage: the Alembic migration matches the tables, SQLite runs in WAL mode, accounts and tokens behave."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
+
+from screening.web.auth import AccountError, add_api_token, add_user, api_token_name, authenticate
+from screening.web.db import Base, User, make_engine, migrate
+from screening.web.store import access_token, token_matches
+
+
+def test_migrations_build_exactly_the_tables_the_code_uses(database_url: str) -> None:
+    engine = make_engine(database_url)
+    migrate(engine)
+    migrate(engine)  # a second run changes nothing
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+    assert set(inspect(engine).get_table_names()) >= {"submissions", "status_changes", "users", "audit_events"}
+    engine.dispose()
+
+
+def test_sqlite_uses_wal(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Session]:
+    engine = make_engine(database_url)
+    migrate(engine)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def test_passwords_are_argon2_hashes(db: Session) -> None:
+    user = add_user(db, "reception", "a long enough password")
+    assert user.password_hash.startswith("$argon2id$")
+    assert "a long enough password" not in user.password_hash
+    with pytest.raises(AccountError, match="at least 10"):
+        add_user(db, "other", "short")
+    with pytest.raises(AccountError, match="already exists"):
+        add_user(db, "reception", "another long password")
+
+
+def test_lock_expires(db: Session) -> None:
+    add_user(db, "reception", "a long enough password")
+    now = datetime.now(UTC)
+    for _ in range(3):
+        authenticate(db, "reception", "wrong", now=now, lock_after=3, lock_for=timedelta(minutes=15))
+    locked = authenticate(db, "reception", "a long enough password", now=now, lock_after=3, lock_for=timedelta(minutes=15))
+    assert locked.outcome == "locked"
+    later = now + timedelta(minutes=16)
+    fine = authenticate(db, "reception", "a long enough password", now=later, lock_after=3, lock_for=timedelta(minutes=15))
+    assert fine.outcome == "ok"
+    user = db.query(User).one()
+    assert user.failed_logins == 0
+
+
+def test_api_tokens_are_stored_hashed(db: Session) -> None:
+    token = add_api_token(db, "practice-system")
+    db.flush()
+    assert api_token_name(db, token) == "practice-system"
+    assert api_token_name(db, token + "x") is None
+    stored = db.execute(text("SELECT token_sha256 FROM api_tokens")).scalar()
+    assert stored != token and len(stored) == 64
+
+
+def test_result_tokens_are_unguessable_and_bound_to_the_submission() -> None:
+    secret = b"k" * 48
+    token = access_token(secret, "a" * 32)
+    assert len(token) == 40 and token_matches(secret, "a" * 32, token)
+    assert not token_matches(secret, "b" * 32, token)
+    assert not token_matches(b"j" * 48, "a" * 32, token)
