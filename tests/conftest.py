@@ -8,16 +8,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import postgres
+import pytest
 from postgres import Server
 from web import Site
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
 from screening.definition import Definition
 from screening.loader import default_questionnaire_path, load_definition, ruleset_path_for
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 # A small but complete questionnaire: a display text, a required yes/no that gates two follow-ups, a scale,
 # an integer, a yes/no red-flag question that allows "not sure", a multiple choice with an exclusive "none",

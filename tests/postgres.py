@@ -6,7 +6,6 @@ PostgreSQL half is skipped with the reason, unless SCREENING_REQUIRE_POSTGRES=1 
 
 from __future__ import annotations
 
-import glob
 import os
 import pwd
 import shutil
@@ -17,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -39,8 +39,8 @@ class Server:
 
 
 def binaries() -> str | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return os.path.dirname(found[-1]) if found else None
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return str(found[-1].parent) if found else None
 
 
 def _free_port() -> int:
@@ -56,8 +56,8 @@ def running_server() -> Iterator[Server]:
     if bin_dir is None:
         raise FileNotFoundError("PostgreSQL is not installed (apt-get install postgresql)")
     base = tempfile.mkdtemp(prefix="screening-pg-")
-    data, sock = os.path.join(base, "data"), os.path.join(base, "sock")
-    os.mkdir(sock)
+    data, sock = f"{base}/data", f"{base}/sock"
+    Path(sock).mkdir()
     as_postgres: list[str] = []
     if os.geteuid() == 0:  # initdb and postgres refuse to run as root
         owner = pwd.getpwnam("postgres")
@@ -79,7 +79,7 @@ def running_server() -> Iterator[Server]:
         )  # fmt: skip
         yield Server(sock, port)
     finally:
-        if os.path.exists(os.path.join(data, "postmaster.pid")):
+        if Path(data, "postmaster.pid").exists():
             subprocess.run(
                 [*as_postgres, f"{bin_dir}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"],
                 check=False, stdout=subprocess.DEVNULL,

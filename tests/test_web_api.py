@@ -102,6 +102,7 @@ def test_openapi_describes_the_response_body(site: Site) -> None:
 
 # --- fuzzing: schemathesis generates bodies and ids from the OpenAPI document -------------------
 
+
 def _fuzz_app() -> tuple[Any, str, Path]:
     """An app of its own for the fuzzer (schemathesis needs the schema when the module is collected)."""
     from screening.web.app import create_app

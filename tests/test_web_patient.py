@@ -6,12 +6,11 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import yaml
 from web import Site, errors_on, field, hidden_fields
 
 from screening.loader import default_questionnaire_path, ruleset_path_for
 from screening.web.db import Submission
-
-import yaml
 
 
 def _disposition_title(kind: str) -> str:
@@ -68,9 +67,7 @@ def test_required_questions_report_each_field(site: Site) -> None:
     messages = errors_on(page.text)
     shown = {i for i, is_shown in site.definition.effective_values({})[1].items() if is_shown is True}
     required_on_first = [
-        i.id
-        for i in site.definition.questionnaire.sections[0].items
-        if getattr(i, "required", False) and i.id in shown
+        i.id for i in site.definition.questionnaire.sections[0].items if getattr(i, "required", False) and i.id in shown
     ]
     assert len(messages) == len(required_on_first)
     for item_id in required_on_first:
@@ -109,8 +106,13 @@ def test_visibility_follows_the_engine(site: Site) -> None:
     token = field(first.text, "csrftoken")
     for answers in ({}, {"head_injury": "yes"}, {"age": "30"}):
         got = site.client.post("/visibility", data={"csrftoken": token, **answers})
-        expected = {i for i, shown in site.definition.effective_values(
-            {k: int(v) if v.isdigit() else v for k, v in answers.items()})[1].items() if shown is True}
+        expected = {
+            i
+            for i, shown in site.definition.effective_values(
+                {k: int(v) if v.isdigit() else v for k, v in answers.items()}
+            )[1].items()
+            if shown is True
+        }
         assert set(got.json()["shown"]) == expected
 
 

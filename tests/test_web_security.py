@@ -78,7 +78,7 @@ def test_every_post_needs_a_csrf_token(site: Site, physio_answers: dict[str, Any
         assert site.post(path, [*data, ("csrftoken", "forged")]).status_code == 403, path
     # and without any cookie at all
     fresh = site.client.__class__(site.client.app, follow_redirects=False)
-    for path, data in posts:
+    for path, _ in posts:
         answer = fresh.post(path, content="a=b", headers={"content-type": "application/x-www-form-urlencoded"})
         assert answer.status_code == 403, path
     assert site.count() == 0

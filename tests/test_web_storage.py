@@ -60,10 +60,14 @@ def test_lock_expires(db: Session) -> None:
     now = datetime.now(UTC)
     for _ in range(3):
         authenticate(db, "reception", "wrong", now=now, lock_after=3, lock_for=timedelta(minutes=15))
-    locked = authenticate(db, "reception", "a long enough password", now=now, lock_after=3, lock_for=timedelta(minutes=15))
+    locked = authenticate(
+        db, "reception", "a long enough password", now=now, lock_after=3, lock_for=timedelta(minutes=15)
+    )
     assert locked.outcome == "locked"
     later = now + timedelta(minutes=16)
-    fine = authenticate(db, "reception", "a long enough password", now=later, lock_after=3, lock_for=timedelta(minutes=15))
+    fine = authenticate(
+        db, "reception", "a long enough password", now=later, lock_after=3, lock_for=timedelta(minutes=15)
+    )
     assert fine.outcome == "ok"
     user = db.query(User).one()
     assert user.failed_logins == 0

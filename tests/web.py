@@ -131,9 +131,7 @@ class Site:
 
     def complete(self, answers: Mapping[str, Any], details: Mapping[str, str] | None = None) -> Any:
         """The last response of a patient journey (a redirect to the result, or a page with errors)."""
-        last = None
-        for last in self.walk(answers, details):
-            pass
+        *_, last = self.walk(answers, details)
         return last
 
     def staff_intake(self, answers: Mapping[str, Any], name: str = "Test Patient", **extra: str) -> Any:

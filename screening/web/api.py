@@ -12,11 +12,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from ..definition import Definition
 from ..errors import Problem, ResponseError
 from ..response import parse_response
 from ..schema import response_schema
 from ..scorer import assess
-from ..definition import Definition
 from .app import database, services
 from .auth import api_token_name
 from .db import Submission
@@ -93,7 +93,9 @@ def _out(row: Submission) -> SubmissionOut:
         disposition=row.disposition,
         likelihood=row.likelihood,
         red_flags=row.red_flags.split(),
-        questionnaire=Versions(id=row.questionnaire_id, version=row.questionnaire_version, sha256=row.questionnaire_sha256),
+        questionnaire=Versions(
+            id=row.questionnaire_id, version=row.questionnaire_version, sha256=row.questionnaire_sha256
+        ),
         ruleset=Versions(id=row.ruleset_id, version=row.ruleset_version, sha256=row.ruleset_sha256),
         engine_version=row.engine_version,
         supersedes=row.supersedes_id,
@@ -136,7 +138,10 @@ async def submit(request: Request, client: str = Depends(api_client), db: Sessio
     try:
         response = parse_response(data, s.definition, source="body")
     except ResponseError as exc:
-        problems = [ProblemOut(location=_location(p, data), subject=p.subject, message=p.message, fix=p.fix) for p in exc.problems]
+        problems = [
+            ProblemOut(location=_location(p, data), subject=p.subject, message=p.message, fix=p.fix)
+            for p in exc.problems
+        ]
         return error_response(422, f"{len(problems)} problem(s) in the response", problems)
     assessment = assess(s.definition, response)
     scoped = f"api:{client}:{key}" if key else None

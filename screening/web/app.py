@@ -157,7 +157,7 @@ def create_app(settings: Settings | None = None, *, definition: Definition | Non
 
     # added innermost first: the access log sees everything, the CSRF check sees only well-formed form posts
     app.add_middleware(
-        _csrf,
+        _csrf,  # type: ignore[arg-type]  # a factory function, which Starlette accepts like a class
         signing_secret=settings.secret_key.decode("ascii", "replace"),
         cookie_secure=settings.secure_cookies,
         cookie_samesite="Strict",
@@ -184,9 +184,7 @@ def _openapi_with_response_schema(app: FastAPI, definition: Definition) -> Any:
 
     def build() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
+            document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             document["paths"]["/api/v1/submissions"]["post"]["requestBody"] = request_body(definition)
             app.openapi_schema = document
         return app.openapi_schema
@@ -203,11 +201,11 @@ class _FormPaths:
 
 async def _csrf_failed(scope: Any, send: Any, message_id: Any = None) -> None:
     body = (
-        "<!doctype html><html lang=en><meta charset=utf-8><title>Form expired</title>"
-        "<link rel=stylesheet href=/static/site.css><main class=page><h1>This form has expired</h1>"
-        "<p>For your safety the form could not be sent. Go back, reload the page, and try again. "
-        "Your answers were not saved.</p><p><a href=/>Start again</a></p></main>"
-    ).encode()
+        b"<!doctype html><html lang=en><meta charset=utf-8><title>Form expired</title>"
+        b"<link rel=stylesheet href=/static/site.css><main class=page><h1>This form has expired</h1>"
+        b"<p>For your safety the form could not be sent. Go back, reload the page, and try again. "
+        b"Your answers were not saved.</p><p><a href=/>Start again</a></p></main>"
+    )
     await send(
         {
             "type": "http.response.start",

@@ -248,9 +248,7 @@ def correct_page(
         typed={k: [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in response.answers.items()},
     )
     if response.patient:
-        answers.details = {
-            k: str(v) for k, v in response.patient.model_dump(mode="json").items() if v is not None
-        }
+        answers.details = {k: str(v) for k, v in response.patient.model_dump(mode="json").items() if v is not None}
     return _intake(request, user, answers, key=uuid.uuid4().hex, supersedes=row.id)
 
 
@@ -328,7 +326,7 @@ def _document(s: Any, answers: forms.FormAnswers, user: User) -> dict[str, Any]:
         "respondent": "staff",
         "collected_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "patient": forms.patient_block(answers.details),
-        "answers": {k: v for k, v in answers.values.items()},
+        "answers": dict(answers.values),
     }
 
 

@@ -128,7 +128,9 @@ def list_submissions(db: Session, f: ListFilter) -> tuple[list[Submission], int]
     if f.since:
         query = query.where(Submission.created_at >= datetime.combine(f.since, time.min).astimezone())
     if f.until:
-        query = query.where(Submission.created_at < datetime.combine(f.until + timedelta(days=1), time.min).astimezone())
+        query = query.where(
+            Submission.created_at < datetime.combine(f.until + timedelta(days=1), time.min).astimezone()
+        )
     if f.name.strip():
         pattern = "%" + f.name.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(func.lower(Submission.patient_name).like(pattern, escape="\\"))
