@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import math
 import os
 import platform
@@ -54,7 +55,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from screening.assessment import assessment_json
 from screening.definition import Definition
@@ -67,7 +68,8 @@ from screening.web import forms
 TARGET_P99_MS = 150.0
 STAFF_NAME = "bench-staff"
 CREATED = re.compile(r"^/staff/submissions/([0-9a-f]{32})\?created=1$")
-ERROR_ITEM = re.compile(r'<li><a href="#f-([^"]+)">([^<]*)</a>')
+ERROR_ITEM = re.compile(r'<li><a href="#f-([^"]+)">(.*?)</a>', re.DOTALL)
+TAG = re.compile(r"<[^>]+>")
 NOTICE = re.compile(r'<div class="notice[^"]*"[^>]*><p>([^<]*)</p>')
 
 
@@ -125,6 +127,12 @@ class AnswerSet:
     encoded: bytes  # the fields url-encoded, without csrftoken and key (added per request)
 
 
+def _form(fields: list[tuple[str, str]]) -> FormData:
+    """The fields as Starlette's FormData, which is what the server's form reader gets."""
+    items: list[tuple[str, str | UploadFile]] = list(fields)
+    return FormData(items)
+
+
 def _form_fields(definition: Definition, answers: dict[str, Any], name: str) -> list[tuple[str, str]]:
     fields = [("name", name)]
     for item_id, value in answers.items():
@@ -133,7 +141,7 @@ def _form_fields(definition: Definition, answers: dict[str, Any], name: str) -> 
             if text:
                 fields.append((item_id, text))
     # every answerable question shown for these answers, as the form's hidden "seen" field lists them
-    values = forms.read_form(definition, FormData(fields)).values
+    values = forms.read_form(definition, _form(fields)).values
     shown = forms.shown_items(definition, values)
     seen = " ".join(i for i in forms.answerable(definition, definition.items) if i in shown)
     return [("seen", seen), *fields]
@@ -146,7 +154,7 @@ def answer_sets(definition: Definition, count: int, calm: float) -> list[AnswerS
         name = f"Test Patient {n + 1:04d}"  # fictional
         document = sample_response(definition, chooser, respondent="staff")
         fields = _form_fields(definition, document["answers"], name)
-        read = forms.read_form(definition, FormData(fields))
+        read = forms.read_form(definition, _form(fields))
         problems = read.invalid or forms.item_errors(
             definition, read, definition.items, forms.shown_items(definition, read.values)
         )
@@ -171,7 +179,7 @@ def engine_baseline(definition: Definition, sets: list[AnswerSet]) -> tuple[floa
 
     def handler_work() -> None:
         for s in sets:
-            values = forms.read_form(definition, FormData(s.fields)).values
+            values = forms.read_form(definition, _form(s.fields)).values
             forms.shown_items(definition, values)
             assess(definition, parse_response(s.document, definition, hidden="drop", partial=True))
             response = parse_response(s.document, definition, hidden="drop")
@@ -196,7 +204,8 @@ def engine_baseline(definition: Definition, sets: list[AnswerSet]) -> tuple[floa
 
 
 class Server:
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, workers: int = 1) -> None:
+        self.workers = workers
         self.data_dir = data_dir
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
@@ -213,7 +222,7 @@ class Server:
 
     def start(self) -> float:
         cmd = [sys.executable, "-m", "screening", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        cmd += ["--data", str(self.data_dir)]
+        cmd += ["--data", str(self.data_dir), "--workers", str(self.workers)]
         started = time.perf_counter()
         with self.log.open("wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=self.env)
@@ -284,10 +293,10 @@ def _reason(response: httpx.Response) -> str:
     if response.status_code == 200:
         found = ERROR_ITEM.findall(response.text)
         notice = NOTICE.search(response.text)
-        shown = "; ".join(f"{item}: {message}" for item, message in found[:3])
+        shown = "; ".join(f"{item}: {html.unescape(TAG.sub('', message)).strip()}" for item, message in found[:3])
         return "form re-rendered: " + (shown or (notice.group(1) if notice else "no error summary found"))
     location = response.headers.get("location", "")
-    body = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text)).strip()[:200]
+    body = re.sub(r"\s+", " ", html.unescape(TAG.sub(" ", response.text))).strip()[:200]
     return f"HTTP {response.status_code}" + (f" to {location}" if location else "") + (f": {body}" if body else "")
 
 
@@ -363,7 +372,7 @@ async def run_clients(base: str, password: str, sets: list[AnswerSet], clients: 
         finished = [t for t in tasks if t.done()]
         if finished:
             finished[0].result()  # raises the sign-in failure
-            raise SystemExit("a client stopped before the timed run")  # pragma: no cover
+            raise SystemExit("a client stopped before the timed run")
         await asyncio.sleep(0.05)
     warmup_errors = sum(results.errors.values())
     cpu_before, busy_before = _own_cpu(), _machine_busy_ticks()
@@ -391,8 +400,8 @@ async def run_clients(base: str, password: str, sets: list[AnswerSet], clients: 
 def count_rows(database: Path, created: list[str]) -> dict[str, int]:
     connection = sqlite3.connect(database)
     try:
-        rows, distinct_keys, names = connection.execute(
-            "SELECT count(*), count(DISTINCT idempotency_key), count(DISTINCT patient_name) FROM submissions"
+        rows, distinct_keys = connection.execute(
+            "SELECT count(*), count(DISTINCT idempotency_key) FROM submissions"
         ).fetchone()
         stored = {row[0] for row in connection.execute("SELECT id FROM submissions")}
     finally:
@@ -401,7 +410,6 @@ def count_rows(database: Path, created: list[str]) -> dict[str, int]:
     return {
         "rows": rows,
         "duplicate_keys": rows - distinct_keys,
-        "distinct_names": names,
         "lost": len(answered - stored),
         "unanswered_rows": len(stored - answered),
         "repeated_ids_in_answers": len(created) - len(answered),
@@ -424,6 +432,7 @@ def main() -> int:
         help="share of yes/no questions answered 'no' (default 0.98: a typical clinic, ~8%% emergencies; "
         "0.9 gives ~40%% emergencies)",
     )
+    parser.add_argument("--workers", type=int, default=1, help="server processes (screening serve --workers)")
     parser.add_argument("--keep", action="store_true", help="keep the data folder (database and server log)")
     args = parser.parse_args()
 
@@ -444,7 +453,7 @@ def main() -> int:
     once, handler_work = engine_baseline(definition, sets)
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-web-"))
-    server = Server(data_dir, args.port or _free_port())
+    server = Server(data_dir, args.port or _free_port(), args.workers)
     password = secrets.token_urlsafe(18)
     try:
         server.cli("user", "add", STAFF_NAME, "--password-stdin", stdin=password + "\n")
@@ -524,7 +533,7 @@ def main() -> int:
     if latencies:
         print(
             f"  ratio: p50 is {p[50] / (handler_work * 1000):.0f}x the engine work; the engine is "
-            f"{handler_work / per_request:.0%} of the mean latency, the rest is HTTP, middleware, auth, storage "
+            f"{handler_work / per_request:.1%} of the mean latency, the rest is HTTP, middleware, auth, storage "
             f"and waiting for the one server process"
         )
         server_ms = server_cores / (len(latencies) / elapsed) * 1000 if server_cores else math.nan
@@ -532,7 +541,7 @@ def main() -> int:
         if server_ms == server_ms:  # not NaN
             ceiling = 1000 / server_ms
             print(
-                f"  capacity: one server process (one core for Python) at {server_ms:.1f} ms CPU each answers at most "
+                f"  capacity: one server process, given a whole core, at {server_ms:.1f} ms CPU each answers at most "
                 f"~{ceiling:.0f} req/s, so {args.clients} clients in a closed loop wait at least "
                 f"{args.clients / ceiling * 1000:.0f} ms on average (Little's law: clients / throughput)"
             )

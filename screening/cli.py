@@ -152,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes (default: 1); the per-address limit on patient submissions is kept per process",
+    )
     _data_option(serve)
     serve.add_argument("--clinic", type=Path, metavar="SETTINGS", help="clinic settings YAML (default: neutral)")
     serve.add_argument(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import sys
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -48,27 +50,47 @@ def _password(from_stdin: bool) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
+    """Check the definitions, migrate the database once, then start the server's worker process(es)."""
     import uvicorn
 
-    from .app import create_app
+    from ..loader import load_definition
+    from ..report import load_clinic_settings
 
-    settings = Settings.load(
-        args.data,
-        questionnaire=args.questionnaire,
-        ruleset=args.ruleset,
-        clinic=args.clinic,
-        **({"secure_cookies": True} if args.secure_cookies else {}),
-    )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings)
+    overrides = {
+        "SCREENING_QUESTIONNAIRE": args.questionnaire,
+        "SCREENING_RULESET": args.ruleset,
+        "SCREENING_CLINIC": args.clinic,
+        "SCREENING_DATA_DIR": args.data,
+    }
+    for key, value in overrides.items():
+        if value is not None:
+            os.environ[key] = str(Path(value).resolve())
+    if args.secure_cookies:
+        os.environ["SCREENING_SECURE_COOKIES"] = "1"
+    settings = Settings.load()
+    os.environ["SCREENING_DATA_DIR"] = str(settings.data_dir.resolve())  # workers must agree on it
+    load_definition(settings.questionnaire, settings.ruleset)  # a broken definition stops here, with its lines
+    load_clinic_settings(settings.clinic)
     engine = make_engine(settings.database_url)
+    migrate(engine)
     with Session(engine) as db:
         users = db.scalar(select(func.count()).select_from(User)) or 0
     engine.dispose()
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     base = f"http://{args.host}:{args.port}"
     print(f"Screening: patients {base}/  ·  staff {base}/staff  ·  API {base}/api/v1/openapi.json", flush=True)
     print(f"Data folder: {settings.data_dir.resolve()}", flush=True)
     if not users:
         print("No staff accounts yet: create one with `screening user add NAME`.", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="info", server_header=False)
+    uvicorn.run(
+        "screening.web.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,  # our own access log leaves out paths with tokens and queries with names
+        log_level="info",
+        server_header=False,
+    )
     return 0

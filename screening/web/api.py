@@ -17,7 +17,7 @@ from ..errors import Problem, ResponseError
 from ..response import parse_response
 from ..schema import response_schema
 from ..scorer import assess
-from .app import database, services
+from .app import body_bytes, database, services
 from .auth import api_token_name
 from .db import Submission
 from .documents import StaleDefinition, pdf_name, submission_pdf
@@ -128,10 +128,15 @@ def request_body(definition: Definition) -> dict[str, Any]:
     description="The body is a response document (see `screening schema`). Send an `Idempotency-Key` header to "
     "make retries safe: a repeated key returns the first submission with status 200.",
 )
-async def submit(request: Request, client: str = Depends(api_client), db: Session = Depends(database)) -> Response:
+def submit(
+    request: Request,
+    body: bytes = Depends(body_bytes),
+    client: str = Depends(api_client),
+    db: Session = Depends(database),
+) -> Response:
     s = services(request)
     try:
-        data = json.loads(await request.body())
+        data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return error_response(400, "the body must be a JSON response document")
     key = request.headers.get("idempotency-key", "").strip()[:64] or None

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._version import __version__
@@ -68,6 +69,19 @@ def database(request: Request) -> Iterator[Session]:
         yield db
 
 
+async def form_data(request: Request) -> FormData:
+    """The posted form, read on the event loop so that the route itself can run in a worker thread.
+
+    Routes that hash passwords, assess answers or write to the database are plain functions, which FastAPI
+    runs in its thread pool: the event loop stays free for every other request.
+    """
+    return await request.form()
+
+
+async def body_bytes(request: Request) -> bytes:
+    return await request.body()
+
+
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     s = services(request)
     token = request.scope.get("csrftoken")
@@ -109,14 +123,17 @@ def _options(item: Any) -> list[tuple[str | int, str]]:
     return [(o.code, o.label) for o in item.options]
 
 
-def create_app(settings: Settings | None = None, *, definition: Definition | None = None) -> FastAPI:
-    """The ASGI application, wrapped in the security middleware. Migrates the database on creation."""
+def create_app(
+    settings: Settings | None = None, *, definition: Definition | None = None, migrate_database: bool = True
+) -> FastAPI:
+    """The ASGI application with its security middleware; brings the database schema up to date first."""
     from . import api, patient, staff
 
     settings = settings or Settings.load()
     definition = definition or load_definition(settings.questionnaire, settings.ruleset)
     engine = make_engine(settings.database_url)
-    migrate(engine)
+    if migrate_database:
+        migrate(engine)
     app = FastAPI(
         title="Headache screening API",
         version=__version__,
@@ -170,6 +187,11 @@ def create_app(settings: Settings | None = None, *, definition: Definition | Non
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AccessLog)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for each server worker process, configured by SCREENING_* variables (``serve`` sets them)."""
+    return create_app(Settings.load(), migrate_database=False)
 
 
 def _csrf(app: Any, **options: Any) -> Any:

@@ -175,7 +175,12 @@ def database_url_for(data_dir: Path) -> str:
 def make_engine(url: str) -> Engine:
     """An engine for the URL; SQLite gets WAL mode, a busy timeout and enforced foreign keys."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20)
+        # One connection per process: requests take turns for it in the pool's queue. SQLite allows one writer
+        # at a time anyway, and threads that collide inside SQLite wait in its busy handler, which sleeps in
+        # steps of up to 100 ms: under load that turned into second-long stalls.
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -41,10 +41,10 @@ def submission_pdf(services: object, db: Session, row: Submission) -> bytes:
         definition.ruleset_sha256,
     ):
         raise StaleDefinition(row.id)
+    response, assessment, created_at, row_id = response_of(row), assessment_of(row), row.created_at, row.id
+    db.commit()  # hand the connection back while rendering (about half a second)
     with services.pdf_lock:  # one render at a time: WeasyPrint shares its font configuration
-        data = render_pdf(
-            definition, response_of(row), assessment_of(row), services.clinic, generated_at=row.created_at
-        )
-    keep_pdf(db, row.id, data)
+        data = render_pdf(definition, response, assessment, services.clinic, generated_at=created_at)
+    keep_pdf(db, row_id, data)
     db.commit()
     return data

@@ -31,7 +31,7 @@ DETAILS = ("name", "contact", "date_of_birth")
 
 
 class FormLike(Protocol):
-    def getlist(self, key: str) -> list[Any]: ...
+    def multi_items(self) -> list[tuple[str, Any]]: ...
 
 
 @dataclass
@@ -44,17 +44,23 @@ class FormAnswers:
     details: dict[str, str] = field(default_factory=dict)
 
 
-def _strings(form: FormLike, key: str) -> list[str]:
-    return [v.replace("\r\n", "\n").replace("\r", "\n").strip() for v in form.getlist(key) if isinstance(v, str)]
+def _by_name(form: FormLike) -> dict[str, list[str]]:
+    """Every posted value by field name, line endings made plain, in one pass over the form."""
+    fields: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            fields.setdefault(key, []).append(value.replace("\r\n", "\n").replace("\r", "\n").strip())
+    return fields
 
 
 def read_form(definition: Definition, form: FormLike) -> FormAnswers:
     out = FormAnswers()
-    for item_id, item in definition.items.items():
-        checker = definition.checkers[item_id]
-        if checker is None:
+    posted = _by_name(form)
+    for item_id, checker in definition.checkers.items():  # in question order, so stored answers are too
+        if checker is None or item_id not in posted:
             continue
-        typed = [v for v in _strings(form, item_id) if v]
+        item = definition.items[item_id]
+        typed = [v for v in posted[item_id] if v]
         if not typed:
             continue
         out.typed[item_id] = typed
@@ -68,7 +74,7 @@ def read_form(definition: Definition, form: FormLike) -> FormAnswers:
         else:
             out.values[item_id] = normal
     for key in DETAILS:
-        values = _strings(form, key)
+        values = posted.get(key)
         if values and values[0]:
             out.details[key] = values[0]
     return out

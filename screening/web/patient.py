@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from ..assessment import AnswerRead
 from ..errors import ResponseError
@@ -17,7 +18,7 @@ from ..report import answer_text
 from ..response import parse_response
 from ..scorer import assess
 from . import forms
-from .app import Services, database, page, services
+from .app import Services, database, form_data, page, services
 from .db import Submission
 from .documents import StaleDefinition, assessment_of, pdf_name, submission_pdf
 from .store import access_token, audit, record_submission, token_matches
@@ -36,10 +37,10 @@ def first_page(request: Request) -> Response:
 
 
 @router.post("/visibility")
-async def visibility(request: Request) -> JSONResponse:
+def visibility(request: Request, form: FormData = Depends(form_data)) -> JSONResponse:
     """Which questions are shown for the answers so far: the engine decides, the page's script only obeys."""
     s = services(request)
-    answers = forms.read_form(s.definition, await request.form())
+    answers = forms.read_form(s.definition, form)
     try:
         response = parse_response(_document(s, answers), s.definition, hidden="drop", partial=True)
         emergency = [f.title for f in assess(s.definition, response).red_flags if f.urgency == "emergency"]
@@ -49,9 +50,8 @@ async def visibility(request: Request) -> JSONResponse:
 
 
 @router.post("/screen")
-async def screen(request: Request, db: Session = Depends(database)) -> Response:
+def screen(request: Request, form: FormData = Depends(form_data), db: Session = Depends(database)) -> Response:
     s = services(request)
-    form = await request.form()
     answers = forms.read_form(s.definition, form)
     key = _text(form.get("key")) or uuid.uuid4().hex
     action = _text(form.get("action")) or "next"
@@ -118,7 +118,7 @@ async def screen(request: Request, db: Session = Depends(database)) -> Response:
         raise HTTPException(400, "Some answers could not be read. Please start again.") from None
     assessment = assess(s.definition, response)
     row, created = record_submission(db, response, assessment, channel="web", idempotency_key=key)
-    if created:
+    if created:  # (record_submission runs first in the session: a duplicate rolls back nothing else)
         audit(db, "patient", "submitted", row.id, f"disposition={row.disposition}")
     db.commit()
     return _to_result(s, row)

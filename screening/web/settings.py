@@ -70,5 +70,8 @@ class Settings:
             "secret_key": _secret_key(folder),
             "secure_cookies": os.environ.get("SCREENING_SECURE_COOKIES", "") in {"1", "true", "yes"},
         }
+        for key in ("questionnaire", "ruleset", "clinic"):
+            if env := os.environ.get(f"SCREENING_{key.upper()}"):
+                values[key] = Path(env)
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -9,14 +9,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
+from ..assessment import Assessment
 from ..errors import ResponseError
 from ..model import Disposition
 from ..report import build_view
+from ..response import Response as Response_
 from ..response import parse_response
 from ..scorer import assess
 from . import forms
-from .app import NeedsLogin, database, page, services
+from .app import NeedsLogin, database, form_data, page, services
 from .auth import authenticate, end_session, session_user, start_session
 from .db import NEXT_STATUSES, Submission, User
 from .documents import StaleDefinition, assessment_of, pdf_name, response_of, submission_pdf
@@ -51,9 +54,8 @@ def login_page(request: Request, db: Session = Depends(database)) -> Response:
 
 
 @router.post("/login")
-async def login(request: Request, db: Session = Depends(database)) -> Response:
+def login(request: Request, form: FormData = Depends(form_data), db: Session = Depends(database)) -> Response:
     s = services(request)
-    form = await request.form()
     name = str(form.get("name") or "").strip()
     password = str(form.get("password") or "")
     result = authenticate(
@@ -212,11 +214,13 @@ def detail_pdf(
 
 
 @router.post("/submissions/{submission_id}/status")
-async def change_status(
-    request: Request, submission_id: str, user: User = Depends(staff_user), db: Session = Depends(database)
+def change_status(
+    submission_id: str,
+    form: FormData = Depends(form_data),
+    user: User = Depends(staff_user),
+    db: Session = Depends(database),
 ) -> Response:
     row = _submission(db, submission_id)
-    form = await request.form()
     wanted = str(form.get("status") or "")
     note = str(form.get("note") or "").strip()[:500]
     history = status_history(db, row.id)
@@ -253,9 +257,13 @@ def correct_page(
 
 
 @router.post("/intake")
-async def intake(request: Request, user: User = Depends(staff_user), db: Session = Depends(database)) -> Response:
+def intake(
+    request: Request,
+    form: FormData = Depends(form_data),
+    user: User = Depends(staff_user),
+    db: Session = Depends(database),
+) -> Response:
     s = services(request)
-    form = await request.form()
     answers = forms.read_form(s.definition, form)
     key = str(form.get("key") or "") or uuid.uuid4().hex
     supersedes = str(form.get("supersedes") or "") or None
@@ -268,52 +276,43 @@ async def intake(request: Request, user: User = Depends(staff_user), db: Session
     new = [i for i in forms.answerable(s.definition, s.definition.items) if i in shown and i not in seen]
     errors = forms.detail_errors(answers.details, contact_required=False, today=datetime.now(UTC).date())
     errors.update(forms.item_errors(s.definition, answers, s.definition.items, shown))
-    document = _document(s, answers, user)
-    emergency = _emergency(s, document)
+    try:  # one assessment serves both the emergency check and, when the form is complete, the record
+        response = parse_response(_document(s, answers, user), s.definition, hidden="drop", partial=True)
+    except ResponseError as exc:
+        raise HTTPException(400, f"The answers could not be read: {exc.problems[0].message}") from None
+    assessment = assess(s.definition, response)
+    emergency = any(flag.urgency == "emergency" for flag in assessment.red_flags)
     if emergency and "name" not in errors and not answers.invalid:
-        return _save(request, db, user, document, key, supersedes, complete=False)
+        return _save(db, user, response, assessment, key, supersedes, complete=False)
     if new or errors:
         notice = f"{len(new)} follow-up question(s) now apply; they are marked below." if new else ""
         return _intake(request, user, answers, key=key, errors=errors, notice=notice, supersedes=supersedes)
-    return _save(request, db, user, document, key, supersedes, complete=True)
-
-
-def _emergency(s: Any, document: dict[str, Any]) -> bool:
-    try:
-        response = parse_response(document, s.definition, hidden="drop", partial=True)
-    except ResponseError:
-        return False
-    return any(flag.urgency == "emergency" for flag in assess(s.definition, response).red_flags)
+    return _save(db, user, response, assessment, key, supersedes, complete=True)
 
 
 def _save(
-    request: Request,
     db: Session,
     user: User,
-    document: dict[str, Any],
+    response: Response_,
+    assessment: Assessment,
     key: str,
     supersedes: str | None,
     *,
     complete: bool,
 ) -> Response:
-    s = services(request)
-    try:
-        response = parse_response(document, s.definition, hidden="drop", partial=not complete)
-    except ResponseError as exc:
-        raise HTTPException(400, f"The answers could not be read: {exc.problems[0].message}") from None
-    assessment = assess(s.definition, response)
+    name = user.name  # read before the insert: a duplicate key rolls the session back
     row, created = record_submission(
         db,
         response,
         assessment,
         channel="staff",
-        created_by=user.name,
+        created_by=name,
         idempotency_key=key,
         complete=complete,
         supersedes=supersedes,
     )
     if created:
-        audit(db, user.name, "correction" if supersedes else "intake", row.id, f"disposition={row.disposition}")
+        audit(db, name, "correction" if supersedes else "intake", row.id, f"disposition={row.disposition}")
     db.commit()
     return RedirectResponse(f"/staff/submissions/{row.id}?created=1", status_code=303)
 

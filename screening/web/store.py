@@ -29,11 +29,10 @@ def record_submission(
     complete: bool = True,
     supersedes: str | None = None,
 ) -> tuple[Submission, bool]:
-    """Store a submission once. A repeated idempotency key returns the first one (and False)."""
-    if idempotency_key:
-        found = db.scalar(select(Submission).where(Submission.idempotency_key == idempotency_key))
-        if found is not None:
-            return found, False
+    """Store a submission once. A repeated idempotency key returns the first one (and False).
+
+    Call it before anything else is added to the session: a duplicate key rolls the session back.
+    """
     p = assessment.provenance
     row = Submission(
         id=uuid.uuid4().hex,
@@ -58,16 +57,13 @@ def record_submission(
         idempotency_key=idempotency_key or None,
         supersedes_id=supersedes,
     )
-    if not idempotency_key:
-        db.add(row)
-        db.flush()
-        return row, True
+    db.add(row)
     try:
-        with db.begin_nested():
-            db.add(row)
-    except IntegrityError:  # a double click raced us to it
+        db.flush()  # the unique key decides: no look-up first, so a double click cannot slip between the two
+    except IntegrityError:
+        db.rollback()
         found = db.scalar(select(Submission).where(Submission.idempotency_key == idempotency_key))
-        if found is None:
+        if found is None or not idempotency_key:
             raise
         return found, False
     return row, True
