@@ -37,7 +37,10 @@ from screening.web.auth import add_user
 from screening.web.db import Submission, database_url_for, make_engine
 from screening.web.settings import Settings
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(os.environ.get("SCREENING_SKIP_BROWSER") == "1", reason="SCREENING_SKIP_BROWSER=1"),
+]
 
 ROOT = Path(__file__).parent.parent
 CHROMIUM = Path("/usr/lib/chromium/chromium")
@@ -74,12 +77,6 @@ def bundled_definition() -> Definition:
 def physio(bundled_definition: Definition) -> dict[str, Any]:
     """The answers of the physio example: no red flags, a likely neck origin."""
     return dict(load_response(ROOT / "examples" / "physio_cervicogenic.yaml", bundled_definition).answers)
-
-
-@pytest.fixture(scope="module")
-def emergency(bundled_definition: Definition) -> dict[str, Any]:
-    """The answers of the thunderclap example: an emergency on the first page."""
-    return dict(load_response(ROOT / "examples" / "emergency_thunderclap.yaml", bundled_definition).answers)
 
 
 @dataclass
@@ -138,8 +135,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Chromium, closed at the end of this module (Playwright's loop must not outlive these tests)."""
-    if os.environ.get("SCREENING_SKIP_BROWSER") == "1":
-        pytest.skip("SCREENING_SKIP_BROWSER=1: browser tests skipped")
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium is not installed at {CHROMIUM}. Install Debian's chromium "
@@ -153,20 +148,25 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+def new_page(browser: Browser, *, js: bool = True) -> Page:
+    """A page in a fresh context (no cookies) on a phone-sized screen; it fails fast rather than wait 30 s."""
+    context = browser.new_context(viewport=PHONE, locale="en-GB", accept_downloads=True, java_script_enabled=js)
+    context.set_default_timeout(10_000)
+    return context.new_page()
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, accept_downloads=True)
-    opened = context.new_page()
+    opened = new_page(browser)
     yield opened
-    context.close()
+    opened.context.close()
 
 
 @pytest.fixture
 def page_without_js(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, accept_downloads=True, java_script_enabled=False)
-    opened = context.new_page()
+    opened = new_page(browser, js=False)
     yield opened
-    context.close()
+    opened.context.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,30 +186,100 @@ def question_box(page: Page, item_id: str) -> Locator:
     return page.locator(f'[data-item="{item_id}"]')
 
 
-def answer(page: Page, item: Item, value: Any, *, keyboard: bool = False) -> None:
-    """Answer one question by its labels; with ``keyboard``, by focusing its control and pressing keys."""
+def option_codes(item: Item) -> list[Any]:
+    """The choices of a question in the order shown."""
+    if item.kind == "yes_no":
+        return ["yes", "no", *(["not_sure"] if item.allow_not_sure else [])]  # type: ignore[union-attr]
+    if item.kind == "scale":
+        return list(range(item.min, item.max + 1))  # type: ignore[union-attr]
+    return [o.code for o in item.options]  # type: ignore[union-attr]
+
+
+def answer(page: Page, item: Item, value: Any) -> None:
+    """Answer one question by clicking its labels or typing into it."""
     box = question_box(page, item.id)
     if item.kind in ("yes_no", "single_choice", "scale", "multi_choice"):
         for code in value if isinstance(value, list) else [value]:
-            control = box.get_by_label(option_label(item, code), exact=True)
-            if keyboard:
-                control.focus()
-                if not control.is_checked():
-                    page.keyboard.press("Space")
-                expect(control).to_be_checked()
-            else:
-                control.check()  # waits for the question to be shown; fails if the box stays unticked
+            box.get_by_label(option_label(item, code), exact=True).check()  # waits for the question to show
     elif item.kind in ("integer", "text"):
-        control = box.get_by_role("textbox")
-        if keyboard:
-            control.focus()
-            page.keyboard.press("ControlOrMeta+a")
-            page.keyboard.type(str(value))
-            expect(control).to_have_value(str(value))
-        else:
-            control.fill(str(value))
+        box.get_by_role("textbox").fill(str(value))
     else:
         raise AssertionError(f"no way to answer a {item.kind} question")
+
+
+def tab_into(page: Page, target: Locator, what: str, most: int = 5) -> None:
+    """Press Tab until the focus is inside ``target`` (a date field takes a Tab per part)."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el.contains(document.activeElement)"):
+            return
+    raise AssertionError(f"{most} presses of Tab did not reach {what}")
+
+
+def answer_by_keyboard(page: Page, item: Item, value: Any) -> None:
+    """Answer the next question with the keyboard only, as someone who cannot use a mouse: Tab to it, then
+    arrows or Space for choices, or type. Expects a fresh form (nothing ticked yet)."""
+    box = question_box(page, item.id)
+    expect(box, f"question {item.id} should be shown").to_be_visible()
+    tab_into(page, box, f"question {item.id}")
+    codes = option_codes(item) if item.kind != "integer" and item.kind != "text" else []
+    if item.kind == "multi_choice":  # one stop per box: Space ticks
+        for index, code in enumerate(codes):
+            if index:
+                page.keyboard.press("Tab")
+            if code in value:
+                page.keyboard.press("Space")
+    elif codes:  # one stop per group, on its first choice: arrows move and tick
+        steps = codes.index(value)
+        for key in ["Space"] if steps == 0 else ["ArrowDown"] * steps:
+            page.keyboard.press(key)
+    else:
+        page.keyboard.type(str(value))
+
+
+FILLED_IN = """form => Array.from(form.querySelectorAll('input:not([type=hidden]), textarea, select'))
+  .filter(e => e.value !== '' && (!['radio', 'checkbox'].includes(e.type) || e.checked))
+  .map(e => [e.name, e.value])"""
+
+
+def form_values(page: Page, selector: str) -> dict[str, list[str]]:
+    """What has been ticked or typed in a form: name -> values."""
+    values: dict[str, list[str]] = {}
+    for name, value in page.eval_on_selector(selector, FILLED_IN):
+        values.setdefault(name, []).append(value)
+    return values
+
+
+# Ticks and types the given answers into the questions now shown, without events; returns how many changed.
+SET_ANSWERS = """answers => {
+  let changed = 0;
+  for (const [id, values] of Object.entries(answers)) {
+    const box = document.querySelector(`[data-item="${id}"]`);
+    if (!box || box.hidden) continue;
+    for (const input of box.querySelectorAll('input, textarea')) {
+      if (input.type === 'radio' || input.type === 'checkbox') {
+        const want = values.includes(input.value);
+        if (input.checked !== want) { input.checked = want; changed++; }
+      } else if (input.value !== values[0]) { input.value = values[0]; changed++; }
+    }
+  }
+  return changed;
+}"""
+SHOWN_AS_TOLD = """shown => Array.from(document.querySelectorAll('[data-item]'))
+  .every(box => box.hidden === !shown.includes(box.dataset.item))"""
+
+
+def quick_fill(page: Page, answers: dict[str, Any]) -> None:
+    """Fill a page's questions in a few round trips (for pages whose filling is not what is tested): set the
+    answers shown, let the page's script ask the server which follow-ups apply, and repeat until none appear."""
+    wanted = {k: [str(v) for v in (value if isinstance(value, list) else [value])] for k, value in answers.items()}
+    for _ in range(6):
+        if not page.evaluate(SET_ANSWERS, wanted):
+            return
+        with page.expect_response(lambda r: r.url.endswith("/visibility")) as info:
+            page.eval_on_selector("form[data-visibility]", "f => f.dispatchEvent(new Event('change'))")
+        page.wait_for_function(SHOWN_AS_TOLD, arg=info.value.json()["shown"])
+    raise AssertionError("follow-up questions kept appearing")
 
 
 def heading(page: Page) -> Locator:
@@ -237,6 +307,7 @@ class Journey:
     live: Live
     definition: Definition
     hook: Hook = _no_hook
+    quick: bool = False  # fill section pages with quick_fill rather than click by click
     notices: list[str] = field(default_factory=list)
 
     def start(self) -> None:
@@ -253,8 +324,15 @@ class Journey:
         section = self.definition.questionnaire.sections[index]
         expect(heading(page)).to_have_text(section.title)
         for attempt in range(5):
-            for item in section.items:
-                if item.kind != "display" and item.id in answers and (js or question_box(page, item.id).is_visible()):
+            if self.quick:
+                quick_fill(page, {i.id: answers[i.id] for i in section.items if i.id in answers})
+            for item in [] if self.quick else section.items:
+                if item.kind == "display" or item.id not in answers:
+                    continue
+                if js and item.enable_when is not None:
+                    message = f"follow-up question {item.id} should appear once the answers it depends on are given"
+                    expect(question_box(page, item.id), message).to_be_visible()
+                if js or question_box(page, item.id).is_visible():
                     answer(page, item, answers[item.id])
             if attempt == 0:
                 self.hook(page, f"section-{index + 1}")
@@ -336,11 +414,11 @@ def login(page: Page, live: Live) -> None:
     expect(heading(page)).to_have_text("Submissions")
 
 
-def fill_intake(page: Page, definition: Definition, answers: dict[str, Any], *, keyboard: bool = False) -> None:
+def fill_intake_by_keyboard(page: Page, definition: Definition, answers: dict[str, Any]) -> None:
     for section in definition.questionnaire.sections:
         for item in section.items:
             if item.kind != "display" and item.id in answers:
-                answer(page, item, answers[item.id], keyboard=keyboard)
+                answer_by_keyboard(page, item, answers[item.id])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,7 +490,12 @@ def test_staff_intake_list_status_and_pdf(
     patient = "Test Patient Staff Intake"
     page.goto(live.url + "/staff/submissions")
     expect(heading(page)).to_have_text("Staff sign in")  # not signed in yet: sent to the login page
-    page.get_by_label("User name").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("User name")).to_be_focused()
     page.keyboard.type(STAFF_NAME)
     page.keyboard.press("Tab")
     expect(page.get_by_label("Password")).to_be_focused()
@@ -423,19 +506,18 @@ def test_staff_intake_list_status_and_pdf(
 
     page.get_by_role("link", name="New intake").click()
     expect(heading(page)).to_have_text("New intake")
-    page.get_by_label("Patient's full name").focus()
+    tab_into(page, page.get_by_label("Patient's full name"), "the name field", most=6)  # past the header links
     page.keyboard.type(patient)
     page.keyboard.press("Tab")
     expect(page.get_by_label("Phone number or email")).to_be_focused()
     page.keyboard.type("01632 960001")
-    fill_intake(page, definition, physio, keyboard=True)
+    fill_intake_by_keyboard(page, definition, physio)
+    typed = form_values(page, "form.form--intake")
+    wanted = {k: [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in physio.items()}
+    assert typed == {"name": [patient], "contact": ["01632 960001"], **wanted}
     expect(page.get_by_role("alert")).to_be_hidden()  # no emergency banner for these answers
     save = page.get_by_role("button", name="Save and see the result")
-    for _ in range(10):  # from the last answer, Tab reaches the save button
-        if save.evaluate("button => button === document.activeElement"):
-            break
-        page.keyboard.press("Tab")
-    expect(save).to_be_focused()
+    tab_into(page, save, "the save button", most=1)  # it comes straight after the last question
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
@@ -490,41 +572,50 @@ def test_validation_errors_are_summarised_linked_and_answers_kept(
 ) -> None:
     definition = bundled_definition
     section = definition.questionnaire.sections[0]
-    given = {"sudden_onset_headache": "no", "worst_ever_headache": "no"}
+    required = [
+        item.id for item in section.items if item.kind != "display" and item.required and item.enable_when is None
+    ]
+    summary = page.locator("#error-summary")
+    links = summary.get_by_role("link")
     Journey(page, live, definition).start()
-    for item_id, value in given.items():
-        answer(page, definition.items[item_id], value)
-    submit(page, "Continue")
 
+    submit(page, "Continue")  # nothing answered
     expect(heading(page)).to_have_text(section.title)  # still on the first page
     expect(page).to_have_title(re.compile("^Error: "))
-    summary = page.locator("#error-summary")
     expect(summary).to_have_attribute("role", "alert")
     expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
     expect(summary).to_be_focused()  # moved there by the page's script, so it is read out first
     assert summary.evaluate(
         "s => !!(s.compareDocumentPosition(document.querySelector('form')) & Node.DOCUMENT_POSITION_FOLLOWING)"
     ), "the error summary must come before the questions"
-
-    missing = [
-        item.id
-        for item in section.items
-        if item.kind != "display" and item.required and item.enable_when is None and item.id not in given
-    ]
-    links = summary.get_by_role("link")
-    expect(links).to_have_count(len(missing))
-    assert [links.nth(i).get_attribute("href") for i in range(len(missing))] == [f"#f-{i}" for i in missing]
-    for item_id in missing:
+    expect(links).to_have_count(len(required))
+    assert [links.nth(i).get_attribute("href") for i in range(len(required))] == [f"#f-{i}" for i in required]
+    for item_id in required:
         expect(page.locator(f"#f-{item_id}")).to_have_count(1)
         expect(question_box(page, item_id).locator(".error-message")).to_be_visible()
-    for item_id in given:
-        expect(question_box(page, item_id).locator(".error-message")).to_have_count(0)
-
     links.first.click()
-    expect(page.locator(f"#f-{missing[0]}")).to_be_focused()
+    expect(page.locator(f"#f-{required[0]}")).to_be_focused()
+
+    given = {"sudden_onset_headache": "no", "worst_ever_headache": "not_sure", "fever": "yes"}
+    for item_id, value in given.items():
+        answer(page, definition.items[item_id], value)
+    follow_ups = {"fever_with_stiff_neck", "fever_with_rash"}  # now asked too, shown at once by the page's script
+    for item_id in follow_ups:
+        expect(question_box(page, item_id)).to_be_visible()
+    submit(page, "Continue")
+    expect(heading(page)).to_have_text(section.title)
+    expect(page.locator(".notice[role=status]")).to_have_count(0)  # they were on screen: no "questions added"
+    missing = [
+        item.id for item in section.items if item.id in follow_ups or (item.id in required and item.id not in given)
+    ]
+    expect(links).to_have_count(len(missing))
+    assert [links.nth(i).get_attribute("href") for i in range(len(missing))] == [f"#f-{i}" for i in missing]
     for item_id, value in given.items():
         item = definition.items[item_id]
         expect(question_box(page, item_id).get_by_label(option_label(item, value), exact=True)).to_be_checked()
+        expect(question_box(page, item_id).locator(".error-message")).to_have_count(0)
+    links.first.click()
+    expect(page.locator(f"#f-{missing[0]}")).to_be_focused()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,11 +640,11 @@ def test_patient_journey_works_without_javascript(
 
 
 # ---------------------------------------------------------------------------------------------
-# 6. axe-core on every page
+# 6 and 7. a tour of every page: axe-core on each, full-page screenshots of the key ones at two widths
 
 
 def axe_problems(page: Page) -> list[str]:
-    """axe-core's violations on the page as it is now, one line per rule with the elements at fault."""
+    """axe-core's violations on the page as it is now: rule, impact and the elements at fault."""
     violations = Axe().run(page).response["violations"]
     return [
         f"{v['id']} ({v['impact']}): {v['help']} -> " + "; ".join(" ".join(n["target"]) for n in v["nodes"])
@@ -561,84 +652,69 @@ def axe_problems(page: Page) -> list[str]:
     ]
 
 
+# Buttons, form controls, choices (box and label) and button-like links under 24 x 24 CSS px (WCAG 2.2, 2.5.8).
+SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
+    'button, input:not([type=hidden]):not(.choice__input), select, textarea, a.button, a[role=button], .choice'))
+  .filter(el => el.getClientRects().length && !el.closest('.visually-hidden'))
+  .map(el => [el, el.getBoundingClientRect()])
+  .filter(([el, r]) => r.width < 24 || r.height < 24)
+  .map(([el, r]) => `${el.tagName.toLowerCase()}#${el.id || el.textContent.trim().slice(0, 30)} `
+                    + `${Math.round(r.width)}x${Math.round(r.height)}`)"""
+
+# Boxes that scroll sideways inside the page (a wide table in a scrolling wrapper, say).
+SIDEWAYS_BOXES = """() => Array.from(document.querySelectorAll('body *'))
+  .filter(el => !el.matches('input, textarea, select') && el.scrollWidth > el.clientWidth + 1
+                && ['auto', 'scroll'].includes(getComputedStyle(el).overflowX))
+  .map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className.split(' ').join('.') : ''))"""
+
+PATIENT_SHOTS = {"start", "section-1-with-errors", "section-5", "section-8", "review", "result", "emergency-result"}
+STAFF_SHOTS = {"staff-intake", "staff-detail", "staff-list"}
+
+
 @dataclass
-class AxeLog:
-    found: dict[str, list[str]] = field(default_factory=dict)
+class Tour:
+    """What was seen on each page: axe-core problems (at phone width; key staff pages also at desktop width),
+    screenshots of the key pages, and layout faults (sideways scrolling, small targets) on those."""
+
+    folder: Path
+    axe: dict[str, list[str]] = field(default_factory=dict)
+    shots: set[Path] = field(default_factory=set)
+    faults: list[str] = field(default_factory=list)
 
     def __call__(self, page: Page, label: str) -> None:
-        t = time.perf_counter()
-        self.found[label] = axe_problems(page)
-        print("AXE", label, round(time.perf_counter() - t, 2))
+        if label in self.axe:  # e.g. the start page again
+            return
+        self.axe[label] = axe_problems(page)
+        if label not in PATIENT_SHOTS | STAFF_SHOTS:
+            return
+        for size in (PHONE, DESKTOP):
+            page.set_viewport_size(size)
+            if size is DESKTOP and label in STAFF_SHOTS:
+                self.axe[f"{label}-desktop"] = axe_problems(page)
+            path = self.folder / f"{label}-{size['width']}.png"
+            png = page.screenshot(path=str(path), full_page=True)
+            width = struct.unpack(">I", png[16:20])[0]  # from the PNG header
+            if width != size["width"]:
+                self.faults.append(f"{path.name} is {width} px wide")
+            self.shots.add(path)
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            if scroll > size["width"]:
+                self.faults.append(f"{label} at {size['width']} px: the page scrolls sideways ({scroll} px wide)")
+            if boxes := page.evaluate(SIDEWAYS_BOXES):
+                self.faults.append(f"{label} at {size['width']} px: these scroll sideways: {boxes}")
+            if small := page.evaluate(SMALL_TARGETS):
+                self.faults.append(f"{label} at {size['width']} px: targets under 24x24 px: {small}")
+        page.set_viewport_size(PHONE)
 
-    def report(self) -> str:
-        return "\n".join(
-            f"{label}:\n    " + "\n    ".join(problems) for label, problems in self.found.items() if problems
-        )
-
-
-def test_patient_pages_have_no_axe_violations(
-    page: Page, live: Live, bundled_definition: Definition, physio: dict[str, Any]
-) -> None:
-    log = AxeLog()
-    journey = Journey(page, live, bundled_definition, hook=log)
-    journey.start()
-    submit(page, "Continue")
-    expect(page.locator("#error-summary")).to_be_visible()
-    log(page, "section-1-with-errors")
-    journey.sections(physio)
-    submit(page, "Continue")
-    expect(page.locator("#error-summary")).to_be_visible()
-    log(page, "details-with-errors")
-    journey.details()
-    journey.send()
-    Journey(page, live, bundled_definition, hook=log).emergency_stop()
-    response = page.goto(live.url + "/no-such-page")
-    assert response is not None and response.status == 404
-    log(page, "404")
-    expected = {"start", "section-1-with-errors", "details-with-errors", "details", "review", "result"}
-    expected |= {f"section-{i + 1}" for i in range(len(bundled_definition.questionnaire.sections))}
-    assert expected | {"emergency-result", "404"} == set(log.found)
-    assert not any(log.found.values()), "axe-core violations:\n" + log.report()
+    def pages(self, *, staff: bool) -> dict[str, list[str]]:
+        """Page label -> axe-core problems, for the staff pages or the patient pages."""
+        return {label: found for label, found in self.axe.items() if label.startswith("staff-") == staff}
 
 
-def test_staff_pages_have_no_axe_violations(
-    page: Page, live: Live, bundled_definition: Definition, physio: dict[str, Any]
-) -> None:
-    log = AxeLog()
-    page.goto(live.url + "/staff/login")
-    log(page, "login")
-    page.get_by_label("User name").fill("nobody-here")
-    page.get_by_label("Password").fill("not the password")
-    submit(page, "Sign in")
-    expect(page.locator("#error-summary")).to_be_visible()
-    log(page, "login-error")
-    login(page, live)
-    page.goto(live.url + "/staff/intake")
-    log(page, "intake")
-    submit(page, "Save and see the result")
-    expect(page.locator("#error-summary")).to_be_visible()
-    log(page, "intake-with-errors")
-    page.goto(live.url + "/staff/intake")
-    answer(page, bundled_definition.items["sudden_onset_headache"], "yes")
-    expect(page.locator("[data-emergency-banner]")).to_be_visible()
-    log(page, "intake-emergency-banner")
-    page.goto(live.url + "/staff/intake")
-    page.get_by_label("Patient's full name").fill("Test Patient Axe")
-    fill_intake(page, bundled_definition, physio)
-    submit(page, "Save and see the result")
-    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
-    log(page, "detail")
-    page.get_by_role("link", name="All submissions").click()
-    expect(page.get_by_role("row").filter(has_text="Test Patient Axe")).to_have_count(1)
-    log(page, "list")
-    page.goto(live.url + "/staff/submissions?since=not-a-date")
-    expect(page.locator("#error-summary")).to_be_visible()
-    log(page, "list-with-errors")
-    assert not any(log.found.values()), "axe-core violations:\n" + log.report()
-
-
-# ---------------------------------------------------------------------------------------------
-# 7. screenshots at phone and desktop widths
+def axe_report(pages: dict[str, list[str]]) -> str:
+    return "axe-core found:\n" + "\n".join(
+        f"  {label}:\n    " + "\n    ".join(problems) for label, problems in pages.items() if problems
+    )
 
 
 @pytest.fixture(scope="module")
@@ -649,77 +725,88 @@ def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@dataclass
-class Shots:
-    """Full-page PNGs of a page at each width, and any layout fault seen (sideways scrolling, small targets)."""
+@pytest.fixture(scope="module")
+def tour(browser: Browser, live: Live, bundled_definition: Definition, physio: dict[str, Any], shots_dir: Path) -> Tour:
+    """Every kind of page once, patient side then staff side, with ``Tour`` looking at each."""
+    definition = bundled_definition
+    seen = Tour(shots_dir)
+    page = new_page(browser)
+    try:
+        journey = Journey(page, live, definition, hook=seen, quick=True)
+        journey.start()
+        submit(page, "Continue")
+        expect(page.locator("#error-summary")).to_be_visible()
+        seen(page, "section-1-with-errors")
+        journey.sections(physio)
+        submit(page, "Continue")
+        expect(page.locator("#error-summary")).to_be_visible()
+        seen(page, "details-with-errors")
+        journey.details()
+        journey.send()
+        Journey(page, live, definition, hook=seen).emergency_stop()
+        response = page.goto(live.url + "/no-such-page")
+        assert response is not None and response.status == 404
+        seen(page, "not-found")
 
-    folder: Path
-    wanted: set[str]
-    faults: list[str] = field(default_factory=list)
-    taken: list[Path] = field(default_factory=list)
+        page.goto(live.url + "/staff/login")
+        seen(page, "staff-login")
+        page.get_by_label("User name").fill("nobody-here")
+        page.get_by_label("Password").fill("not the password")
+        submit(page, "Sign in")
+        expect(page.locator("#error-summary")).to_be_visible()
+        seen(page, "staff-login-error")
+        login(page, live)
+        page.goto(live.url + "/staff/intake")
+        submit(page, "Save and see the result")
+        expect(page.locator("#error-summary")).to_be_visible()
+        seen(page, "staff-intake-with-errors")
+        page.goto(live.url + "/staff/intake")
+        answer(page, definition.items["sudden_onset_headache"], "yes")
+        expect(page.locator("[data-emergency-banner]")).to_be_visible()
+        seen(page, "staff-intake-emergency-banner")
+        page.goto(live.url + "/staff/intake")
+        page.get_by_label("Patient's full name").fill("Test Patient Tour")
+        quick_fill(page, physio)
+        seen(page, "staff-intake")
+        submit(page, "Save and see the result")
+        expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+        seen(page, "staff-detail")
+        page.get_by_role("link", name="All submissions").click()
+        expect(page.get_by_role("row").filter(has_text="Test Patient Tour")).to_have_count(1)
+        seen(page, "staff-list")
+        page.goto(live.url + "/staff/submissions?since=not-a-date")
+        expect(page.locator("#error-summary")).to_be_visible()
+        seen(page, "staff-list-with-errors")
+    finally:
+        page.context.close()
+    return seen
 
-    def __call__(self, page: Page, label: str) -> None:
-        if label not in self.wanted:
-            return
-        for size in (PHONE, DESKTOP):
-            page.set_viewport_size(size)
-            path = self.folder / f"{label}-{size['width']}.png"
-            png = page.screenshot(path=str(path), full_page=True)
-            width = struct.unpack(">I", png[16:20])[0]
-            assert width == size["width"], f"{path.name}: {width} px wide"
-            self.taken.append(path)
-            scroll = page.evaluate("document.documentElement.scrollWidth")
-            if scroll > size["width"]:
-                self.faults.append(f"{label} at {size['width']} px: the page scrolls sideways ({scroll} px wide)")
-            small = page.evaluate(SMALL_TARGETS)
-            if small:
-                self.faults.append(f"{label} at {size['width']} px: targets under 24x24 px: {small}")
-        page.set_viewport_size(PHONE)
+
+def test_patient_pages_have_no_axe_violations(tour: Tour, bundled_definition: Definition) -> None:
+    pages = tour.pages(staff=False)
+    sections = {f"section-{i + 1}" for i in range(len(bundled_definition.questionnaire.sections))}
+    assert set(pages) == sections | {"start", "section-1-with-errors", "details", "details-with-errors"} | {
+        "review",
+        "result",
+        "emergency-result",
+        "not-found",
+    }
+    assert not any(pages.values()), axe_report(pages)
 
 
-# Buttons, form controls and button-like links that are smaller than 24 x 24 CSS px (WCAG 2.2, 2.5.8).
-SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
-    'button, input:not([type=hidden]), select, textarea, a.button, a[role=button], label.choice__label'))
-  .filter(el => el.offsetParent !== null && !el.closest('.visually-hidden'))
-  .map(el => [el, el.getBoundingClientRect()])
-  .filter(([el, r]) => r.width < 24 || r.height < 24)
-  .map(([el, r]) => `${el.tagName.toLowerCase()}#${el.id || el.textContent.trim().slice(0, 20)} `
-                    + `${Math.round(r.width)}x${Math.round(r.height)}`)"""
+def test_staff_pages_have_no_axe_violations(tour: Tour) -> None:
+    pages = tour.pages(staff=True)
+    seen = {"login", "login-error", "intake", "intake-with-errors", "intake-emergency-banner", "detail", "list"}
+    seen |= {"list-with-errors", "intake-desktop", "detail-desktop", "list-desktop"}
+    assert set(pages) == {f"staff-{page}" for page in seen}
+    assert not any(pages.values()), axe_report(pages)
 
 
-def test_screenshots_of_key_pages(
-    page: Page,
-    live: Live,
-    bundled_definition: Definition,
-    physio: dict[str, Any],
-    shots_dir: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    shots = Shots(
-        shots_dir,
-        {"start", "section-1-with-errors", "section-5", "review", "result", "emergency-result"}
-        | {"staff-list", "staff-detail", "staff-intake"},
-    )
-    journey = Journey(page, live, bundled_definition, hook=shots)
-    journey.start()
-    submit(page, "Continue")
-    shots(page, "section-1-with-errors")
-    journey.sections(physio)
-    journey.details()
-    journey.send()
-    Journey(page, live, bundled_definition, hook=shots).emergency_stop()
-
-    login(page, live)
-    page.goto(live.url + "/staff/intake")
-    page.get_by_label("Patient's full name").fill("Test Patient Screenshots")
-    fill_intake(page, bundled_definition, physio)
-    shots(page, "staff-intake")
-    submit(page, "Save and see the result")
-    shots(page, "staff-detail")
-    page.get_by_role("link", name="All submissions").click()
-    shots(page, "staff-list")
-
+def test_key_pages_fit_phone_and_desktop_screens(tour: Tour, capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
-        print(f"\nscreenshots ({len(shots.taken)}): {shots_dir}")
-    assert len(shots.taken) == 2 * len(shots.wanted), sorted(p.name for p in shots.taken)
-    assert not shots.faults, "\n".join(shots.faults)
+        print(f"\nscreenshots ({len(tour.shots)} PNGs at 390 and 1280 px): {tour.folder}")
+    assert {p.name for p in tour.shots} == {
+        f"{label}-{width}.png" for label in PATIENT_SHOTS | STAFF_SHOTS for width in (390, 1280)
+    }
+    assert all(p.stat().st_size > 1000 for p in tour.shots)
+    assert not tour.faults, "\n".join(tour.faults)
