@@ -156,18 +156,37 @@ def detail_errors(details: Mapping[str, str], *, contact_required: bool, today: 
         errors["contact"] = "Enter a phone number or email address of 200 characters or fewer"
     dob = details.get("date_of_birth", "")
     if dob:
-        try:
-            born = date.fromisoformat(dob)
-        except ValueError:
-            errors["date_of_birth"] = "Enter a real date of birth, for example 1980-03-27"
-        else:
-            if born > today or born.year < 1900:
-                errors["date_of_birth"] = "Enter a date of birth in the past"
+        born = birth_date(dob)
+        if born is None:
+            errors["date_of_birth"] = "Enter a real date of birth, for example 27/03/1980"
+        elif born > today or born.year < 1900:
+            errors["date_of_birth"] = "Enter a date of birth in the past"
     return errors
+
+
+UK_DATE = re.compile(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})$")
+
+
+def birth_date(text: str) -> date | None:
+    """A date typed as 2026-11-21 (what a date picker sends) or the UK way, 21/11/2026."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    found = UK_DATE.match(text.strip())
+    if found is None:
+        return None
+    day, month, year = (int(part) for part in found.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def patient_block(details: Mapping[str, str]) -> dict[str, str] | None:
     block = {key: details[key] for key in DETAILS if details.get(key)}
+    if "date_of_birth" in block and (born := birth_date(block["date_of_birth"])) is not None:
+        block["date_of_birth"] = born.isoformat()
     return block or None
 
 
