@@ -106,10 +106,11 @@ def start_session(db: Session, user: User, valid_for: timedelta) -> str:
 def session_user(db: Session, token: str | None) -> User | None:
     if not token:
         return None
-    found = db.get(StaffSession, digest(token))
-    if found is None or found.expires_at <= utcnow():
-        return None
-    user = db.get(User, found.user_id)
+    user: User | None = db.scalar(
+        select(User)
+        .join(StaffSession, StaffSession.user_id == User.id)
+        .where(StaffSession.token_sha256 == digest(token), StaffSession.expires_at > utcnow())
+    )
     return None if user is None or user.disabled else user
 
 
