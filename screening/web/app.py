@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,8 +64,12 @@ def services(request: Request) -> Services:
     return found
 
 
-def database(request: Request) -> Iterator[Session]:
-    """A database session for one request; routes commit what they change, anything else is rolled back."""
+async def database(request: Request) -> AsyncIterator[Session]:
+    """A database session for one request; routes commit what they change, anything else is rolled back.
+
+    Opening a session does no I/O (the connection is taken at the first query), so this runs on the event
+    loop and saves a trip to the thread pool per request.
+    """
     with services(request).sessions() as db:
         yield db
 
