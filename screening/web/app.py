@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._version import __version__
@@ -83,7 +83,9 @@ async def form_data(request: Request) -> FormData:
     several times faster than the general multipart parser behind ``request.form()``.
     """
     body = await request.body()
-    return FormData(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    pairs: list[tuple[str, str | UploadFile]] = []
+    pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return FormData(pairs)
 
 
 async def body_bytes(request: Request) -> bytes:
