@@ -144,6 +144,26 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("which", nargs="?", choices=("response", "assessment", "all"), default="all")
     _definition_options(schema)
 
+    test = commands.add_parser(
+        "test",
+        help="run a definition's cases and report what no case exercises",
+        description="Run the cases beside a questionnaire (NAME.cases.yaml: answers and the expected disposition, "
+        "likelihood and rules) and report the rules that never fired and the questions no case answered.",
+    )
+    test.add_argument(
+        "definition",
+        nargs="?",
+        type=Path,
+        metavar="DEFINITION",
+        help="questionnaire YAML (default: the bundled one); its ruleset and cases are found beside it",
+    )
+    test.add_argument("--cases", type=Path, metavar="FILE", help="cases file (default: NAME.cases.yaml beside it)")
+    test.add_argument(
+        "--require-coverage",
+        action="store_true",
+        help="also fail (exit 1) when a rule never fires or a question is never answered",
+    )
+
     serve = commands.add_parser(
         "serve",
         help="run the web intake (patients at /, staff at /staff, API at /api/v1)",
@@ -214,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "schema": _schema,
             "report": _report,
             "batch": _batch,
+            "test": _test,
             "serve": _web,
             "user": _web,
             "token": _web,
@@ -235,6 +256,7 @@ def _load(args: argparse.Namespace) -> Definition:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from .cases import CASES_SUFFIX
     from .errors import DefinitionError, Problem
     from .loader import (
         RULES_SUFFIX,
@@ -251,7 +273,7 @@ def _validate(args: argparse.Namespace) -> int:
     for path in paths:
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
-            questionnaires = [p for p in files if not p.name.endswith(RULES_SUFFIX)]
+            questionnaires = [p for p in files if not p.name.endswith((RULES_SUFFIX, CASES_SUFFIX))]
             if not questionnaires:
                 problems.append(
                     Problem(
@@ -358,6 +380,34 @@ def _batch(args: argparse.Namespace) -> int:
     from .batch import run_batch
 
     return run_batch(args)
+
+
+def _test(args: argparse.Namespace) -> int:
+    from .cases import cases_path_for, coverage, load_cases, run_case
+    from .loader import default_questionnaire_path, load_definition
+
+    questionnaire = args.definition or default_questionnaire_path()
+    definition = load_definition(questionnaire)
+    cases_file = args.cases or cases_path_for(questionnaire)
+    results = [run_case(definition, case) for case in load_cases(cases_file)]
+    for result in results:
+        mark = "ok  " if not result.failures else "FAIL"
+        print(f"{mark} line {result.case.source.rpartition(':')[2]:>5}  {result.case.title}")
+        for failure in result.failures:
+            print(f"        {failure}")
+    failed = sum(1 for r in results if r.failures)
+    print(f"\n{len(results)} cases from {cases_file}: {len(results) - failed} passed, {failed} failed")
+    cover = coverage(definition, results)
+    fired = cover.rules_total - len(cover.rules_never_fired)
+    answered = cover.items_total - len(cover.items_never_answered)
+    print(f"Rules that fired in some case: {fired} of {cover.rules_total}")
+    for kind, rule_id in cover.rules_never_fired:
+        print(f"  never fired: {kind} {rule_id}")
+    print(f"Questions answered in some case: {answered} of {cover.items_total}")
+    for item_id in cover.items_never_answered:
+        print(f"  never answered: {item_id}")
+    gaps = bool(cover.rules_never_fired or cover.items_never_answered)
+    return EXIT_BAD_RESPONSE if failed or (args.require_coverage and gaps) else EXIT_OK
 
 
 def _web(args: argparse.Namespace) -> int:

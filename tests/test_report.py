@@ -38,10 +38,11 @@ from pdfs import (
 from pypdf.generic import BooleanObject
 
 from screening.assessment import Assessment, assessment_json
+from screening.cases import cases_path_for, load_cases
 from screening.cli import main
 from screening.definition import Definition
 from screening.errors import DefinitionError, ReportError, ResponseError
-from screening.loader import load_definition
+from screening.loader import default_questionnaire_path, load_definition
 from screening.report import (
     REPORTS,
     Renderer,
@@ -54,7 +55,6 @@ from screening.report import (
 )
 from screening.response import Response, load_response, parse_response, response_json
 from screening.scorer import assess
-from screening.yamlio import load_with_lines
 
 Capture = pytest.CaptureFixture[str]
 
@@ -66,7 +66,8 @@ pytestmark = pytest.mark.filterwarnings(
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES_DIR = ROOT / "examples"
-CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))
+CASES = load_cases(cases_path_for(default_questionnaire_path()))
+CASE_IDS = [f"case{k + 1:02d}" for k in range(len(CASES))]
 WHEN = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 WHEN_TEXT = "2026-11-21T12:00:00Z"
 
@@ -736,11 +737,10 @@ def case_pdfs(bundled: Definition, tmp_path_factory: pytest.TempPathFactory) -> 
     responses, pdfs = folder / "responses", folder / "pdfs"
     responses.mkdir()
     parsed = {}
-    for path in CASES:
-        data, _ = load_with_lines(path.read_text(encoding="utf-8"))
-        parsed[path.stem] = parse_response(data["response"], bundled)
-        text = json.dumps(data["response"], default=lambda value: value.isoformat(), ensure_ascii=False)
-        (responses / f"{path.stem}.json").write_text(text, encoding="utf-8")
+    for stem, case in zip(CASE_IDS, CASES, strict=True):
+        parsed[stem] = parse_response(case.response, bundled)
+        text = json.dumps(case.response, default=lambda value: value.isoformat(), ensure_ascii=False)
+        (responses / f"{stem}.json").write_text(text, encoding="utf-8")
     log = io.StringIO()
     with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         main(["batch", str(responses), "-o", str(pdfs), "--generated-at", WHEN_TEXT, "--no-progress"])
@@ -753,9 +753,9 @@ def case_pdfs(bundled: Definition, tmp_path_factory: pytest.TempPathFactory) -> 
     return CaseRun(cases, log.getvalue())
 
 
-@pytest.mark.parametrize("case", CASES, ids=[p.stem for p in CASES])
-def test_every_case_renders_with_its_outcome_and_attachments(case: Path, case_pdfs: CaseRun) -> None:
-    rendered = case_pdfs.cases[case.stem]
+@pytest.mark.parametrize("stem", CASE_IDS)
+def test_every_case_renders_with_its_outcome_and_attachments(stem: str, case_pdfs: CaseRun) -> None:
+    rendered = case_pdfs.cases[stem]
     assert rendered.pdf is not None, f"not rendered:\n{case_pdfs.log}"
     assert pypdf.PdfReader(io.BytesIO(rendered.pdf)).pages
     for line in outcome_lines(rendered.assessment):
