@@ -164,6 +164,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="also fail (exit 1) when a rule never fires or a question is never answered",
     )
 
+    export = commands.add_parser(
+        "export",
+        help="export stored submissions as CSV or JSON lines",
+        description="Write one row per stored submission: ids, timestamps, versions, disposition, likelihood, red "
+        "flags and one column per question. Spreadsheet-safe: ISO dates, cells that would start a formula are "
+        "prefixed with a quote. Patient names are left out unless --with-names.",
+    )
+    export.add_argument("what", choices=("submissions",), help="what to export")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="csv (default) or jsonl")
+    export.add_argument("--since", metavar="DATE", help="only submissions from this date (YYYY-MM-DD, UTC) on")
+    export.add_argument("--with-names", action="store_true", help="include patient name, contact and date of birth")
+    export.add_argument("--bom", action="store_true", help="start the CSV with a UTF-8 byte-order mark (for Excel)")
+    export.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)")
+    _database_options(export)
+
+    rescore = commands.add_parser(
+        "rescore",
+        help="show which stored results a new ruleset would change",
+        description="Re-assess stored submissions (or a folder of response files) under another ruleset and list "
+        "every one whose disposition or likelihood would change. Nothing is overwritten.",
+    )
+    rescore.add_argument("responses", nargs="?", type=Path, metavar="DIR", help="a folder of response files instead")
+    rescore.add_argument("--ruleset", type=Path, metavar="FILE", required=True, help="the new ruleset YAML")
+    rescore.add_argument(
+        "--questionnaire", type=Path, metavar="FILE", help="the questionnaire it scores (default: the bundled one)"
+    )
+    rescore.add_argument("--json", action="store_true", help="print the changes as JSON lines")
+    rescore.add_argument("--all", action="store_true", help="list unchanged submissions too")
+    _database_options(rescore)
+
     serve = commands.add_parser(
         "serve",
         help="run the web intake (patients at /, staff at /staff, API at /api/v1)",
@@ -209,6 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _database_options(parser: argparse.ArgumentParser) -> None:
+    _data_option(parser)
+    parser.add_argument(
+        "--database", metavar="URL", help="a database URL (default: $SCREENING_DATABASE_URL, else the data folder)"
+    )
+
+
 def _data_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
@@ -235,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "report": _report,
             "batch": _batch,
             "test": _test,
+            "export": _export,
+            "rescore": _rescore,
             "serve": _web,
             "user": _web,
             "token": _web,
@@ -408,6 +447,78 @@ def _test(args: argparse.Namespace) -> int:
         print(f"  never answered: {item_id}")
     gaps = bool(cover.rules_never_fired or cover.items_never_answered)
     return EXIT_BAD_RESPONSE if failed or (args.require_coverage and gaps) else EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from .loader import load_definition
+    from .web.exports import (
+        FIXED_COLUMNS,
+        NAME_COLUMNS,
+        ExportError,
+        database_engine,
+        export_row,
+        item_columns,
+        submissions,
+        write_csv,
+        write_jsonl,
+    )
+
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError as exc:
+        raise ExportError(f"--since {args.since!r} is not a date — write it like 2026-11-21") from exc
+    items = item_columns(load_definition())
+    columns = FIXED_COLUMNS + (NAME_COLUMNS if args.with_names else []) + items
+    engine = database_engine(args.database, args.data)
+    records = (export_row(row, items, args.with_names) for row in submissions(engine, since))
+    out = args.output.open("w", encoding="utf-8", newline="") if args.output else sys.stdout
+    try:
+        count = write_csv(records, columns, out, args.bom) if args.format == "csv" else write_jsonl(records, out)
+    finally:
+        if args.output:
+            out.close()
+        engine.dispose()
+    if args.output:
+        print(f"{args.output}: {count} submission{'s' if count != 1 else ''}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _rescore(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from .loader import load_definition
+    from .web.exports import database_engine, rescore_database, rescore_files
+
+    new = load_definition(args.questionnaire, args.ruleset)
+    if args.responses:
+        changes = list(rescore_files(args.responses, load_definition(args.questionnaire), new))
+    else:
+        engine = database_engine(args.database, args.data)
+        changes = list(rescore_database(engine, new))
+        engine.dispose()
+    changed = [c for c in changes if c.changed]
+    for change in changes if args.all else changed:
+        if args.json:
+            print(json.dumps(asdict(change), ensure_ascii=False))
+        elif change.problem:
+            print(f"{change.submission} ({change.created_at}): cannot be re-assessed: {change.problem}")
+        else:
+            flags = "".join(
+                [f" +{f}" for f in change.red_flags_added] + [f" -{f}" for f in change.red_flags_removed]
+            )
+            print(
+                f"{change.submission} ({change.created_at}): {change.old_disposition} -> {change.new_disposition}, "
+                f"{change.old_likelihood} -> {change.new_likelihood}" + (f"; red flags{flags}" if flags else "")
+            )
+    if not args.json:
+        print(
+            f"{len(changes)} re-assessed with {new.ruleset.id} {new.ruleset.version}: {len(changed)} would change. "
+            "Nothing was written.",
+            file=sys.stderr,
+        )
+    return EXIT_OK
 
 
 def _web(args: argparse.Namespace) -> int:
