@@ -164,6 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also fail (exit 1) when a rule never fires or a question is never answered",
     )
 
+    diff = commands.add_parser(
+        "diff",
+        help="what changed between two versions of a definition",
+        description="Compare two definitions (each a questionnaire with its NAME.rules.yaml beside it, or a "
+        "ruleset with its questionnaire): questions, options, conditions, weights, thresholds, red flags, wording.",
+    )
+    diff.add_argument("old", type=Path, metavar="OLD_DEFINITION")
+    diff.add_argument("new", type=Path, metavar="NEW_DEFINITION")
+    diff.add_argument("--json", action="store_true", help="print the changes as JSON")
+
     export = commands.add_parser(
         "export",
         help="export stored submissions as CSV or JSON lines",
@@ -272,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "report": _report,
             "batch": _batch,
             "test": _test,
+            "diff": _diff,
             "export": _export,
             "rescore": _rescore,
             "serve": _web,
@@ -447,6 +458,23 @@ def _test(args: argparse.Namespace) -> int:
         print(f"  never answered: {item_id}")
     gaps = bool(cover.rules_never_fired or cover.items_never_answered)
     return EXIT_BAD_RESPONSE if failed or (args.require_coverage and gaps) else EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import diff_definitions, render_diff
+    from .loader import RULES_SUFFIX, load_definition, questionnaire_path_for
+
+    def load(path: Path) -> Definition:
+        if path.name.endswith(RULES_SUFFIX):
+            return load_definition(questionnaire_path_for(path), path)
+        return load_definition(path)
+
+    changes = diff_definitions(load(args.old), load(args.new))
+    if args.json:
+        print(json.dumps(changes.as_json(), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(render_diff(changes))
+    return EXIT_OK
 
 
 def _export(args: argparse.Namespace) -> int:
