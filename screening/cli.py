@@ -144,6 +144,25 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("which", nargs="?", choices=("response", "assessment", "all"), default="all")
     _definition_options(schema)
 
+    intake = commands.add_parser(
+        "intake",
+        help="ask the questions in the terminal (reception staff, reading aloud)",
+        description="A guided intake in staff wording: one question at a time, a review, then the result. Saves the "
+        "response (JSON) and the referral PDF in the output folder. Ctrl-C offers to save a draft; --resume continues "
+        "it.",
+    )
+    intake.add_argument("--resume", type=Path, metavar="DRAFT", help="continue an intake saved as a draft")
+    intake.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="folder for the response, the PDF and drafts (default: ./intake; with --resume, the draft's folder)",
+    )
+    intake.add_argument("--no-pdf", action="store_true", help="save the response without writing the referral PDF")
+    intake.add_argument("--clinic", type=Path, metavar="SETTINGS", help="clinic settings YAML (default: neutral)")
+    _definition_options(intake)
+
     test = commands.add_parser(
         "test",
         help="run a definition's cases and report what no case exercises",
@@ -282,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "report": _report,
             "batch": _batch,
             "test": _test,
+            "intake": _intake,
             "diff": _diff,
             "export": _export,
             "rescore": _rescore,
@@ -430,6 +450,12 @@ def _batch(args: argparse.Namespace) -> int:
     from .batch import run_batch
 
     return run_batch(args)
+
+
+def _intake(args: argparse.Namespace) -> int:
+    from .intake import run_intake
+
+    return run_intake(args)
 
 
 def _test(args: argparse.Namespace) -> int:
