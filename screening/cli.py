@@ -200,8 +200,23 @@ def build_parser() -> argparse.ArgumentParser:
         "flags and one column per question. Spreadsheet-safe: ISO dates, cells that would start a formula are "
         "prefixed with a quote. Patient names are left out unless --with-names.",
     )
-    export.add_argument("what", choices=("submissions",), help="what to export")
-    export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="csv (default) or jsonl")
+    export.add_argument(
+        "what", choices=("submissions", "questionnaire"), help="stored submissions, or the questionnaire itself"
+    )
+    export.add_argument(
+        "--format",
+        choices=("csv", "jsonl", "fhir"),
+        help="submissions: csv (default) or jsonl; questionnaire: fhir (an HL7 FHIR R4 Questionnaire, the default)",
+    )
+    export.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="where the FHIR Questionnaire is published (its canonical url is BASE/ID; default: a placeholder)",
+    )
+    export.add_argument(
+        "--questionnaire", type=Path, metavar="FILE", help="questionnaire YAML (default: the bundled one)"
+    )
+    export.add_argument("--ruleset", type=Path, metavar="FILE", help=argparse.SUPPRESS)
     export.add_argument("--since", metavar="DATE", help="only submissions from this date (YYYY-MM-DD, UTC) on")
     export.add_argument("--with-names", action="store_true", help="include patient name, contact and date of birth")
     export.add_argument("--bom", action="store_true", help="start the CSV with a UTF-8 byte-order mark (for Excel)")
@@ -519,6 +534,10 @@ def _export(args: argparse.Namespace) -> int:
         write_jsonl,
     )
 
+    if args.what == "questionnaire":
+        return _export_questionnaire(args)
+    if args.format not in (None, "csv", "jsonl"):
+        raise ExportError(f"submissions export as csv or jsonl, not {args.format}")
     try:
         since = date.fromisoformat(args.since) if args.since else None
     except ValueError as exc:
@@ -529,13 +548,33 @@ def _export(args: argparse.Namespace) -> int:
     records = (export_row(row, items, args.with_names) for row in submissions(engine, since))
     out = args.output.open("w", encoding="utf-8", newline="") if args.output else sys.stdout
     try:
-        count = write_csv(records, columns, out, args.bom) if args.format == "csv" else write_jsonl(records, out)
+        count = write_jsonl(records, out) if args.format == "jsonl" else write_csv(records, columns, out, args.bom)
     finally:
         if args.output:
             out.close()
         engine.dispose()
     if args.output:
         print(f"{args.output}: {count} submission{'s' if count != 1 else ''}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _export_questionnaire(args: argparse.Namespace) -> int:
+    from .fhir import DEFAULT_BASE_URL, check_questionnaire, questionnaire_resource
+    from .report import write_atomic
+    from .web.exports import ExportError
+
+    if args.format not in (None, "fhir"):
+        raise ExportError(f"the questionnaire exports as fhir, not {args.format}")
+    resource = questionnaire_resource(_load(args), base_url=args.base_url or DEFAULT_BASE_URL)
+    problems = check_questionnaire(resource)
+    if problems:  # our own checks beyond the FHIR structure; a failure here is a bug, not a user error
+        raise ExportError("the exported Questionnaire fails its checks:\n  " + "\n  ".join(problems))
+    text = json.dumps(resource, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        write_atomic(args.output, text.encode("utf-8"))
+        print(f"{args.output}: FHIR R4 Questionnaire {resource['url']}|{resource['version']}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 

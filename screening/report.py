@@ -9,6 +9,7 @@ generated-at time it is byte-for-byte the same.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -422,8 +423,27 @@ def render_pdf(
             assessment_json(assessment),
         ),
         ("response.json", "The answers the assessment was made from", "Source", response_json(response)),
+        (
+            "questionnaire-response.json",
+            "The answers as an HL7 FHIR R4 QuestionnaireResponse",
+            "Alternative",
+            questionnaire_response_json(definition, response, complete=_is_complete(definition, response)),
+        ),
     ]
     return (using or renderer()).pdf(html, attachments, when)
+
+
+def _is_complete(definition: Definition, response: Response) -> bool:
+    """False for a journey stopped early (an emergency): some question it showed is still required."""
+    _, shown = definition.effective_values(response.answers)
+    return all(shown[i] is not True or i in response.answers for i in definition.required)
+
+
+def questionnaire_response_json(definition: Definition, response: Response, *, complete: bool = True) -> str:
+    from .fhir import response_resource
+
+    resource = response_resource(definition, response, complete=complete)
+    return json.dumps(resource, indent=2, ensure_ascii=False) + "\n"
 
 
 def write_atomic(path: Path, data: bytes) -> None:

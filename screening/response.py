@@ -191,7 +191,14 @@ def read_response_file(path: Path) -> tuple[Any, dict[Path_, int]]:
 
 
 def load_response(path: Path, definition: Definition, *, hidden: HiddenPolicy = "error") -> Response:
+    """A response file: our own format, or an HL7 FHIR QuestionnaireResponse (JSON) for this questionnaire."""
     data, lines = read_response_file(path)
+    if isinstance(data, dict) and data.get("resourceType") == "QuestionnaireResponse":
+        from .fhir import response_from_resource
+
+        native = response_from_resource(definition, data, source=str(path))
+        stopped_early = data.get("status") == "in-progress"
+        return parse_response(native, definition, hidden=hidden, source=str(path), partial=stopped_early)
     return parse_response(data, definition, hidden=hidden, source=str(path), lines=lines)
 
 

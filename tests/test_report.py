@@ -42,6 +42,7 @@ from screening.cases import cases_path_for, load_cases
 from screening.cli import main
 from screening.definition import Definition
 from screening.errors import DefinitionError, ReportError, ResponseError
+from screening.fhir import response_from_resource
 from screening.loader import default_questionnaire_path, load_definition
 from screening.report import (
     REPORTS,
@@ -263,13 +264,22 @@ def test_attachments_are_the_assessment_and_the_response(
 ) -> None:
     ex = examples[name]
     files = embedded_files(ex.pdf)
-    assert [(f.name, f.relationship) for f in files] == [("assessment.json", "/Data"), ("response.json", "/Source")]
+    assert [(f.name, f.relationship) for f in files] == [
+        ("assessment.json", "/Data"),
+        ("response.json", "/Source"),
+        ("questionnaire-response.json", "/Alternative"),
+    ]
     assessment, response = files[0].data.decode("utf-8"), files[1].data.decode("utf-8")
     assert assessment == assessment_json(assess(bundled, ex.response))
     assert response == response_json(ex.response)
+    # the FHIR QuestionnaireResponse reads back to the same answers
+    fhir = json.loads(files[2].data)
+    assert fhir["resourceType"] == "QuestionnaireResponse"
+    back = parse_response(response_from_resource(bundled, fhir), bundled)
+    assert back.answers == ex.response.answers
     assert main(["score", "--json", str(ex.source)]) == 0
     assert capsys.readouterr().out == assessment
-    # the catalog's associated files are exactly these two file specifications
+    # the catalog's associated files are exactly these three file specifications
     specs = {ref.idnum for ref in catalog(ex.pdf)["/AF"]}
     names = catalog(ex.pdf)["/Names"].get_object()["/EmbeddedFiles"].get_object()["/Names"]
     assert specs == {ref.idnum for ref in names[1::2]}
@@ -426,7 +436,7 @@ def test_hostile_text_is_printed_as_text_and_fetches_nothing(
 
     assert_valid_pdf(pdf, tmp_path)
     files = embedded_files(pdf)
-    assert [f.name for f in files] == ["assessment.json", "response.json"]
+    assert [f.name for f in files] == ["assessment.json", "response.json", "questionnaire-response.json"]
     assert files[1].data.decode("utf-8") == response_json(response)
     if key in READ_BACK_LITERALLY:
         text = squeezed("\n".join(pdf_pages_text(pdf, tmp_path)))
@@ -489,7 +499,7 @@ def test_control_characters_are_rejected_or_give_a_valid_pdf(
     plain = mini_response(mini, "x", name="x", contact="x")
     assert Elements(html).tags == Elements(render_html(mini, plain, assess(mini, plain), generated_at=WHEN)).tags
     pdf = render_pdf(mini, response, assessment, generated_at=WHEN, using=own_renderer)
-    assert [f.name for f in embedded_files(pdf)] == ["assessment.json", "response.json"]
+    assert [f.name for f in embedded_files(pdf)] == ["assessment.json", "response.json", "questionnaire-response.json"]
     assert_valid_pdf(pdf, tmp_path)
 
 
@@ -764,7 +774,7 @@ def test_every_case_renders_with_its_outcome_and_attachments(stem: str, case_pdf
     for flag in (*rendered.assessment.red_flags, *rendered.assessment.to_check):
         assert flat(flag.title) in rendered.text
     files = embedded_files(rendered.pdf)
-    assert [(f.name, f.relationship) for f in files] == [("assessment.json", "/Data"), ("response.json", "/Source")]
+    assert [f.name for f in files] == ["assessment.json", "response.json", "questionnaire-response.json"]
     assert files[0].data.decode("utf-8") == assessment_json(rendered.assessment)
     assert files[1].data.decode("utf-8") == response_json(rendered.response)
 

@@ -96,6 +96,8 @@ def test_openapi_describes_the_response_body(site: Site) -> None:
         "/api/v1/submissions",
         "/api/v1/submissions/{submission_id}",
         "/api/v1/submissions/{submission_id}/summary.pdf",
+        "/api/v1/submissions/{submission_id}/questionnaire-response.json",
+        "/api/v1/fhir/Questionnaire",
     }
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from ..definition import Definition
 from ..errors import Problem, ResponseError
+from ..fhir import is_questionnaire_response, response_from_resource
 from ..response import parse_response
 from ..schema import response_schema
 from ..scorer import assess
 from .app import body_bytes, database, services
 from .auth import api_token_name
 from .db import Submission
-from .documents import StaleDefinition, pdf_name, submission_pdf
+from .documents import StaleDefinition, pdf_name, questionnaire_response_body, submission_pdf
 from .store import audit, record_submission
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
@@ -125,8 +126,9 @@ def request_body(definition: Definition) -> dict[str, Any]:
         422: {"model": ErrorOut, "description": "the response does not fit the questionnaire; every problem listed"},
     },
     summary="Submit a response and get its assessment",
-    description="The body is a response document (see `screening schema`). Send an `Idempotency-Key` header to "
-    "make retries safe: a repeated key returns the first submission with status 200.",
+    description="The body is a response document (see `screening schema`) or an HL7 FHIR R4 "
+    "QuestionnaireResponse for the questionnaire at `/api/v1/fhir/Questionnaire`. Send an `Idempotency-Key` header "
+    "to make retries safe: a repeated key returns the first submission with status 200.",
 )
 def submit(
     request: Request,
@@ -141,7 +143,11 @@ def submit(
         return error_response(400, "the body must be a JSON response document")
     key = request.headers.get("idempotency-key", "").strip()[:64] or None
     try:
-        response = parse_response(data, s.definition, source="body")
+        if is_questionnaire_response(data):  # an HL7 FHIR R4 QuestionnaireResponse instead of our format
+            native = response_from_resource(s.definition, data, source="body")
+            response = parse_response(native, s.definition, source="body", partial=data.get("status") == "in-progress")
+        else:
+            response = parse_response(data, s.definition, source="body")
     except ResponseError as exc:
         problems = [
             ProblemOut(location=_location(p, data), subject=p.subject, message=p.message, fix=p.fix)
@@ -188,3 +194,33 @@ def get_pdf(
     return Response(
         data, media_type="application/pdf", headers={"content-disposition": f'attachment; filename="{pdf_name(row)}"'}
     )
+
+
+@router.get(
+    "/fhir/Questionnaire",
+    summary="The questionnaire as an HL7 FHIR R4 Questionnaire",
+    responses={**ERRORS, 200: {"content": {"application/fhir+json": {}}, "description": "a FHIR Questionnaire"}},
+    response_class=Response,
+)
+def fhir_questionnaire(request: Request, client: str = Depends(api_client)) -> Response:
+    from ..fhir import questionnaire_resource
+
+    resource = questionnaire_resource(services(request).definition)
+    return Response(json.dumps(resource, ensure_ascii=False), media_type="application/fhir+json")
+
+
+@router.get(
+    "/submissions/{submission_id}/questionnaire-response.json",
+    summary="A submission's answers as an HL7 FHIR R4 QuestionnaireResponse",
+    responses={**ERRORS, 200: {"content": {"application/fhir+json": {}}, "description": "a QuestionnaireResponse"}},
+    response_class=Response,
+)
+def get_questionnaire_response(
+    request: Request, submission_id: str, client: str = Depends(api_client), db: Session = Depends(database)
+) -> Response:
+    row = db.get(Submission, submission_id) if len(submission_id) == 32 else None
+    if row is None:
+        raise HTTPException(404, "no such submission")
+    audit(db, f"api:{client}", "fhir_download", row.id)
+    db.commit()
+    return Response(questionnaire_response_body(services(request).definition, row), media_type="application/fhir+json")

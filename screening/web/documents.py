@@ -48,3 +48,12 @@ def submission_pdf(services: object, db: Session, row: Submission) -> bytes:
     keep_pdf(db, row_id, data)
     db.commit()
     return data
+
+
+def questionnaire_response_body(definition: object, row: Submission) -> str:
+    """The stored answers as an HL7 FHIR R4 QuestionnaireResponse (JSON text)."""
+    from ..definition import Definition
+    from ..report import questionnaire_response_json
+
+    assert isinstance(definition, Definition)
+    return questionnaire_response_json(definition, response_of(row), complete=row.complete)

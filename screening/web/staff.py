@@ -22,7 +22,14 @@ from . import forms
 from .app import NeedsLogin, database, form_data, page, services
 from .auth import authenticate, end_session, session_user, start_session
 from .db import NEXT_STATUSES, Submission, User
-from .documents import StaleDefinition, assessment_of, pdf_name, response_of, submission_pdf
+from .documents import (
+    StaleDefinition,
+    assessment_of,
+    pdf_name,
+    questionnaire_response_body,
+    response_of,
+    submission_pdf,
+)
 from .store import (
     ListFilter,
     audit,
@@ -210,6 +217,20 @@ def detail_pdf(
     db.commit()
     return Response(
         data, media_type="application/pdf", headers={"content-disposition": f'attachment; filename="{pdf_name(row)}"'}
+    )
+
+
+@router.get("/submissions/{submission_id}/questionnaire-response.json")
+def detail_fhir(
+    request: Request, submission_id: str, user: User = Depends(staff_user), db: Session = Depends(database)
+) -> Response:
+    row = _submission(db, submission_id)
+    body = questionnaire_response_body(services(request).definition, row)
+    audit(db, user.name, "fhir_download", row.id)
+    db.commit()
+    name = pdf_name(row).replace(".pdf", ".fhir.json")
+    return Response(
+        body, media_type="application/fhir+json", headers={"content-disposition": f'attachment; filename="{name}"'}
     )
 
 

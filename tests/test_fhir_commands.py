@@ -1,0 +1,86 @@
+"""FHIR at the edges: `screening export questionnaire`, `screening score` on a QuestionnaireResponse, the API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from web import Site
+
+from screening.cli import main
+from screening.fhir import check_questionnaire, response_resource
+from screening.response import load_response
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_export_questionnaire(tmp_path: Path, capsys: pytest.CaptureFixture[str], bundled: object) -> None:
+    assert main(["export", "questionnaire", "--format", "fhir", "--base-url", "https://clinic.example/fhir"]) == 0
+    resource = json.loads(capsys.readouterr().out)
+    assert resource["resourceType"] == "Questionnaire"
+    assert resource["url"] == "https://clinic.example/fhir/cervicogenic_headache"
+    assert check_questionnaire(resource) == []
+    out = tmp_path / "q.json"
+    assert main(["export", "questionnaire", "-o", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["version"] == resource["version"]
+    assert main(["export", "questionnaire", "--format", "csv"]) == 2
+    assert main(["export", "submissions", "--format", "fhir", "--data", str(tmp_path)]) == 2
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_score_reads_a_questionnaire_response(
+    example: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], bundled: object
+) -> None:
+    from screening.definition import Definition
+
+    assert isinstance(bundled, Definition)
+    native = EXAMPLES / example
+    fhir = tmp_path / "qr.json"
+    fhir.write_text(json.dumps(response_resource(bundled, load_response(native, bundled))), encoding="utf-8")
+    assert main(["score", "--json", str(native)]) == 0
+    expected = capsys.readouterr().out
+    assert main(["score", "--json", str(fhir)]) == 0
+    assert capsys.readouterr().out == expected
+
+
+def test_score_reports_a_broken_questionnaire_response(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "qr.json"
+    broken.write_text(
+        json.dumps({"resourceType": "QuestionnaireResponse", "status": "completed", "questionnaire": "nope|9.0.0"}),
+        encoding="utf-8",
+    )
+    assert main(["score", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "questionnaire" in err and "Traceback" not in err
+
+
+def test_api_accepts_a_questionnaire_response_and_serves_fhir(site: Site) -> None:
+    token = site.api_token()
+    auth = {"authorization": f"Bearer {token}"}
+    native = load_response(EXAMPLES / "physio_cervicogenic.yaml", site.definition)
+    resource = response_resource(site.definition, native)
+    answer = site.client.post("/api/v1/submissions", json=resource, headers=auth)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["disposition"] == "physio_assessment"
+    again = site.client.get(f"/api/v1/submissions/{body['id']}/questionnaire-response.json", headers=auth)
+    assert again.headers["content-type"].startswith("application/fhir+json")
+    assert {i["linkId"] for i in again.json()["item"]} == {i["linkId"] for i in resource["item"]}
+    questionnaire = site.client.get("/api/v1/fhir/Questionnaire", headers=auth).json()
+    assert questionnaire["resourceType"] == "Questionnaire" and check_questionnaire(questionnaire) == []
+    wrong = dict(resource, questionnaire="https://elsewhere.invalid/Questionnaire/other|1.0.0")
+    refused = site.client.post("/api/v1/submissions", json=wrong, headers=auth)
+    assert refused.status_code == 422 and refused.json()["errors"]
+
+
+def test_staff_can_download_the_questionnaire_response(site: Site, physio_answers: dict[str, object]) -> None:
+    site.add_staff()
+    site.login()
+    site.staff_intake(physio_answers)
+    (row,) = site.submissions()
+    got = site.client.get(f"/staff/submissions/{row.id}/questionnaire-response.json")
+    assert got.status_code == 200
+    resource = got.json()
+    assert resource["resourceType"] == "QuestionnaireResponse" and resource["status"] == "completed"
+    assert "fhir_download" in site.audit_actions()
