@@ -169,8 +169,14 @@ def _item(item: Item, definition: Definition) -> JSON:
         out["maxLength"] = item.max_length
     if not isinstance(item, DisplayItem):
         out["required"] = item.required
-        if item.help:
-            children.insert(0, _display(f"{item.id}__help", item.help, "help", item.staff_help))
+        help_text, staff_help = item.help, item.staff_help
+        if isinstance(item, ScaleItem):
+            # renderers that ignore the lower/upper label controls (LHC-Forms) still show the ends in the help
+            ends = f"{item.min_label}; {item.max_label}."
+            help_text = f"{help_text} {ends}" if help_text else ends
+            staff_help = f"{staff_help} {ends}" if staff_help else None
+        if help_text:
+            children.append(_display(f"{item.id}__help", help_text, "help", staff_help))
     gate = item.enable_when
     if gate is not None:
         extensions.append({"url": ENABLE_WHEN_CONDITION, "valueString": condition_json(gate)})

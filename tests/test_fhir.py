@@ -290,13 +290,17 @@ def test_each_kind_of_item_is_mapped(any_definition: Definition) -> None:
             continue
         assert node["required"] is item.required
         help_node = nodes.get(f"{item_id}__help")
-        assert (help_node is not None) == (item.help is not None)
+        # a scale always has help: its two ends, for renderers that ignore the lower/upper label controls
+        ends = f"{item.min_label}; {item.max_label}." if isinstance(item, ScaleItem) else None
+        assert (help_node is not None) == (item.help is not None or ends is not None)
         if help_node is not None:
-            assert help_node["type"] == "display" and help_node["text"] == item.help
+            want = " ".join(t for t in (item.help, ends) if t)
+            assert help_node["type"] == "display" and help_node["text"] == want
             assert controls(help_node) == ["help"]
-            assert help_node in node["item"]
+            assert node["item"][-1] == help_node  # last: LHC-Forms shows the last help-like child
             staff_help = extension(help_node, STAFF_WORDING)
-            assert (staff_help or {}).get("valueString") == item.staff_help
+            staff_want = " ".join(t for t in (item.staff_help, ends) if t) if item.staff_help else None
+            assert (staff_help or {}).get("valueString") == staff_want
         if isinstance(item, YesNoItem):
             assert node["type"] == "choice" and "repeats" not in node
             assert answer_codes(node) == (["yes", "no", "not_sure"] if item.allow_not_sure else ["yes", "no"])
