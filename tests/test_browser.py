@@ -24,7 +24,8 @@ import pytest
 import uvicorn
 import yaml
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from chromium import MARKS, chromium
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -37,22 +38,9 @@ from screening.web.auth import add_user
 from screening.web.db import Submission, database_url_for, make_engine
 from screening.web.settings import Settings
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(os.environ.get("SCREENING_SKIP_BROWSER") == "1", reason="SCREENING_SKIP_BROWSER=1"),
-]
+pytestmark = MARKS
 
 ROOT = Path(__file__).parent.parent
-CHROMIUM = Path("/usr/lib/chromium/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 STAFF_NAME, STAFF_PASSWORD = "reception", "correct horse battery"
@@ -135,17 +123,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Chromium, closed at the end of this module (Playwright's loop must not outlive these tests)."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}. Install Debian's chromium "
-            "(apt-get install -y --no-install-recommends chromium), or set SCREENING_SKIP_BROWSER=1 "
-            "to skip the browser tests.",
-            pytrace=False,
-        )
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def new_page(browser: Browser, *, js: bool = True) -> Page:

@@ -34,7 +34,6 @@ import difflib
 import functools
 import http.server
 import json
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -43,7 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, expect, sync_playwright
+from chromium import MARKS, chromium
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, expect
 from playwright.sync_api import Response as PlaywrightResponse
 
 from screening.assessment import assessment_json
@@ -56,23 +56,10 @@ from screening.response import parse_response
 from screening.sampling import RandomChooser, sample_answers
 from screening.scorer import assess
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(os.environ.get("SCREENING_SKIP_BROWSER") == "1", reason="SCREENING_SKIP_BROWSER=1"),
-]
+pytestmark = MARKS
 
 HERE = Path(__file__).parent / "lforms"
 LFORMS_VERSION = "40.1.3"  # the vendored copy; see tests/lforms/vendor/README.md
-CHROMIUM = Path("/usr/lib/chromium/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # An open finding, reported rather than worked around: LHC-Forms 40.1.3 makes every display child that carries
 # an itemControl (other than unit and legal) the question's one help text, the last one winning. A scale's labels
 # are exported as two such children (itemControl lower, then upper), so the lower label never reaches the screen
@@ -167,17 +154,8 @@ def harness_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Chromium, closed at the end of this module (Playwright's loop must not outlive these tests)."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}. Install Debian's chromium "
-            "(apt-get install -y --no-install-recommends chromium), or set SCREENING_SKIP_BROWSER=1 "
-            "to skip the browser tests.",
-            pytrace=False,
-        )
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @dataclass
