@@ -142,7 +142,8 @@ def _not_sure(item: str) -> Evaluator:
             return False
         if value is UNKNOWN:
             return None
-        return bool(value == NOT_SURE)
+        # a multiple choice may offer "not sure" as an option: then it is asking whether that one was ticked
+        return NOT_SURE in value if isinstance(value, frozenset) else bool(value == NOT_SURE)
 
     return evaluate
 

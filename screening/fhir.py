@@ -262,9 +262,7 @@ def _leaf_when(condition: Condition, definition: Definition, *, spread: bool) ->
     if isinstance(condition, IsYes):
         codes = [YES]
     elif isinstance(condition, Equals):
-        codes = [str(condition.equals.value)]
-        if codes == [NOT_SURE] and multi:
-            return None  # ours: a set of ticks never "equals not_sure"; FHIR: a ticked option coded not_sure would
+        codes = [str(condition.equals.value)]  # on a multiple choice, "equals not_sure" asks whether it was ticked
     elif isinstance(condition, In):
         codes = list(condition.in_.values)
         if NOT_SURE in codes and not multi:
@@ -338,7 +336,7 @@ def _leaf_path(condition: Condition, item: Item, *, exact: bool) -> str:
         raise TypeError(f"not a leaf condition: {condition!r}")
     multi = isinstance(item, MultiChoiceItem)
     if isinstance(condition, Equals) and wanted == [NOT_SURE]:
-        hit = "false" if multi else f"{codes} contains 'not_sure'"  # ours: a set of ticks never equals not_sure
+        hit = f"{codes} contains 'not_sure'"  # the answer is "not sure", or (multiple choice) it was ticked
         unsure = ""
     else:
         if not multi:  # ours: a single answer "not_sure" leaves the comparison unknown, even if listed

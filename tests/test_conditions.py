@@ -145,6 +145,10 @@ def test_number_comparisons_include_their_bounds(leaf: dict[str, Any], value: in
         ({"in": {"item": "m", "values": ["fever", "weight_loss"]}}, {"weight_loss"}, True),
         ({"in": {"item": "m", "values": ["fever", "weight_loss"]}}, {"rash", "fever"}, True),
         ({"in": {"item": "m", "values": ["fever", "weight_loss"]}}, {"rash"}, False),
+        # a "not sure" option of a multiple choice is asked about like any other option
+        ({"equals": {"item": "m", "value": "not_sure"}}, {"not_sure"}, True),
+        ({"equals": {"item": "m", "value": "not_sure"}}, {"fever"}, False),
+        ({"in": {"item": "m", "values": ["not_sure"]}}, {"not_sure", "fever"}, True),
     ],
 )
 def test_multiple_choice_equals_means_ticked_and_in_means_any_ticked(

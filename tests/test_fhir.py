@@ -160,7 +160,7 @@ EXPECTED_MAPPING: dict[str, tuple[int, str | None] | None] = {
     "g_in_c": (2, "any"),
     "g_eq_c_ns": (1, None),
     "g_m_eq": (1, None),
-    "g_m_eq_ns": None,  # ours: a set of ticks never equals not_sure, even the option coded not_sure
+    "g_m_eq_ns": (1, None),  # on a multiple choice, "equals not_sure" asks whether that option was ticked
     "g_m_in": (2, "any"),  # a ticked option coded not_sure is an ordinary tick
     "g_ge": (1, None),
     "g_le": (1, None),
