@@ -140,8 +140,8 @@ def parse_response(
         if checker is None:
             add(loc, f"item '{item_id}'", "this is display text and takes no answer", "remove it")
             continue
-        if value is None:
-            continue  # an explicit null is the same as no answer
+        if _is_blank(value):
+            continue  # an explicit null, blank text or no ticks is the same as no answer
         normal, message = checker(value)
         if message:
             add(loc, f"item '{item_id}'", message)
@@ -165,12 +165,16 @@ def parse_response(
             )
     for item_id in () if partial else definition.required:
         # an invalid answer is reported above; an explicit null counts as missing
-        if shown[item_id] is True and item_id not in answers and raw_answers.get(item_id) is None:
+        if shown[item_id] is True and item_id not in answers and _is_blank(raw_answers.get(item_id)):
             add(("answers",), f"item '{item_id}'", "required answer is missing", f"answer '{item_id}'")
 
     if problems or base is None:
         raise ResponseError(problems)
     return base.model_copy(update={"answers": answers})
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
 
 
 def read_response_file(path: Path) -> tuple[Any, dict[Path_, int]]:

@@ -24,6 +24,14 @@ def problems(definition: Definition, data: Any, **kwargs: Any) -> list[tuple[str
     return [(p.subject, p.message) for p in caught.value.problems]
 
 
+def test_blank_answers_count_as_missing(mini: Definition) -> None:
+    assert parse_response(doc(neck_pain="yes", neck_movement="no", notes="   ", symptoms=[]), mini).answers == {
+        "neck_pain": "yes",
+        "neck_movement": "no",
+    }
+    assert ("item 'neck_pain'", "required answer is missing") in problems(mini, doc(neck_pain="  "))
+
+
 def test_a_valid_response_is_normalised(mini: Definition) -> None:
     response = parse_response(doc(neck_pain=True, neck_movement=False, symptoms=["weight_loss", "fever"],
                                   age=42, severity=0, notes=""), mini)
@@ -34,7 +42,7 @@ def test_a_valid_response_is_normalised(mini: Definition) -> None:
         "symptoms": ["fever", "weight_loss"],  # ticked options are kept in the questionnaire's order
         "age": 42,
         "severity": 0,
-        "notes": "",
+        # blank text is no answer (as on the web form, and as FHIR, which cannot hold an empty string, carries it)
     }
     assert response.respondent == "patient"
     assert response.patient is None
