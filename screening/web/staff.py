@@ -47,6 +47,8 @@ PAGE_SIZE = 50
 
 
 def staff_user(request: Request, db: Session = Depends(database)) -> User:
+    """The signed-in staff member. Keep it a plain function (run in the thread pool): on the event loop its
+    query would wait for SQLite's one pooled connection, which is only handed back on the loop, and deadlock."""
     user = session_user(db, request.cookies.get(SESSION_COOKIE))
     if user is None:
         raise NeedsLogin
