@@ -141,6 +141,11 @@ class Assessment:
     statement: str
 
 
+def emergency_flags(assessment: Assessment) -> list[RedFlagResult]:
+    """The red flags raised that need 999 / A&E now: these stop an intake at once."""
+    return [flag for flag in assessment.red_flags if flag.urgency == "emergency"]
+
+
 @cache
 def assessment_adapter() -> TypeAdapter[Assessment]:
     return TypeAdapter(Assessment)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TextIO, cast
 
 from .answers import control_character_problem
-from .assessment import AnswerRead, Assessment, RedFlagResult
+from .assessment import AnswerRead, Assessment, RedFlagResult, emergency_flags
 from .definition import Definition
 from .errors import ReportError, ScreeningError
 from .model import NOT_SURE, DisplayItem, Disposition, IntegerItem, MultiChoiceItem, ScaleItem, TextItem, YesNoItem
@@ -314,7 +314,7 @@ class _Interview:
 
     def emergencies(self) -> list[RedFlagResult]:
         """Emergency red flags that the answers so far already raise."""
-        return [f for f in self.assessment(partial=True)[1].red_flags if f.urgency == "emergency"]
+        return emergency_flags(self.assessment(partial=True)[1])
 
     # the flow ------------------------------------------------------------------------------------
 

@@ -21,8 +21,8 @@ from ..scorer import assess
 from .app import body_bytes, database, services
 from .auth import api_token_name
 from .db import Submission
-from .documents import StaleDefinition, pdf_name, questionnaire_response_body, submission_pdf
-from .store import audit, record_submission
+from .documents import StaleDefinition, download, pdf_name, questionnaire_response_body, submission_pdf
+from .store import audit, find_submission, record_submission
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 _bearer = HTTPBearer(auto_error=False, description="A token made with `screening token add NAME`.")
@@ -83,6 +83,13 @@ def api_client(
     if name is None:
         raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     return name
+
+
+def _submission(db: Session, submission_id: str) -> Submission:
+    row = find_submission(db, submission_id)
+    if row is None:
+        raise HTTPException(404, "no such submission")
+    return row
 
 
 def _out(row: Submission) -> SubmissionOut:
@@ -165,9 +172,7 @@ def submit(
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut, responses=ERRORS, summary="A submission")
 def get_submission(submission_id: str, client: str = Depends(api_client), db: Session = Depends(database)) -> Any:
-    row = db.get(Submission, submission_id) if len(submission_id) == 32 else None
-    if row is None:
-        raise HTTPException(404, "no such submission")
+    row = _submission(db, submission_id)
     audit(db, f"api:{client}", "view", row.id)
     db.commit()
     return _out(row)
@@ -182,18 +187,14 @@ def get_submission(submission_id: str, client: str = Depends(api_client), db: Se
 def get_pdf(
     request: Request, submission_id: str, client: str = Depends(api_client), db: Session = Depends(database)
 ) -> Response:
-    row = db.get(Submission, submission_id) if len(submission_id) == 32 else None
-    if row is None:
-        raise HTTPException(404, "no such submission")
+    row = _submission(db, submission_id)
     try:
         data = submission_pdf(services(request), db, row)
     except StaleDefinition:
         raise HTTPException(409, "made with another questionnaire version; the PDF cannot be rendered here") from None
     audit(db, f"api:{client}", "pdf_download", row.id)
     db.commit()
-    return Response(
-        data, media_type="application/pdf", headers={"content-disposition": f'attachment; filename="{pdf_name(row)}"'}
-    )
+    return download(data, "application/pdf", pdf_name(row))
 
 
 @router.get(
@@ -218,9 +219,7 @@ def fhir_questionnaire(request: Request, client: str = Depends(api_client)) -> R
 def get_questionnaire_response(
     request: Request, submission_id: str, client: str = Depends(api_client), db: Session = Depends(database)
 ) -> Response:
-    row = db.get(Submission, submission_id) if len(submission_id) == 32 else None
-    if row is None:
-        raise HTTPException(404, "no such submission")
+    row = _submission(db, submission_id)
     audit(db, f"api:{client}", "fhir_download", row.id)
     db.commit()
     return Response(questionnaire_response_body(services(request).definition, row), media_type="application/fhir+json")

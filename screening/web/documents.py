@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from fastapi.responses import Response as HttpResponse
 from sqlalchemy.orm import Session
 
 from ..assessment import Assessment, assessment_from_json
-from ..report import render_pdf
+from ..definition import Definition
+from ..report import questionnaire_response_json, render_pdf
 from ..response import Response
 from .db import Submission
 from .store import keep_pdf, stored_pdf
+
+if TYPE_CHECKING:  # app imports this module
+    from .app import Services
 
 
 class StaleDefinition(Exception):
@@ -27,11 +34,15 @@ def pdf_name(row: Submission) -> str:
     return f"screening-summary-{row.created_at:%Y-%m-%d}-{row.id[:8]}.pdf"
 
 
-def submission_pdf(services: object, db: Session, row: Submission) -> bytes:
-    """The stored PDF, or a new one rendered from the stored response and assessment and kept."""
-    from .app import Services
+def download(body: bytes | str, media_type: str, filename: str) -> HttpResponse:
+    """A file for the browser to save under ``filename`` (never shown inline)."""
+    return HttpResponse(
+        body, media_type=media_type, headers={"content-disposition": f'attachment; filename="{filename}"'}
+    )
 
-    assert isinstance(services, Services)
+
+def submission_pdf(services: Services, db: Session, row: Submission) -> bytes:
+    """The stored PDF, or a new one rendered from the stored response and assessment and kept."""
     data = stored_pdf(db, row.id)
     if data is not None:
         return data
@@ -50,10 +61,6 @@ def submission_pdf(services: object, db: Session, row: Submission) -> bytes:
     return data
 
 
-def questionnaire_response_body(definition: object, row: Submission) -> str:
+def questionnaire_response_body(definition: Definition, row: Submission) -> str:
     """The stored answers as an HL7 FHIR R4 QuestionnaireResponse (JSON text)."""
-    from ..definition import Definition
-    from ..report import questionnaire_response_json
-
-    assert isinstance(definition, Definition)
     return questionnaire_response_json(definition, response_of(row), complete=row.complete)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from ..answers import control_character_problem
@@ -188,6 +188,19 @@ def patient_block(details: Mapping[str, str]) -> dict[str, str] | None:
     if "date_of_birth" in block and (born := birth_date(block["date_of_birth"])) is not None:
         block["date_of_birth"] = born.isoformat()
     return block or None
+
+
+def response_document(definition: Definition, answers: FormAnswers, respondent: str) -> dict[str, Any]:
+    """The response a form stands for, collected now, in the format ``parse_response`` reads."""
+    q = definition.questionnaire
+    return {
+        "questionnaire": q.id,
+        "version": q.version,
+        "respondent": respondent,
+        "collected_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "patient": patient_block(answers.details),
+        "answers": dict(answers.values),
+    }
 
 
 def section_items(definition: Definition, index: int) -> list[str]:

@@ -11,17 +11,18 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from ..assessment import AnswerRead
+from ..assessment import AnswerRead, emergency_flags
 from ..errors import ResponseError
 from ..model import Disposition
 from ..report import answer_text
+from ..response import Response as Response_
 from ..response import parse_response
 from ..scorer import assess
 from . import forms
 from .app import Services, database, form_data, page, services
 from .db import Submission
-from .documents import StaleDefinition, assessment_of, pdf_name, submission_pdf
-from .store import access_token, audit, record_submission, token_matches
+from .documents import StaleDefinition, assessment_of, download, pdf_name, submission_pdf
+from .store import access_token, audit, find_submission, record_submission, token_matches
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,8 +43,8 @@ def visibility(request: Request, form: FormData = Depends(form_data)) -> JSONRes
     s = services(request)
     answers = forms.read_form(s.definition, form)
     try:
-        response = parse_response(_document(s, answers), s.definition, hidden="drop", partial=True)
-        emergency = [f.title for f in assess(s.definition, response).red_flags if f.urgency == "emergency"]
+        response = _parse(s, answers, partial=True)
+        emergency = [f.title for f in emergency_flags(assess(s.definition, response))]
     except ResponseError:
         emergency = []
     return JSONResponse({"shown": sorted(forms.shown_items(s.definition, answers.values)), "emergency": emergency})
@@ -113,7 +114,7 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
     if not s.limiter.allow(_client(request)):
         raise HTTPException(429, "Too many submissions from this address. Please wait a minute and try again.")
     try:
-        response = parse_response(_document(s, answers), s.definition, hidden="drop")
+        response = _parse(s, answers)
     except ResponseError:
         raise HTTPException(400, "Some answers could not be read. Please start again.") from None
     assessment = assess(s.definition, response)
@@ -128,11 +129,11 @@ def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, k
     """If an answer so far is an emergency red flag, store what we have and stop the questions there."""
     s = services(request)
     try:
-        response = parse_response(_document(s, answers), s.definition, hidden="drop", partial=True)
+        response = _parse(s, answers, partial=True)
     except ResponseError:
         return None
     assessment = assess(s.definition, response)
-    if not any(flag.urgency == "emergency" for flag in assessment.red_flags):
+    if not emergency_flags(assessment):
         return None
     row, created = record_submission(db, response, assessment, channel="web", idempotency_key=key, complete=False)
     if created:
@@ -141,21 +142,16 @@ def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, k
     return _to_result(s, row)
 
 
+def _parse(s: Services, answers: forms.FormAnswers, *, partial: bool = False) -> Response_:
+    """The patient's answers as a checked response (answers to questions not shown are dropped)."""
+    document = forms.response_document(s.definition, answers, "patient")
+    return parse_response(document, s.definition, hidden="drop", partial=partial)
+
+
 def _to_result(s: Services, row: Submission) -> Response:
     token = access_token(s.settings.secret_key, row.id)
     return RedirectResponse(f"/result/{row.id}/{token}", status_code=303)
 
-
-def _document(s: Services, answers: forms.FormAnswers) -> dict[str, Any]:
-    q = s.definition.questionnaire
-    return {
-        "questionnaire": q.id,
-        "version": q.version,
-        "respondent": "patient",
-        "collected_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-        "patient": forms.patient_block(answers.details),
-        "answers": answers.values,
-    }
 
 
 @router.get("/result/{submission_id}/{token}")
@@ -185,16 +181,12 @@ def result_pdf(request: Request, submission_id: str, token: str, db: Session = D
         raise HTTPException(409, "This summary was made with an older questionnaire; ask the clinic for it.") from None
     audit(db, "patient", "pdf_download", row.id)
     db.commit()
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={"content-disposition": f'attachment; filename="{pdf_name(row)}"'},
-    )
+    return download(data, "application/pdf", pdf_name(row))
 
 
 def _checked(s: Services, db: Session, submission_id: str, token: str) -> Submission:
     """The submission behind a result link, if the token is right and the link has not expired."""
-    row = db.get(Submission, submission_id) if len(submission_id) == 32 else None
+    row = find_submission(db, submission_id)
     if row is None or row.channel != "web" or not token_matches(s.settings.secret_key, row.id, token):
         raise HTTPException(404, "This link is not valid. Check that you copied all of it.")
     if datetime.now(UTC) > row.created_at + s.settings.result_link_valid_for:

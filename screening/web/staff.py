@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from ..assessment import Assessment
+from ..assessment import Assessment, emergency_flags
 from ..errors import ResponseError
 from ..model import Disposition
 from ..report import build_view
@@ -25,6 +24,7 @@ from .db import NEXT_STATUSES, Submission, User
 from .documents import (
     StaleDefinition,
     assessment_of,
+    download,
     pdf_name,
     questionnaire_response_body,
     response_of,
@@ -33,6 +33,7 @@ from .documents import (
 from .store import (
     ListFilter,
     audit,
+    find_submission,
     latest_status,
     list_submissions,
     record_submission,
@@ -167,7 +168,7 @@ def submissions(
 
 
 def _submission(db: Session, submission_id: str) -> Submission:
-    row = db.get(Submission, submission_id) if len(submission_id) == 32 else None
+    row = find_submission(db, submission_id)
     if row is None:
         raise HTTPException(404, "There is no submission with this id.")
     return row
@@ -217,9 +218,7 @@ def detail_pdf(
         raise HTTPException(409, "This submission was made with another questionnaire version.") from None
     audit(db, user.name, "pdf_download", row.id)
     db.commit()
-    return Response(
-        data, media_type="application/pdf", headers={"content-disposition": f'attachment; filename="{pdf_name(row)}"'}
-    )
+    return download(data, "application/pdf", pdf_name(row))
 
 
 @router.get("/submissions/{submission_id}/questionnaire-response.json")
@@ -230,10 +229,7 @@ def detail_fhir(
     body = questionnaire_response_body(services(request).definition, row)
     audit(db, user.name, "fhir_download", row.id)
     db.commit()
-    name = pdf_name(row).replace(".pdf", ".fhir.json")
-    return Response(
-        body, media_type="application/fhir+json", headers={"content-disposition": f'attachment; filename="{name}"'}
-    )
+    return download(body, "application/fhir+json", pdf_name(row).replace(".pdf", ".fhir.json"))
 
 
 @router.post("/submissions/{submission_id}/status")
@@ -300,11 +296,12 @@ def intake(
     errors = forms.detail_errors(answers.details, contact_required=False, today=datetime.now(UTC).date())
     errors.update(forms.item_errors(s.definition, answers, s.definition.items, shown))
     try:  # one assessment serves both the emergency check and, when the form is complete, the record
-        response = parse_response(_document(s, answers, user), s.definition, hidden="drop", partial=True)
+        document = forms.response_document(s.definition, answers, "staff")
+        response = parse_response(document, s.definition, hidden="drop", partial=True)
     except ResponseError as exc:
         raise HTTPException(400, f"The answers could not be read: {exc.problems[0].message}") from None
     assessment = assess(s.definition, response)
-    emergency = any(flag.urgency == "emergency" for flag in assessment.red_flags)
+    emergency = bool(emergency_flags(assessment))
     if emergency and "name" not in errors and not answers.invalid:
         return _save(db, user, response, assessment, key, supersedes, complete=False)
     if new or errors:
@@ -339,17 +336,6 @@ def _save(
     db.commit()
     return RedirectResponse(f"/staff/submissions/{row.id}?created=1", status_code=303)
 
-
-def _document(s: Any, answers: forms.FormAnswers, user: User) -> dict[str, Any]:
-    q = s.definition.questionnaire
-    return {
-        "questionnaire": q.id,
-        "version": q.version,
-        "respondent": "staff",
-        "collected_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-        "patient": forms.patient_block(answers.details),
-        "answers": dict(answers.values),
-    }
 
 
 def _intake(

@@ -69,6 +69,11 @@ def record_submission(
     return row, True
 
 
+def find_submission(db: Session, submission_id: str) -> Submission | None:
+    """The submission with this id, or None (ids are 32 hex characters; anything else is not looked up)."""
+    return db.get(Submission, submission_id) if len(submission_id) == 32 else None
+
+
 def access_token(secret: bytes, submission_id: str) -> str:
     """The unguessable token in a patient's result link: an HMAC of the submission id, so nothing is stored."""
     return hmac.new(secret, f"result:{submission_id}".encode(), hashlib.sha256).hexdigest()[:40]
