@@ -7,7 +7,7 @@ from typing import Any
 
 from web import STAFF_PASSWORD, Site, errors_on, field
 
-from screening.web.db import StatusChange
+from screening.web.db import StatusChange, Submission
 
 
 def test_login_logout_and_session_cookie(site: Site) -> None:
@@ -159,3 +159,20 @@ def test_double_submit_of_intake_stores_once(site: Site, physio_answers: dict[st
     first, second = site.post("/staff/intake", data), site.post("/staff/intake", data)
     assert first.headers["location"] == second.headers["location"]
     assert site.count() == 1
+
+
+def test_a_pdf_from_another_questionnaire_version_is_refused_clearly(
+    site: Site, physio_answers: dict[str, Any]
+) -> None:
+    site.add_staff()
+    site.login()
+    site.staff_intake(physio_answers)
+    (row,) = site.submissions()
+    with site.db() as db:
+        stored = db.get(Submission, row.id)
+        assert stored is not None
+        stored.ruleset_sha256 = "0" * 64  # as if made under an earlier ruleset, before any PDF was rendered
+        db.commit()
+    refused = site.client.get(f"/staff/submissions/{row.id}/summary.pdf")
+    assert refused.status_code == 409 and "another questionnaire version" in refused.text
+    assert "pdf_download" not in site.audit_actions()

@@ -21,7 +21,7 @@ from ..scorer import assess
 from .app import body_bytes, database, services
 from .auth import api_token_name
 from .db import Submission
-from .documents import StaleDefinition, download, pdf_name, questionnaire_response_body, submission_pdf
+from .documents import pdf_download, questionnaire_response_body
 from .store import audit, find_submission, record_submission
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
@@ -188,13 +188,13 @@ def get_pdf(
     request: Request, submission_id: str, client: str = Depends(api_client), db: Session = Depends(database)
 ) -> Response:
     row = _submission(db, submission_id)
-    try:
-        data = submission_pdf(services(request), db, row)
-    except StaleDefinition:
-        raise HTTPException(409, "made with another questionnaire version; the PDF cannot be rendered here") from None
-    audit(db, f"api:{client}", "pdf_download", row.id)
-    db.commit()
-    return download(data, "application/pdf", pdf_name(row))
+    return pdf_download(
+        services(request),
+        db,
+        row,
+        f"api:{client}",
+        "made with another questionnaire version; the PDF cannot be rendered here",
+    )
 
 
 @router.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fastapi import HTTPException
 from fastapi.responses import Response as HttpResponse
 from sqlalchemy.orm import Session
 
@@ -12,7 +13,7 @@ from ..definition import Definition
 from ..report import questionnaire_response_json, render_pdf
 from ..response import Response
 from .db import Submission
-from .store import keep_pdf, stored_pdf
+from .store import audit, keep_pdf, stored_pdf
 
 if TYPE_CHECKING:  # app imports this module
     from .app import Services
@@ -64,3 +65,14 @@ def submission_pdf(services: Services, db: Session, row: Submission) -> bytes:
 def questionnaire_response_body(definition: Definition, row: Submission) -> str:
     """The stored answers as an HL7 FHIR R4 QuestionnaireResponse (JSON text)."""
     return questionnaire_response_json(definition, response_of(row), complete=row.complete)
+
+
+def pdf_download(services: Services, db: Session, row: Submission, actor: str, stale: str) -> HttpResponse:
+    """The submission's PDF for download, recorded in the audit log; ``stale`` is said (409) if it cannot be made."""
+    try:
+        data = submission_pdf(services, db, row)
+    except StaleDefinition:
+        raise HTTPException(409, stale) from None
+    audit(db, actor, "pdf_download", row.id)
+    db.commit()
+    return download(data, "application/pdf", pdf_name(row))

@@ -21,7 +21,7 @@ from ..scorer import assess
 from . import forms
 from .app import Services, database, form_data, page, services
 from .db import Submission
-from .documents import StaleDefinition, assessment_of, download, pdf_name, submission_pdf
+from .documents import assessment_of, pdf_download
 from .store import access_token, audit, find_submission, record_submission, token_matches
 
 router = APIRouter(include_in_schema=False)
@@ -153,7 +153,6 @@ def _to_result(s: Services, row: Submission) -> Response:
     return RedirectResponse(f"/result/{row.id}/{token}", status_code=303)
 
 
-
 @router.get("/result/{submission_id}/{token}")
 def result(request: Request, submission_id: str, token: str, db: Session = Depends(database)) -> Response:
     s = services(request)
@@ -175,13 +174,9 @@ def result(request: Request, submission_id: str, token: str, db: Session = Depen
 def result_pdf(request: Request, submission_id: str, token: str, db: Session = Depends(database)) -> Response:
     s = services(request)
     row = _checked(s, db, submission_id, token)
-    try:
-        data = submission_pdf(s, db, row)
-    except StaleDefinition:
-        raise HTTPException(409, "This summary was made with an older questionnaire; ask the clinic for it.") from None
-    audit(db, "patient", "pdf_download", row.id)
-    db.commit()
-    return download(data, "application/pdf", pdf_name(row))
+    return pdf_download(
+        s, db, row, "patient", "This summary was made with an older questionnaire; ask the clinic for it."
+    )
 
 
 def _checked(s: Services, db: Session, submission_id: str, token: str) -> Submission:

@@ -22,13 +22,12 @@ from .app import NeedsLogin, database, form_data, page, services
 from .auth import authenticate, end_session, session_user, start_session
 from .db import NEXT_STATUSES, Submission, User
 from .documents import (
-    StaleDefinition,
     assessment_of,
     download,
+    pdf_download,
     pdf_name,
     questionnaire_response_body,
     response_of,
-    submission_pdf,
 )
 from .store import (
     ListFilter,
@@ -212,13 +211,9 @@ def detail_pdf(
     request: Request, submission_id: str, user: User = Depends(staff_user), db: Session = Depends(database)
 ) -> Response:
     row = _submission(db, submission_id)
-    try:
-        data = submission_pdf(services(request), db, row)
-    except StaleDefinition:
-        raise HTTPException(409, "This submission was made with another questionnaire version.") from None
-    audit(db, user.name, "pdf_download", row.id)
-    db.commit()
-    return download(data, "application/pdf", pdf_name(row))
+    return pdf_download(
+        services(request), db, row, user.name, "This submission was made with another questionnaire version."
+    )
 
 
 @router.get("/submissions/{submission_id}/questionnaire-response.json")
@@ -335,7 +330,6 @@ def _save(
         audit(db, name, "correction" if supersedes else "intake", row.id, f"disposition={row.disposition}")
     db.commit()
     return RedirectResponse(f"/staff/submissions/{row.id}?created=1", status_code=303)
-
 
 
 def _intake(
