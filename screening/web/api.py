@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -18,11 +19,11 @@ from ..fhir import is_questionnaire_response, response_from_resource
 from ..response import parse_response
 from ..schema import response_schema
 from ..scorer import assess
-from .app import body_bytes, database, services
+from .app import body_bytes, database, release, services
 from .auth import api_token_name
 from .db import Submission
 from .documents import pdf_download, questionnaire_response_body
-from .store import audit, find_submission, record_submission
+from .store import KEY_MAX_LENGTH, audit, find_submission, idempotency_digest, record_submission
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 _bearer = HTTPBearer(auto_error=False, description="A token made with `screening token add NAME`.")
@@ -80,6 +81,7 @@ def api_client(
     db: Session = Depends(database),
 ) -> str:
     name = api_token_name(db, credentials.credentials) if credentials else None
+    release(db)  # before the route runs in another worker thread
     if name is None:
         raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     return name
@@ -129,13 +131,15 @@ def request_body(definition: Definition) -> dict[str, Any]:
     response_model=SubmissionOut,
     responses={
         **ERRORS,
-        400: {"model": ErrorOut, "description": "the body is not JSON"},
+        400: {"model": ErrorOut, "description": "the body is not JSON, or the Idempotency-Key is too long"},
+        409: {"model": ErrorOut, "description": "the Idempotency-Key was already used with a different body"},
         422: {"model": ErrorOut, "description": "the response does not fit the questionnaire; every problem listed"},
     },
     summary="Submit a response and get its assessment",
     description="The body is a response document (see `screening schema`) or an HL7 FHIR R4 "
     "QuestionnaireResponse for the questionnaire at `/api/v1/fhir/Questionnaire`. Send an `Idempotency-Key` header "
-    "to make retries safe: a repeated key returns the first submission with status 200.",
+    "to make retries safe (at most 255 characters): the same key with the same body returns the first submission with "
+    "status 200; the same key with a different body is refused with 409.",
 )
 def submit(
     request: Request,
@@ -148,7 +152,13 @@ def submit(
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return error_response(400, "the body must be a JSON response document")
-    key = request.headers.get("idempotency-key", "").strip()[:64] or None
+    key = request.headers.get("idempotency-key", "").strip()
+    if len(key) > KEY_MAX_LENGTH:
+        return error_response(400, f"the Idempotency-Key header must be at most {KEY_MAX_LENGTH} characters long")
+    # the fingerprint of the request: the body as JSON in a canonical form (key order and spacing do not matter)
+    fingerprint = hashlib.sha256(
+        json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
     try:
         if is_questionnaire_response(data):  # an HL7 FHIR R4 QuestionnaireResponse instead of our format
             native = response_from_resource(s.definition, data, source="body")
@@ -162,8 +172,22 @@ def submit(
         ]
         return error_response(422, f"{len(problems)} problem(s) in the response", problems)
     assessment = assess(s.definition, response)
-    scoped = f"api:{client}:{key}" if key else None
-    row, created = record_submission(db, response, assessment, channel="api", created_by=client, idempotency_key=scoped)
+    row, created = record_submission(
+        db,
+        response,
+        assessment,
+        channel="api",
+        created_by=client,
+        idempotency_key=idempotency_digest(f"api:{client}", key) if key else None,
+        request_sha256=fingerprint,
+    )
+    if not created and row.request_sha256 != fingerprint:
+        db.rollback()
+        return error_response(
+            409,
+            "this Idempotency-Key was already used for a different request body; send a new key for a new "
+            "submission (a retry must repeat the first body exactly)",
+        )
     if created:
         audit(db, f"api:{client}", "api_submit", row.id, f"disposition={row.disposition}")
     db.commit()

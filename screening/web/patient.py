@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from ..assessment import AnswerRead, emergency_flags
+from ..assessment import AnswerRead, Assessment, emergency_flags
 from ..errors import ResponseError
 from ..model import Disposition
 from ..report import answer_text
@@ -22,7 +22,16 @@ from . import forms
 from .app import Services, database, form_data, page, services
 from .db import Submission
 from .documents import assessment_of, pdf_download
-from .store import access_token, audit, find_submission, record_submission, token_matches
+from .store import (
+    KEY_MAX_LENGTH,
+    access_token,
+    audit,
+    find_submission,
+    idempotency_digest,
+    record_submission,
+    response_fingerprint,
+    token_matches,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,7 +63,7 @@ def visibility(request: Request, form: FormData = Depends(form_data)) -> JSONRes
 def screen(request: Request, form: FormData = Depends(form_data), db: Session = Depends(database)) -> Response:
     s = services(request)
     answers = forms.read_form(s.definition, form)
-    key = _text(form.get("key")) or uuid.uuid4().hex
+    key = _form_key(form)
     action = _text(form.get("action")) or "next"
     try:
         step = max(0, min(int(_text(form.get("step")) or 0), _review_step(s)))
@@ -118,7 +127,7 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
     except ResponseError:
         raise HTTPException(400, "Some answers could not be read. Please start again.") from None
     assessment = assess(s.definition, response)
-    row, created = record_submission(db, response, assessment, channel="web", idempotency_key=key)
+    row, created = _record(db, response, assessment, key, complete=True)
     if created:  # (record_submission runs first in the session: a duplicate rolls back nothing else)
         audit(db, "patient", "submitted", row.id, f"disposition={row.disposition}")
     db.commit()
@@ -135,11 +144,35 @@ def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, k
     assessment = assess(s.definition, response)
     if not emergency_flags(assessment):
         return None
-    row, created = record_submission(db, response, assessment, channel="web", idempotency_key=key, complete=False)
+    row, created = _record(db, response, assessment, key, complete=False)
     if created:
         audit(db, "patient", "submitted", row.id, "stopped early: emergency")
     db.commit()
     return _to_result(s, row)
+
+
+def _record(
+    db: Session, response: Response_, assessment: Assessment, key: str, *, complete: bool
+) -> tuple[Submission, bool]:
+    """Store the submission once per form key AND set of answers: a double click or a re-post of the same answers
+    returns the stored one, while the same key with other answers (the patient went back and changed something)
+    is a new submission, never answered with the earlier result."""
+    fingerprint = response_fingerprint(response, complete=complete)
+    return record_submission(
+        db,
+        response,
+        assessment,
+        channel="web",
+        idempotency_key=idempotency_digest("web", key, fingerprint),
+        request_sha256=fingerprint,
+        complete=complete,
+    )
+
+
+def _form_key(form: FormData) -> str:
+    """The form's idempotency key; a missing, overlong or odd one is replaced by a fresh key."""
+    key = _text(form.get("key"))
+    return key if 0 < len(key) <= KEY_MAX_LENGTH and key.isprintable() else uuid.uuid4().hex
 
 
 def _parse(s: Services, answers: forms.FormAnswers, *, partial: bool = False) -> Response_:

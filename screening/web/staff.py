@@ -18,7 +18,7 @@ from ..response import Response as Response_
 from ..response import parse_response
 from ..scorer import assess
 from . import forms
-from .app import NeedsLogin, database, form_data, page, services
+from .app import NeedsLogin, database, form_data, page, release, services
 from .auth import authenticate, end_session, session_user, start_session
 from .db import NEXT_STATUSES, Submission, User
 from .documents import (
@@ -30,12 +30,15 @@ from .documents import (
     response_of,
 )
 from .store import (
+    KEY_MAX_LENGTH,
     ListFilter,
     audit,
     find_submission,
+    idempotency_digest,
     latest_status,
     list_submissions,
     record_submission,
+    response_fingerprint,
     set_status,
     status_history,
     versions_of,
@@ -47,9 +50,10 @@ PAGE_SIZE = 50
 
 
 def staff_user(request: Request, db: Session = Depends(database)) -> User:
-    """The signed-in staff member. Keep it a plain function (run in the thread pool): on the event loop its
-    query would wait for SQLite's one pooled connection, which is only handed back on the loop, and deadlock."""
+    """The signed-in staff member. A plain function (run in the thread pool, never blocking the event loop) that
+    hands its connection back before the route runs (``release``)."""
     user = session_user(db, request.cookies.get(SESSION_COOKIE))
+    release(db)
     if user is None:
         raise NeedsLogin
     return user
@@ -279,7 +283,9 @@ def intake(
 ) -> Response:
     s = services(request)
     answers = forms.read_form(s.definition, form)
-    key = str(form.get("key") or "") or uuid.uuid4().hex
+    key = str(form.get("key") or "").strip()
+    if not 0 < len(key) <= KEY_MAX_LENGTH or not key.isprintable():
+        key = uuid.uuid4().hex
     supersedes = str(form.get("supersedes") or "") or None
     if supersedes is not None:
         versions = versions_of(db, _submission(db, supersedes))
@@ -316,13 +322,17 @@ def _save(
     complete: bool,
 ) -> Response:
     name = user.name  # read before the insert: a duplicate key rolls the session back
+    # the key is bound to the answers: a double click stores once, while a form sent again with other answers
+    # (back, change, send) is a new submission and is never answered with the earlier one
+    fingerprint = response_fingerprint(response, complete=complete, supersedes=supersedes)
     row, created = record_submission(
         db,
         response,
         assessment,
         channel="staff",
         created_by=name,
-        idempotency_key=key,
+        idempotency_key=idempotency_digest(f"staff:{name}", key, fingerprint),
+        request_sha256=fingerprint,
         complete=complete,
         supersedes=supersedes,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,26 @@ from ..assessment import Assessment, assessment_json
 from ..response import Response, response_json
 from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, utcnow
 
+KEY_MAX_LENGTH = 255  # longer idempotency keys are refused (the API answers 400)
+
+
+def idempotency_digest(scope: str, key: str, fingerprint: str = "") -> str:
+    """What is stored for an idempotency key: a SHA-256, so any key up to the maximum fits the column.
+
+    ``scope`` keeps keys of different channels and clients apart. When a ``fingerprint`` of the request is part
+    of the digest, the same key with different answers is simply a different submission (the web forms); without
+    it, the key alone is unique and the caller compares fingerprints itself (the API answers 409).
+    """
+    return hashlib.sha256("\x00".join((scope, key, fingerprint)).encode("utf-8")).hexdigest()
+
+
+def response_fingerprint(response: Response, *, complete: bool, supersedes: str | None = None) -> str:
+    """A SHA-256 of everything a form submission says (answers, patient, respondent), but not when it was sent."""
+    document = response.model_dump(mode="json", exclude={"collected_at"})
+    document["complete"], document["supersedes"] = complete, supersedes
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
 
 def record_submission(
     db: Session,
@@ -26,12 +47,15 @@ def record_submission(
     channel: str,
     created_by: str | None = None,
     idempotency_key: str | None = None,
+    request_sha256: str | None = None,
     complete: bool = True,
     supersedes: str | None = None,
 ) -> tuple[Submission, bool]:
     """Store a submission once. A repeated idempotency key returns the first one (and False).
 
-    Call it before anything else is added to the session: a duplicate key rolls the session back.
+    ``idempotency_key`` is the stored digest (``idempotency_digest``); ``request_sha256`` fingerprints the request
+    so that a caller can tell a true retry from a new request under an old key. Call it before anything else is
+    added to the session: a duplicate key rolls the session back.
     """
     p = assessment.provenance
     row = Submission(
@@ -55,6 +79,7 @@ def record_submission(
         ruleset_sha256=p.ruleset_sha256,
         engine_version=p.engine_version,
         idempotency_key=idempotency_key or None,
+        request_sha256=request_sha256,
         supersedes_id=supersedes,
     )
     db.add(row)

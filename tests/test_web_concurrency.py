@@ -1,0 +1,136 @@
+"""Many clients at once on a real server, on SQLite and PostgreSQL: nothing hangs, nothing fails, nothing is lost.
+
+Two hundred authenticated requests start together (API submissions and staff list views), more than the server's
+worker threads. Once, a request held the only SQLite connection while it waited for a worker thread, and every
+worker thread waited for that connection: the whole site stopped until the 60-second pool timeouts.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from screening.response import read_response_file
+from screening.web.app import create_app
+from screening.web.auth import add_api_token, add_user, start_session
+from screening.web.db import WORKER_THREADS, Submission, make_engine
+from screening.web.settings import Settings
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+CLIENTS = 200
+CLIENT_TIMEOUT = 45.0  # seconds; the old deadlock held requests for 60 s and more
+
+
+@dataclass
+class Server:
+    port: int
+    settings: Settings
+    api_token: str
+    staff_cookie: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    settings = Settings.load(tmp_path / "data", database_url=database_url)
+    app = create_app(settings)
+    sessions = app.state.services.sessions
+    with sessions() as db:
+        user = add_user(db, "reception", "correct horse battery staple")
+        cookie = start_session(db, user, timedelta(hours=1))
+        token = add_api_token(db, "clinic-system")
+        db.commit()
+    port = _free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False, backlog=4096
+    )
+    runner = uvicorn.Server(config)
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not runner.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    yield Server(port, settings, token, cookie)
+    runner.should_exit = True
+    thread.join(timeout=30)
+    app.state.services.engine.dispose()
+
+
+def _request(port: int, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=CLIENT_TIMEOUT)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+def test_two_hundred_concurrent_authenticated_requests_all_complete(server: Server) -> None:
+    assert CLIENTS > WORKER_THREADS  # more requests than worker threads, as in the deadlock
+    data, _ = read_response_file(EXAMPLES / "physio_cervicogenic.yaml")
+    body = json.dumps(data, default=str).encode()
+    start = threading.Barrier(CLIENTS)
+    outcomes: dict[int, tuple[str, int | str, str]] = {}
+
+    def client(n: int) -> None:
+        start.wait()
+        try:
+            if n % 5 < 3:  # three in five submit through the API, each with a key of its own
+                key = f"load-{n}"
+                status, _ = _request(
+                    server.port,
+                    "POST",
+                    "/api/v1/submissions",
+                    body,
+                    {
+                        "authorization": f"Bearer {server.api_token}",
+                        "content-type": "application/json",
+                        "idempotency-key": key,
+                    },
+                )
+                outcomes[n] = ("api", status, key)
+            else:  # the others open the staff list
+                cookie = {"cookie": f"screening_session={server.staff_cookie}"}
+                status, _ = _request(server.port, "GET", "/staff/submissions", None, cookie)
+                outcomes[n] = ("staff", status, "")
+        except (OSError, http.client.HTTPException) as exc:
+            outcomes[n] = ("error", type(exc).__name__, "")
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=CLIENT_TIMEOUT + 30)
+    assert len(outcomes) == CLIENTS, "some clients never finished"
+    failures = {n: o for n, o in outcomes.items() if o[1] not in (200, 201)}
+    assert not failures, f"{len(failures)} of {CLIENTS} requests failed: {sorted(failures.items())[:5]}"
+    acknowledged = sorted(key for kind, status, key in outcomes.values() if kind == "api" and status == 201)
+    assert len(acknowledged) == sum(1 for n in range(CLIENTS) if n % 5 < 3)
+    engine = make_engine(server.settings.database_url)
+    try:
+        with Session(engine) as db:
+            stored = db.scalar(select(func.count()).select_from(Submission))
+            distinct = db.scalar(select(func.count(func.distinct(Submission.idempotency_key))))
+    finally:
+        engine.dispose()
+    assert stored == len(acknowledged) == distinct  # every acknowledged submission stored, each once
