@@ -225,6 +225,8 @@ def _literature_fields(raw: dict[str, Any], at: Callable[[str], str]) -> tuple[d
             wrong = [d for d in acceptable if d not in DISPOSITIONS]
             if wrong:
                 problems.append(f"{at('acceptable')}: {wrong} not dispositions; use {', '.join(DISPOSITIONS[::-1])}")
+            elif expected is None:
+                problems.append(f"{at('acceptable')}: a case with 'acceptable' needs expect.disposition too")
             elif expected not in acceptable:
                 problems.append(
                     f"{at('acceptable')}: the expected disposition {expected!r} is not in acceptable {acceptable} "

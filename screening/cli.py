@@ -189,8 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Screen every case and compare its disposition with the expected one and the acceptable set: "
         "a confusion matrix, emergency sensitivity, urgent floor, acceptable triage, 999 false alarms, over- and "
         "under-triage, cervicogenic cases graded likely or possible, and every miss with the rules behind it. "
-        "Exit 0 when the targets are met (emergency sensitivity 100%%, urgent floor 100%%, acceptable triage at "
-        "least 90%%, 999 false alarms at most 5%%), 1 when one is missed or a case cannot be screened, 2 when a "
+        "Exit 0 when the targets are met (emergency sensitivity 100%, urgent floor 100%, acceptable triage at "
+        "least 90%, 999 false alarms at most 5%), 1 when one is missed or a case cannot be screened, 2 when a "
         "cases file cannot be read.",
     )
     evaluate.add_argument(
