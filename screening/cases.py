@@ -10,10 +10,17 @@ Keys under ``expect``: ``disposition`` and ``likelihood`` (exact); ``red_flags``
 (the exact set); ``not_red_flags``, ``not_differentials``, ``not_fired`` (must be absent); ``features_met``,
 ``features_not_met``; and ``points_at_least``. ``fired`` names any rule of the ruleset (finding, red flag,
 feature, differential or grade cap) that must come out true. An unknown key or id fails the case.
+
+A case taken from the literature also carries ``id`` (unique across every cases file run together),
+``category`` (cervicogenic, primary or secondary), ``diagnosis``, ``citation``, ``link`` (an http(s) URL),
+``sex`` (female, male or not stated), ``history`` and ``acceptable``: every disposition a careful clinician
+would accept, which must include ``expect.disposition``. A case without ``acceptable`` accepts only its
+expected disposition. ``screening evaluate`` measures triage against these sets.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +35,13 @@ from .scorer import assess
 from .yamlio import Path_, YamlSyntaxError, load_with_lines
 
 CASES_SUFFIX = ".cases.yaml"
-CASE_KEYS = {"title", "why", "response", "expect"}
+LITERATURE_KEYS = {"id", "category", "diagnosis", "citation", "link", "sex", "history", "acceptable"}
+CASE_KEYS = {"title", "why", "response", "expect"} | LITERATURE_KEYS
+CATEGORIES = ("cervicogenic", "primary", "secondary")
+SEXES = ("female", "male", "not stated")
+DISPOSITIONS = tuple(d.value for d in Disposition)
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_URL = re.compile(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$")
 
 
 class CasesError(ScreeningError):
@@ -45,6 +58,19 @@ class Case:
     expect: dict[str, Any]
     source: str  # file:line of the case
     response_lines: dict[Path_, int] = field(default_factory=dict)
+    id: str | None = None
+    category: str | None = None
+    diagnosis: str = ""
+    citation: str = ""
+    link: str = ""
+    sex: str | None = None
+    history: str = ""
+    acceptable: tuple[str, ...] = ()  # dispositions a careful clinician would accept; () if none is expected
+
+    @property
+    def name(self) -> str:
+        """How the case is named in reports: its id and title, or the title alone."""
+        return f"{self.id}: {self.title}" if self.id else self.title
 
 
 @dataclass
@@ -71,28 +97,146 @@ def cases_path_for(questionnaire_path: Path) -> Path:
 
 
 def load_cases(path: Path) -> list[Case]:
-    """The cases of a ``cases:`` file, each remembering its line."""
+    """The cases of a ``cases:`` file, each remembering its line; literature keys are checked all at once."""
     try:
         data, lines = load_with_lines(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CasesError(f"{path}: cannot read the cases file ({exc.strerror}) — check the path") from exc
+    except UnicodeDecodeError as exc:
+        raise CasesError(f"{path}: the cases file is not UTF-8 text — save it as UTF-8") from exc
     except YamlSyntaxError as exc:
         raise CasesError(f"{path}:{exc.line}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise CasesError(f"{path}: a cases file is a mapping with a 'cases:' list")
     cases = []
+    problems: list[str] = []
     for k, raw in enumerate(data["cases"]):
         where = f"{path}:{lines.get(('cases', k), '?')}"
         if not isinstance(raw, dict) or not {"title", "response", "expect"} <= set(raw) or set(raw) - CASE_KEYS:
-            raise CasesError(f"{where}: a case has title, why (optional), response and expect")
+            unknown = sorted(map(str, set(raw) - CASE_KEYS)) if isinstance(raw, dict) else []
+            extra = f" (unknown keys: {', '.join(unknown)})" if unknown else ""
+            raise CasesError(
+                f"{where}: a case has title, why (optional), response and expect, and may have the literature keys "
+                f"{', '.join(sorted(LITERATURE_KEYS))}{extra}"
+            )
         if not isinstance(raw["expect"], dict) or not isinstance(raw["response"], dict):
             raise CasesError(f"{where}: 'response' and 'expect' must be mappings")
         prefix = ("cases", k, "response")
         response_lines = {loc[3:]: line for loc, line in lines.items() if loc[:3] == prefix}
+
+        def at(key: str, k: int = k) -> str:
+            return f"{path}:{lines.get(('cases', k, key), lines.get(('cases', k), '?'))}"
+
+        extra_fields, found = _literature_fields(raw, at)
+        problems += found
         cases.append(
-            Case(str(raw["title"]), str(raw.get("why", "")), raw["response"], raw["expect"], where, response_lines)
+            Case(
+                str(raw["title"]),
+                str(raw.get("why", "")),
+                raw["response"],
+                raw["expect"],
+                where,
+                response_lines,
+                **extra_fields,
+            )
         )
+    problems += _repeated_ids(cases)
+    if problems:
+        raise CasesError("\n".join(problems))
     return cases
+
+
+def load_case_files(paths: list[Path]) -> list[Case]:
+    """The cases of several files, in order; a literature id may appear only once across all of them."""
+    cases = [case for path in paths for case in load_cases(path)]
+    problems = _repeated_ids(cases)
+    if problems:
+        raise CasesError("\n".join(problems))
+    return cases
+
+
+def _repeated_ids(cases: list[Case]) -> list[str]:
+    first: dict[str, str] = {}
+    problems = []
+    for case in cases:
+        if case.id is None:
+            continue
+        if case.id in first:
+            problems.append(
+                f"{case.source}: case id '{case.id}' is already used at {first[case.id]} — give each case its own id"
+            )
+        else:
+            first[case.id] = case.source
+    return problems
+
+
+def _literature_fields(raw: dict[str, Any], at: Callable[[str], str]) -> tuple[dict[str, Any], list[str]]:
+    """The literature keys of one case, checked; and every problem with them (file:line: what — how to fix)."""
+    problems: list[str] = []
+    fields: dict[str, Any] = {}
+
+    def text(key: str, *, required: bool = False) -> str:
+        value = raw.get(key)
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{at(key)}: '{key}' must be non-empty text")
+            return ""
+        return value.strip()
+
+    if "id" in raw:
+        case_id = raw["id"]
+        if isinstance(case_id, str) and _ID.match(case_id):
+            fields["id"] = case_id
+        else:
+            problems.append(
+                f"{at('id')}: 'id' must be a word of letters, digits and _ (e.g. lit_pri_cluster), not {case_id!r}"
+            )
+    if "category" in raw:
+        if raw["category"] in CATEGORIES:
+            fields["category"] = raw["category"]
+        else:
+            problems.append(
+                f"{at('category')}: 'category' is {raw['category']!r}; write one of {', '.join(CATEGORIES)}"
+            )
+    if "sex" in raw:
+        if raw["sex"] in SEXES:
+            fields["sex"] = raw["sex"]
+        else:
+            problems.append(f"{at('sex')}: 'sex' is {raw['sex']!r}; write one of {', '.join(SEXES)}")
+    if "citation" in raw:
+        fields["citation"] = text("citation", required=True)
+    for key in ("diagnosis", "history"):
+        if key in raw:
+            fields[key] = text(key, required=True)
+    if "link" in raw:
+        link = raw["link"]
+        if isinstance(link, str) and _URL.match(link.strip()):
+            fields["link"] = link.strip()
+        else:
+            problems.append(f"{at('link')}: 'link' must be an http(s) URL (a DOI as https://doi.org/...), not {link!r}")
+
+    expected = raw["expect"].get("disposition")
+    if "acceptable" in raw:
+        acceptable = raw["acceptable"]
+        if not isinstance(acceptable, list) or not acceptable:
+            problems.append(f"{at('acceptable')}: 'acceptable' must be a non-empty list of dispositions")
+        else:
+            wrong = [d for d in acceptable if d not in DISPOSITIONS]
+            if wrong:
+                problems.append(f"{at('acceptable')}: {wrong} not dispositions; use {', '.join(DISPOSITIONS[::-1])}")
+            elif expected is None:
+                problems.append(f"{at('acceptable')}: a case with 'acceptable' needs expect.disposition too")
+            elif expected not in acceptable:
+                problems.append(
+                    f"{at('acceptable')}: the expected disposition {expected!r} is not in acceptable {acceptable} "
+                    "— add it, or change expect.disposition"
+                )
+            else:
+                fields["acceptable"] = tuple(dict.fromkeys(acceptable))
+    elif expected in DISPOSITIONS:
+        fields["acceptable"] = (expected,)
+    return fields, problems
 
 
 def run_case(definition: Definition, case: Case) -> CaseResult:

@@ -183,6 +183,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="also fail (exit 1) when a rule never fires or a question is never answered",
     )
 
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="measure triage on case banks: confusion matrix, safety targets, every miss",
+        description="Screen every case and compare its disposition with the expected one and the acceptable set: "
+        "a confusion matrix, emergency sensitivity, urgent floor, acceptable triage, 999 false alarms, over- and "
+        "under-triage, cervicogenic cases graded likely or possible, and every miss with the rules behind it. "
+        "Exit 0 when the targets are met (emergency sensitivity 100%, urgent floor 100%, acceptable triage at "
+        "least 90%, 999 false alarms at most 5%), 1 when one is missed or a case cannot be screened, 2 when a "
+        "cases file cannot be read.",
+    )
+    evaluate.add_argument(
+        "cases",
+        nargs="*",
+        type=Path,
+        metavar="CASES",
+        help="cases files or folders of *.cases.yaml (default: NAME.cases.yaml beside the questionnaire and every "
+        "literature/*.cases.yaml beside it)",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the measures, matrix and misses as JSON")
+    _definition_options(evaluate)
+
     diff = commands.add_parser(
         "diff",
         help="what changed between two versions of a definition",
@@ -316,6 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "report": _report,
             "batch": _batch,
             "test": _test,
+            "evaluate": _evaluate,
             "intake": _intake,
             "diff": _diff,
             "export": _export,
@@ -499,6 +521,23 @@ def _test(args: argparse.Namespace) -> int:
         print(f"  never answered: {item_id}")
     gaps = bool(cover.rules_never_fired or cover.items_never_answered)
     return EXIT_BAD_RESPONSE if failed or (args.require_coverage and gaps) else EXIT_OK
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .cases import CASES_SUFFIX, cases_path_for, load_case_files
+    from .evaluate import evaluate, evaluation_json, render_evaluation
+    from .loader import default_questionnaire_path
+
+    files: list[Path] = []
+    for path in args.cases:
+        files += sorted(path.glob(f"*{CASES_SUFFIX}")) if path.is_dir() else [path]
+    if not args.cases:
+        questionnaire = args.questionnaire or default_questionnaire_path()
+        files = [cases_path_for(questionnaire), *sorted((questionnaire.parent / "literature").glob(f"*{CASES_SUFFIX}"))]
+    definition = _load(args)
+    result = evaluate(definition, load_case_files(files), [str(f) for f in files])
+    sys.stdout.write(evaluation_json(result) if args.json else render_evaluation(result))
+    return EXIT_OK if result.passed else EXIT_BAD_RESPONSE
 
 
 def _diff(args: argparse.Namespace) -> int:
