@@ -1,6 +1,6 @@
-"""Web intake speed: latency of submitting a completed staff intake form under 20 concurrent clients.
+"""Web intake speed: latency of submitting a completed staff intake form under 20 and 200 concurrent clients.
 
-Run: python benchmarks/bench_web.py [--seconds 30] [--clients 20] [--port N] [--answer-sets 500] [--calm 0.98]
+Run: python benchmarks/bench_web.py [--seconds 30] [--clients 20,200] [--port N] [--answer-sets 500] [--calm 0.98]
                                     [--keep]
 
 About 45 s with the defaults. What it does, all on loopback on this machine:
@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import httpx
+import httpx2 as httpx  # the maintained successor of httpx, as the project's tests use
 from starlette.datastructures import FormData, UploadFile
 
 from screening.assessment import assessment_json
@@ -418,39 +418,9 @@ def count_rows(database: Path, created: list[str]) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=30.0, help="length of the timed run (default 30)")
-    parser.add_argument("--clients", type=int, default=20, help="concurrent clients, closed loop (default 20)")
-    parser.add_argument("--port", type=int, default=0, help="port for the server (default: a free one)")
-    parser.add_argument("--answer-sets", type=int, default=500, help="distinct answer sets to cycle through")
-    parser.add_argument(
-        "--calm",
-        type=float,
-        default=0.98,
-        help="share of yes/no questions answered 'no' (default 0.98: a typical clinic, ~8%% emergencies; "
-        "0.9 gives ~40%% emergencies)",
-    )
-    parser.add_argument("--workers", type=int, default=1, help="server processes (screening serve --workers)")
-    parser.add_argument("--keep", action="store_true", help="keep the data folder (database and server log)")
-    args = parser.parse_args()
-
-    began = time.perf_counter()
-    print(
-        f"python {platform.python_version()} on {sys.platform}, httpx {httpx.__version__}, {os.cpu_count()} cores "
-        f"(load average {os.getloadavg()[0]:.2f}); {args.clients} clients, {args.seconds:g} s, loopback"
-    )
-    definition = load_definition()
-    sets = answer_sets(definition, args.answer_sets, args.calm)
-    mix = Counter(assess(definition, parse_response(s.document, definition, hidden="drop")).disposition.value
-                  for s in sets)  # fmt: skip
-    print(
-        f"{len(sets)} generated answer sets (calm {args.calm:g}), {statistics.mean(len(s.fields) for s in sets):.0f} "
-        f"form fields and {statistics.mean(len(s.encoded) for s in sets):,.0f} bytes each on average; "
-        f"dispositions {dict(sorted(mix.items()))}"
-    )
-    once, handler_work = engine_baseline(definition, sets)
-
+def run_once(args: argparse.Namespace, clients: int, sets: list[AnswerSet], once: float, handler_work: float) -> None:
+    """One timed run with ``clients`` closed-loop clients against a fresh server, and its figures."""
+    print(f"\n== {clients} clients")
     data_dir = Path(tempfile.mkdtemp(prefix="bench-web-"))
     server = Server(data_dir, args.port or _free_port(), args.workers)
     password = secrets.token_urlsafe(18)
@@ -460,7 +430,7 @@ def main() -> int:
         print(f"server: `screening serve` on {server.base}, answering after {startup:.1f} s; data {data_dir}")
         pid = server.proc.pid if server.proc else 0
         server_ticks = _cpu_ticks(pid)
-        run = asyncio.run(run_clients(server.base, password, sets, args.clients, args.seconds))
+        run = asyncio.run(run_clients(server.base, password, sets, clients, args.seconds))
         server_ticks_after = _cpu_ticks(pid)
     finally:
         exit_code = server.stop()
@@ -471,7 +441,7 @@ def main() -> int:
     errors = sum(results.errors.values())
     elapsed = run["elapsed"]
     p = {q: _percentile(latencies, q / 100) * 1000 for q in (50, 90, 99)}
-    print(f"\nPOST /staff/intake, {args.clients} concurrent clients, closed loop, {elapsed:.1f} s timed:")
+    print(f"\nPOST /staff/intake, {clients} concurrent clients, closed loop, {elapsed:.1f} s timed:")
     print(
         f"  {len(latencies):,} successful submissions, {len(latencies) / elapsed:.0f} req/s; errors {errors} "
         f"(plus {run['warmup_errors']} in the warm-up of 2 per client)"
@@ -541,8 +511,8 @@ def main() -> int:
             ceiling = 1000 / server_ms
             print(
                 f"  capacity: one server process, given a whole core, at {server_ms:.1f} ms CPU each answers at most "
-                f"~{ceiling:.0f} req/s, so {args.clients} clients in a closed loop wait at least "
-                f"{args.clients / ceiling * 1000:.0f} ms on average (Little's law: clients / throughput)"
+                f"~{ceiling:.0f} req/s, so {clients} clients in a closed loop wait at least "
+                f"{clients / ceiling * 1000:.0f} ms on average (Little's law: clients / throughput)"
             )
 
     statuses, tracebacks = server.problems()
@@ -559,6 +529,48 @@ def main() -> int:
         print(f"data folder kept: {data_dir} (server log: {server.log.name})")
     else:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the timed run (default 30)")
+    parser.add_argument(
+        "--clients",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[20, 200],
+        help="concurrent clients, closed loop; several runs for a comma-separated list (default 20,200)",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port for the server (default: a free one)")
+    parser.add_argument("--answer-sets", type=int, default=500, help="distinct answer sets to cycle through")
+    parser.add_argument(
+        "--calm",
+        type=float,
+        default=0.98,
+        help="share of yes/no questions answered 'no' (default 0.98: a typical clinic, ~8%% emergencies; "
+        "0.9 gives ~40%% emergencies)",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="server processes (screening serve --workers)")
+    parser.add_argument("--keep", action="store_true", help="keep the data folder (database and server log)")
+    args = parser.parse_args()
+
+    began = time.perf_counter()
+    print(
+        f"python {platform.python_version()} on {sys.platform}, httpx {httpx.__version__}, {os.cpu_count()} cores "
+        f"(load average {os.getloadavg()[0]:.2f}); clients {args.clients}, {args.seconds:g} s each, loopback"
+    )
+    definition = load_definition()
+    sets = answer_sets(definition, args.answer_sets, args.calm)
+    mix = Counter(assess(definition, parse_response(s.document, definition, hidden="drop")).disposition.value
+                  for s in sets)  # fmt: skip
+    print(
+        f"{len(sets)} generated answer sets (calm {args.calm:g}), {statistics.mean(len(s.fields) for s in sets):.0f} "
+        f"form fields and {statistics.mean(len(s.encoded) for s in sets):,.0f} bytes each on average; "
+        f"dispositions {dict(sorted(mix.items()))}"
+    )
+    once, handler_work = engine_baseline(definition, sets)
+
+    for clients in args.clients:
+        run_once(args, clients, sets, once, handler_work)
     print(f"total {time.perf_counter() - began:.0f} s")
     return 0
 

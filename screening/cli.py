@@ -272,7 +272,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="server processes (default: 1); the per-address limit on patient submissions is kept per process",
+        help="server processes (default: 1); they share limits, sessions and data through the database",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="",
+        metavar="IPS",
+        help="comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto headers are trusted "
+        "(default: none, so forwarding headers are ignored)",
+    )
+    serve.add_argument(
+        "--allowed-hosts",
+        default="",
+        metavar="HOSTS",
+        help="comma-separated host names the server answers to (default: any); others get 400",
     )
     _data_option(serve)
     serve.add_argument("--clinic", type=Path, metavar="SETTINGS", help="clinic settings YAML (default: neutral)")

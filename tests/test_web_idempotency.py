@@ -123,3 +123,36 @@ def test_staff_form_sent_again_with_a_red_flag_is_a_new_submission(site: Site, p
     changed = _staff_post(site, page, {**physio_answers, "fever": "yes", "fever_with_rash": "yes"})
     assert changed.status_code == 303 and changed.headers["location"] != first.headers["location"]
     assert [r.disposition for r in site.submissions()] == ["physio_assessment", "emergency"]
+
+
+def test_migration_hashes_keys_written_by_the_first_schema(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from screening.web.db import MIGRATIONS, make_engine
+
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    columns = (
+        "id, created_at, channel, respondent, complete, disposition, likelihood, red_flags, response_json, "
+        "assessment_json, questionnaire_id, questionnaire_version, questionnaire_sha256, ruleset_id, "
+        "ruleset_version, ruleset_sha256, engine_version, idempotency_key"
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                f"INSERT INTO submissions ({columns}) VALUES ('{'a' * 32}', CURRENT_TIMESTAMP, 'api', 'patient', "
+                "TRUE, 'self_care', 'unlikely', '', '{}', '{}', 'q', '1', 's', 'r', '1', 's', '1', 'api:x:retry-1')"
+            )
+        )
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        key, fingerprint = connection.execute(text("SELECT idempotency_key, request_sha256 FROM submissions")).one()
+    engine.dispose()
+    assert key != "api:x:retry-1" and len(key) == 64 and fingerprint is None

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
+from sqlalchemy import text
 from starlette.routing import Mount
 from web import Site, field, hidden_fields
 
-from screening.web.security import CONTENT_SECURITY_POLICY, RateLimiter
+from screening.web.security import CONTENT_SECURITY_POLICY
 
 PUBLIC_STAFF = {("/staff/login", "GET"), ("/staff/login", "POST")}
 
@@ -150,11 +151,115 @@ def test_public_submissions_are_rate_limited(site: Site, physio_answers: dict[st
     assert site.count() == 2
 
 
-def test_rate_limiter_window() -> None:
-    limiter = RateLimiter(per_minute=3)
-    assert [limiter.allow("a", now=t) for t in (0, 1, 2, 3)] == [True, True, True, False]
-    assert limiter.allow("b", now=3)  # per address
-    assert limiter.allow("a", now=61)  # the window moves on
+def test_shared_rate_limit_counts_in_the_database(site: Site) -> None:
+    from screening.web.limits import SharedRateLimiter
+
+    services = site.services
+    one = SharedRateLimiter(services.sessions, services.settings.secret_key, 3, "test")
+    other = SharedRateLimiter(services.sessions, services.settings.secret_key, 3, "test")  # another process
+    elsewhere = SharedRateLimiter(services.sessions, services.settings.secret_key, 3, "other kind")
+    assert [limiter.allow("a", now=t) for t, limiter in ((0, one), (1, other), (2, one), (3, other))] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert one.allow("b", now=3)  # per address
+    assert elsewhere.allow("a", now=3)  # per kind
+    assert other.allow("a", now=61)  # the next minute starts afresh
+    with site.db() as db:
+        stored = [key for (key,) in db.execute(text("SELECT key FROM rate_counts"))]
+    assert stored and all(key not in {"a", "b"} for key in stored)  # addresses are not stored as such
+
+
+def test_emergency_stops_are_rate_limited_and_still_say_call_999(site: Site, physio_answers: dict[str, Any]) -> None:
+    site.services.limiter.per_minute = 2
+    emergency = {**physio_answers, "sudden_onset_headache": "yes", "worst_ever_headache": "yes"}
+    assert site.complete(emergency).status_code == 303
+    assert site.complete(emergency).status_code == 303
+    third = site.complete(emergency)
+    assert third.status_code == 429
+    assert "call 999" in third.text
+    assert site.count() == 2
+
+
+def test_every_patient_post_is_limited(site: Site) -> None:
+    site.services.page_limiter.per_minute = 3
+    page = site.client.get("/screen")
+    form = [("csrftoken", field(page.text, "csrftoken")), ("key", field(page.text, "key")), ("step", "0")]
+    statuses = [site.post("/screen", [*form, ("action", "next")]).status_code for _ in range(4)]
+    assert statuses[:3] == [200, 200, 200] and statuses[3] == 429
+
+
+def test_host_header_is_never_reflected_into_a_redirect(site: Site) -> None:
+    answer = site.client.get(f"/result/{'a' * 32}/{'b' * 40}/", headers={"host": "evil.example"})
+    assert "evil.example" not in answer.headers.get("location", "")
+    assert answer.status_code == 404
+
+
+def test_allowed_hosts_refuse_other_host_headers(tmp_path: Any) -> None:
+    from starlette.testclient import TestClient
+
+    from screening.web.app import create_app
+    from screening.web.settings import Settings
+
+    settings = Settings.load(tmp_path / "data", allowed_hosts=("clinic.example",))
+    app = create_app(settings)
+    with TestClient(app, base_url="http://clinic.example") as client:
+        assert client.get("/").status_code == 200
+        other = client.get("/", headers={"host": "evil.example"})
+        assert other.status_code == 400
+        assert other.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    app.state.services.engine.dispose()
+
+
+def test_errors_carry_the_security_headers(site: Site) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    def database_down() -> None:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    app = site.client.app
+    app.add_api_route("/broken", broken)  # type: ignore[attr-defined]
+    app.add_api_route("/api/v1/database-down", database_down)  # type: ignore[attr-defined]
+    page = site.client.get("/broken")
+    assert page.status_code == 500 and "text/html" in page.headers["content-type"]
+    assert "999" in page.text and "boom" not in page.text
+    api = site.client.get("/api/v1/database-down")
+    assert api.status_code == 503 and api.headers["retry-after"] == "5" and api.json()["detail"]
+    too_big = site.client.post(
+        "/api/v1/submissions", content=b"x" * (site.services.settings.max_body_bytes + 1)
+    )
+    for answer in (page, api, too_big):
+        assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert answer.headers["x-frame-options"] == "DENY"
+    assert too_big.status_code == 413
+
+
+def test_list_filters_out_of_range_are_form_errors_not_server_errors(site: Site) -> None:
+    site.add_staff()
+    site.login()
+    for query in (
+        "page_number=100000000000000000000",
+        "until=9999-12-31",
+        "since=0001-01-01",
+        "name=%00",
+        "name=a%00b",
+    ):
+        answer = site.client.get(f"/staff/submissions?{query}")
+        assert answer.status_code == 200, (query, answer.status_code)
+    assert "Enter a date between" in site.client.get("/staff/submissions?until=9999-12-31").text
+
+
+def test_head_is_answered_like_get_without_a_body(site: Site) -> None:
+    for path in ("/", "/screen", "/staff/login"):
+        answer = site.client.head(path)
+        assert answer.status_code == 200, path
+        assert answer.content == b""
+        assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
 
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'

@@ -67,6 +67,8 @@ def serve(args: argparse.Namespace) -> int:
             os.environ[key] = str(Path(value).resolve())
     if args.secure_cookies:
         os.environ["SCREENING_SECURE_COOKIES"] = "1"
+    if args.allowed_hosts:
+        os.environ["SCREENING_ALLOWED_HOSTS"] = args.allowed_hosts
     settings = Settings.load()
     os.environ["SCREENING_DATA_DIR"] = str(settings.data_dir.resolve())  # workers must agree on it
     load_definition(settings.questionnaire, settings.ruleset)  # a broken definition stops here, with its lines
@@ -92,5 +94,9 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,  # our own access log leaves out paths with tokens and queries with names
         log_level="info",
         server_header=False,
+        # X-Forwarded-For and -Proto are believed only from the proxies named here (by default from nobody: a
+        # client on this machine could otherwise claim any address and escape the per-address limits)
+        proxy_headers=bool(args.forwarded_allow_ips),
+        forwarded_allow_ips=args.forwarded_allow_ips or None,
     )
     return 0

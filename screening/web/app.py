@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .._version import __version__
 from ..definition import Definition
@@ -26,7 +27,8 @@ from ..loader import load_definition
 from ..model import Disposition
 from ..report import ClinicSettings, load_clinic_settings
 from .db import STATUS_LABELS, make_engine, migrate
-from .security import AccessLog, BodyLimit, FormsOnly, RateLimiter, RecordRoute, SecurityHeaders
+from .limits import SharedRateLimiter
+from .security import AccessLog, BodyLimit, Errors, FormsOnly, HeadAsGet, RecordRoute, SecurityHeaders
 from .settings import Settings
 
 HERE = Path(__file__).parent
@@ -51,7 +53,8 @@ class Services:
     sessions: sessionmaker[Session]
     clinic: ClinicSettings
     templates: jinja2.Environment
-    limiter: RateLimiter
+    limiter: SharedRateLimiter  # stored patient submissions per address
+    page_limiter: SharedRateLimiter  # every patient post per address
     pdf_lock: threading.Lock
 
 
@@ -163,18 +166,22 @@ def create_app(
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/v1/openapi.json",
+        redirect_slashes=False,  # its redirects are absolute URLs built from the Host header
     )
+    sessions = sessionmaker(engine, expire_on_commit=False)
     app.state.services = Services(
         settings=settings,
         definition=definition,
         engine=engine,
-        sessions=sessionmaker(engine, expire_on_commit=False),
+        sessions=sessions,
         clinic=load_clinic_settings(settings.clinic),
         templates=_templates(definition),
-        limiter=RateLimiter(settings.public_posts_per_minute),
+        limiter=SharedRateLimiter(sessions, settings.secret_key, settings.public_posts_per_minute, "submit"),
+        page_limiter=SharedRateLimiter(sessions, settings.secret_key, settings.public_page_posts_per_minute, "page"),
         pdf_lock=threading.Lock(),
     )
     app.add_middleware(RecordRoute)
+    app.add_middleware(Errors)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(patient.router)
     app.include_router(staff.router)
@@ -203,8 +210,10 @@ def create_app(
         send_csrf_failed=_csrf_failed,
     )
     app.add_middleware(FormsOnly)
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
+    app.add_middleware(SecurityHeaders)  # outside every answer the app and the middleware above can give
+    app.add_middleware(HeadAsGet)
     app.add_middleware(AccessLog)
     return app
 

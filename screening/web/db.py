@@ -124,6 +124,16 @@ class Pdf(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class RateCount(Base):
+    """How many limited events a key (an HMAC of a client address and a kind of event) had in one clock minute."""
+
+    __tablename__ = "rate_counts"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # minutes since 1970
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class User(Base):
     __tablename__ = "users"
 

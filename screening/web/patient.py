@@ -22,6 +22,7 @@ from . import forms
 from .app import Services, database, form_data, page, services
 from .db import Submission
 from .documents import assessment_of, pdf_download
+from .limits import SharedRateLimiter
 from .store import (
     KEY_MAX_LENGTH,
     access_token,
@@ -50,6 +51,7 @@ def first_page(request: Request) -> Response:
 def visibility(request: Request, form: FormData = Depends(form_data)) -> JSONResponse:
     """Which questions are shown for the answers so far: the engine decides, the page's script only obeys."""
     s = services(request)
+    _limit(s.page_limiter, request)
     answers = forms.read_form(s.definition, form)
     try:
         response = _parse(s, answers, partial=True)
@@ -62,6 +64,7 @@ def visibility(request: Request, form: FormData = Depends(form_data)) -> JSONRes
 @router.post("/screen")
 def screen(request: Request, form: FormData = Depends(form_data), db: Session = Depends(database)) -> Response:
     s = services(request)
+    _limit(s.page_limiter, request)  # before the request's own session is used: one connection at a time
     answers = forms.read_form(s.definition, form)
     key = _form_key(form)
     action = _text(form.get("action")) or "next"
@@ -120,8 +123,7 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
                 key=key,
                 errors=forms.item_errors(s.definition, answers, on_page, shown),
             )
-    if not s.limiter.allow(_client(request)):
-        raise HTTPException(429, "Too many submissions from this address. Please wait a minute and try again.")
+    _limit(s.limiter, request)
     try:
         response = _parse(s, answers)
     except ResponseError:
@@ -144,6 +146,7 @@ def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, k
     assessment = assess(s.definition, response)
     if not emergency_flags(assessment):
         return None
+    _limit(s.limiter, request)  # emergency stops are stored too: one address cannot flood the triage list
     row, created = _record(db, response, assessment, key, complete=False)
     if created:
         audit(db, "patient", "submitted", row.id, "stopped early: emergency")
@@ -344,6 +347,18 @@ def _review_page(request: Request, answers: forms.FormAnswers, key: str) -> Resp
         details_step=len(s.definition.questionnaire.sections),
         **_common(request, _review_step(s), answers, key, set()),
     )
+
+
+def _limit(limiter: SharedRateLimiter, request: Request) -> None:
+    """Refuse (429) a client address over its limit; the page says what to do if the answers were an emergency."""
+    if not limiter.allow(_client(request)):
+        raise HTTPException(
+            429,
+            "Too many answers have been sent from this address. Please wait a minute and try again. Your answers "
+            "on this page were not saved. If you have a headache with any warning sign (sudden and severe, "
+            "weakness, numbness, slurred speech, loss of sight, a fit, fever with a stiff neck or rash, or "
+            "confusion), call 999 now.",
+        )
 
 
 def _text(value: Any) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
-import threading
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -173,24 +172,82 @@ class RecordRoute:
                 holder["path"] = getattr(route, "path", "")
 
 
-class RateLimiter:
-    """At most ``per_minute`` events per key in any 60-second window (kept in memory, per process)."""
+class HeadAsGet:
+    """HEAD is answered like GET without the body (pages are declared for GET only and would say 405)."""
 
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            events = self._events.setdefault(key, deque())
-            while events and events[0] <= now - 60:
-                events.popleft()
-            if len(events) >= self.per_minute:
-                return False
-            events.append(now)
-            if len(self._events) > 10_000:  # forget quiet addresses
-                for quiet in [k for k, v in self._events.items() if not v or v[-1] <= now - 60]:
-                    del self._events[quiet]
-            return True
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+SERVER_ERROR_PAGE = (
+    b"<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong</title>"
+    b"<link rel=stylesheet href=/static/site.css><main class=page><h1>Something went wrong</h1>"
+    b"<p>The page could not be shown. Please try again in a moment. If you have a headache with any warning sign "
+    b"(sudden and severe, weakness, numbness, slurred speech, loss of sight, a fit, fever with a stiff neck or "
+    b"rash, or confusion), call 999 now.</p><p><a href=/>Start again</a></p></main>"
+)
+UNAVAILABLE_PAGE = SERVER_ERROR_PAGE.replace(b"Something went wrong</h1>", b"The service is busy</h1>")
+
+
+class Errors:
+    """Any error the app did not answer becomes a proper answer inside the security headers: 503 with Retry-After
+    when the database is unavailable or busy, 500 otherwise; JSON for the API, a page for people. The error
+    itself is logged by type only (a message can hold answers)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started or isinstance(exc, TooLarge):  # BodyLimit, further out, answers that one with 413
+                raise
+            from sqlalchemy.exc import DBAPIError
+            from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+            unavailable = isinstance(exc, DBAPIError | PoolTimeout | TimeoutError) and not isinstance(
+                getattr(exc, "orig", None), ValueError
+            )
+            log.error("unhandled %s on %s %s", type(exc).__name__, scope["method"], scope.get("route_path", ""))
+            status = 503 if unavailable else 500
+            headers = [(b"retry-after", b"5")] if unavailable else []
+            if scope["path"].startswith("/api/"):
+                text = "the database is unavailable; try again shortly" if unavailable else "internal error"
+                body = json.dumps({"detail": text, "errors": []}).encode()
+                kind = b"application/json"
+            else:
+                body, kind = (UNAVAILABLE_PAGE if unavailable else SERVER_ERROR_PAGE), b"text/html; charset=utf-8"
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()), *headers],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})

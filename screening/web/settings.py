@@ -48,7 +48,9 @@ class Settings:
     result_link_valid_for: timedelta = timedelta(hours=72)
     session_valid_for: timedelta = timedelta(hours=8)
     max_body_bytes: int = 256 * 1024
-    public_posts_per_minute: int = 30
+    public_posts_per_minute: int = 30  # stored patient submissions (emergency stops included) per address
+    public_page_posts_per_minute: int = 240  # every patient post: pages, follow-up checks
+    allowed_hosts: tuple[str, ...] = ("*",)  # Host headers answered; others get 400 (SCREENING_ALLOWED_HOSTS)
     lockout_after_failures: int = 5
     lockout_for: timedelta = timedelta(minutes=15)
     questionnaire: Path | None = None
@@ -70,6 +72,8 @@ class Settings:
             "secret_key": _secret_key(folder),
             "secure_cookies": os.environ.get("SCREENING_SECURE_COOKIES", "") in {"1", "true", "yes"},
         }
+        if hosts := os.environ.get("SCREENING_ALLOWED_HOSTS"):
+            values["allowed_hosts"] = tuple(h.strip() for h in hosts.split(",") if h.strip())
         for key in ("questionnaire", "ruleset", "clinic"):
             if env := os.environ.get(f"SCREENING_{key.upper()}"):
                 values[key] = Path(env)

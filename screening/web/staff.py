@@ -47,6 +47,8 @@ from .store import (
 router = APIRouter(prefix="/staff", include_in_schema=False)
 SESSION_COOKIE = "screening_session"
 PAGE_SIZE = 50
+MAX_PAGE = 100_000  # a page number beyond it shows the last pages' worth of nothing, not a database error
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)  # list filters outside these cannot be real
 
 
 def staff_user(request: Request, db: Session = Depends(database)) -> User:
@@ -139,10 +141,15 @@ def submissions(
         except ValueError:
             errors[key] = "Enter a date like 2026-11-21"
             dates[key] = None
+        found = dates[key]
+        if found is not None and not FIRST_DATE <= found <= LAST_DATE:
+            errors[key] = f"Enter a date between {FIRST_DATE:%Y} and {LAST_DATE:%Y}"
+            dates[key] = None
+    name = "".join(ch for ch in name if ch.isprintable())  # a NUL or control character cannot be searched for
     if disposition and disposition not in {d.value for d in Disposition}:
         errors["disposition"] = "Choose a disposition from the list"
         disposition = ""
-    page_number = max(page_number, 1)
+    page_number = min(max(page_number, 1), MAX_PAGE)
     chosen = ListFilter(
         disposition=disposition,
         since=dates["since"],

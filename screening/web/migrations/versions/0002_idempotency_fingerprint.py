@@ -1,4 +1,4 @@
-"""idempotency keys are bound to a fingerprint of the request
+"""idempotency keys are bound to a fingerprint of the request; rate limits are counted in the database
 
 Revision ID: 0002_idempotency_fingerprint
 Revises: 0001
@@ -9,6 +9,8 @@ SHA-256 of the request it came with, so that the same key with a different reque
 first result. Keys stored before this revision were plain text; they are hashed here so that nothing stored
 keeps a client's key as sent. They no longer match any new request (the digest now includes a scope
 separator), which at worst turns a retry sent across the upgrade into a new submission: never an old answer.
+
+``rate_counts`` holds the per-address limits on patient posts, so that every server process shares them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "rate_counts",
+        sa.Column("key", sa.String(length=40), nullable=False),
+        sa.Column("window", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("key", "window"),
+    )
     with op.batch_alter_table("submissions") as batch:
         batch.add_column(sa.Column("request_sha256", sa.String(length=64), nullable=True))
     connection = op.get_bind()
@@ -38,5 +47,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("rate_counts")
     with op.batch_alter_table("submissions") as batch:
         batch.drop_column("request_sha256")
