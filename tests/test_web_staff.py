@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
+
+import pypdf
 
 from web import STAFF_PASSWORD, Site, errors_on, field
 
@@ -62,6 +65,8 @@ def test_intake_shows_the_result_and_the_pdf(site: Site, physio_answers: dict[st
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["content-type"] == "application/pdf"
     assert "pdf_download" in site.audit_actions()
+    info = pypdf.PdfReader(io.BytesIO(pdf.content)).metadata
+    assert info is not None and info.title == f"Headache screening summary — {row.id[:8]}"  # a reference, no name
 
 
 def test_intake_validation_keeps_answers(site: Site) -> None:
