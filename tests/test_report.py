@@ -462,7 +462,8 @@ def test_no_personal_data_in_the_pdf_metadata(mini: Definition, own_renderer: Re
     """Viewers, file indexes and mail previews show a PDF's title: it carries a reference, never the name."""
     name, contact = "Quentin Zabriskie-Oyelaran", "quentin.zo@example.invalid"
     response = mini_response(mini, "note", name=name, contact=contact)
-    pdf = render_pdf(mini, response, assess(mini, response), generated_at=WHEN, using=own_renderer, reference="ab12cd34")
+    assessment = assess(mini, response)
+    pdf = render_pdf(mini, response, assessment, generated_at=WHEN, using=own_renderer, reference="ab12cd34")
     info = pypdf.PdfReader(io.BytesIO(pdf)).metadata
     assert info is not None and info.title == "Headache screening summary — ab12cd34"
     xmp = ET.tostring(xmp_root(pdf), encoding="unicode")

@@ -80,7 +80,7 @@ def test_safe_cell() -> None:
 @pytest.mark.parametrize("lead", [" ", "  ", "\n", "\r\n", " \n ", "\u00a0", "\u200b", "\u3000"])
 @pytest.mark.parametrize("start", ["=", "+", "-", "@"])
 def test_a_formula_behind_spaces_or_line_breaks_is_neutralised_too(lead: str, start: str) -> None:
-    cell = lead + start + "HYPERLINK(\"http://x.invalid\")"
+    cell = lead + start + 'HYPERLINK("http://x.invalid")'
     assert safe_cell(cell) == "'" + cell
     assert safe_cell([cell, "b"]) == "'" + cell + "; b"
 

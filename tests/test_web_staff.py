@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 import pypdf
-
 from web import STAFF_PASSWORD, Site, errors_on, field
 
 from screening.web.db import StatusChange, Submission
@@ -107,6 +106,40 @@ def test_list_filters_and_search(site: Site, physio_answers: dict[str, Any]) -> 
     assert "Alpha Testperson" not in future.text and "No submissions match" in future.text
     bad = site.client.get("/staff/submissions", params={"since": "yesterday"})
     assert "Enter a date like" in bad.text
+
+
+HIDDEN_NAMES = {
+    "zero_width": ("Ch\u200barlie Test\u200dperson", "charlie testperson"),
+    "bidi_override": ("Delta \u202eNOSREP\u202c Test", "delta nosrep"),
+    "full_width": ("\uff25\uff43\uff48\uff4f Testperson", "echo"),  # Ｅｃｈｏ
+    "soft_hyphen_and_mark": ("Fox\u00adtrot \u200fTestperson", "foxtrot"),
+}
+
+
+def test_invisible_characters_neither_hide_a_name_from_search_nor_disguise_it(
+    site: Site, physio_answers: dict[str, Any]
+) -> None:
+    site.add_staff()
+    site.login()
+    for name, _ in HIDDEN_NAMES.values():
+        assert site.staff_intake(physio_answers, name=name).status_code == 303
+    site.staff_intake(physio_answers, name="Golf Testperson")
+    ids = {row.patient_name: row.id for row in site.submissions()}
+    for key, (name, typed) in HIDDEN_NAMES.items():
+        for query in (typed, typed.upper(), f" {typed}\u200b "):
+            found = site.client.get("/staff/submissions", params={"name": query})
+            assert found.status_code == 200
+            shown = set(re.findall(r'href="/staff/submissions/([0-9a-f]{32})"', found.text))
+            assert shown == {ids[name]}, f"{key}: searching {query!r} found {len(shown)} rows"
+    # every invisible character is shown as a marker naming it, in the list and on the detail page
+    listing = site.client.get("/staff/submissions").text
+    detail = site.client.get(f"/staff/submissions/{ids[HIDDEN_NAMES['bidi_override'][0]]}").text
+    for page in (listing, detail):
+        assert "[U+202E]" in page and "[U+202C]" in page
+        assert "\u202e" not in page and "\u202c" not in page
+    for marker in ("[U+200B]", "[U+200D]", "[U+00AD]", "[U+200F]"):
+        assert marker in listing
+    assert "Golf Testperson" in listing
 
 
 def test_status_workflow_records_who_and_when(site: Site, physio_answers: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from ..loader import load_definition
 from ..model import Disposition
 from ..report import ClinicSettings, load_clinic_settings
 from .db import STATUS_LABELS, make_engine, migrate
+from .names import shown_name
 from .security import AccessLog, BodyLimit, FormsOnly, RateLimiter, RecordRoute, SecurityHeaders
 from .settings import Settings
 
@@ -120,6 +121,7 @@ def _templates(definition: Definition) -> jinja2.Environment:
     env.globals["status_labels"] = STATUS_LABELS
     env.globals["options"] = _options
     env.globals["questions_by_id"] = definition.wording  # the error summary names each question
+    env.filters["shown_name"] = shown_name  # invisible characters in names become visible markers
     env.filters["when"] = lambda value: value.astimezone(UTC).strftime("%d %b %Y %H:%M UTC") if value else ""
     return env
 
