@@ -51,7 +51,7 @@ def test_an_empty_or_short_key_file_stops_the_start(tmp_path: Path, content: byt
     data = tmp_path / "data"
     data.mkdir()
     (data / "secret.key").write_bytes(content)
-    with pytest.raises(SettingsError, match="empty|too short") as caught:
+    with pytest.raises(SettingsError, match=r"empty|too short") as caught:
         Settings.load(data)
     assert "secret.key" in str(caught.value) and "backup" in str(caught.value)
     assert (data / "secret.key").read_bytes() == content, "the file is left as it was for someone to look at"
@@ -109,7 +109,7 @@ def test_a_failed_write_leaves_no_key_file(tmp_path: Path, monkeypatch: pytest.M
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(settings_module.os, "fsync", full_disk)
-    with pytest.raises(SettingsError, match="cannot write a new signing key.*No space left"):
+    with pytest.raises(SettingsError, match=r"cannot write a new signing key.*No space left"):
         Settings.load(data)
     assert list(data.iterdir()) == []
     monkeypatch.undo()
@@ -119,6 +119,6 @@ def test_a_failed_write_leaves_no_key_file(tmp_path: Path, monkeypatch: pytest.M
 @pytest.mark.parametrize("value", ["", "   ", "too short for a key"])
 def test_a_weak_key_in_the_environment_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("SCREENING_SECRET_KEY", value)
-    with pytest.raises(SettingsError, match="SCREENING_SECRET_KEY is set but (empty|too short)"):
+    with pytest.raises(SettingsError, match=r"SCREENING_SECRET_KEY is set but (empty|too short)"):
         Settings.load(tmp_path / "data")
     assert not (tmp_path / "data" / "secret.key").exists()
