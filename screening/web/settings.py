@@ -131,8 +131,9 @@ class Settings:
     session_valid_for: timedelta = timedelta(hours=8)
     max_body_bytes: int = 256 * 1024
     public_posts_per_minute: int = 30
-    lockout_after_failures: int = 5
-    lockout_for: timedelta = timedelta(minutes=15)
+    lockout_after_failures: int = 5  # sign-in attempts per name from one address, per window
+    lockout_after_failures_per_address: int = 20  # attempts from one address, whatever the names
+    lockout_for: timedelta = timedelta(minutes=15)  # the window
     questionnaire: Path | None = None
     ruleset: Path | None = None
     clinic: Path | None = None
