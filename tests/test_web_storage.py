@@ -103,6 +103,11 @@ def test_a_paused_sign_in_resumes_when_its_window_ends(db: Session) -> None:
     # a success starts the name afresh at that address, and finished windows are forgotten
     assert db.scalar(select(func.count()).select_from(LoginThrottle)) == 1  # the address's own count
     assert db.scalar(select(LoginThrottle.attempts)) == 0
+    # rows whose window has ended are deleted by later attempts (from anywhere)
+    much_later = later + timedelta(minutes=16)
+    authenticate(db, "someone", "wrong", address="b", now=much_later, limits=limits)
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(LoginThrottle)) == 2  # b's two counts only
 
 
 def test_api_tokens_are_stored_hashed(db: Session) -> None:

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, literal, update
+from sqlalchemy import case, delete, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,9 +36,18 @@ def _keys(name: str, address: str, limits: Limits) -> list[tuple[str, int]]:
 
 def take_attempt(db: Session, name: str, address: str, now: datetime, limits: Limits) -> bool:
     """Count one attempt; False when the name at this address, or this address, has used up its window."""
-    db.execute(delete(LoginThrottle).where(LoginThrottle.window_ends <= now))  # forget finished windows
     counts = [(_count(db, key, now, limits.window), limit) for key, limit in _keys(name, address, limits)]
+    _forget_finished_windows(db, now)
     return all(count <= limit for count, limit in counts)
+
+
+def _forget_finished_windows(db: Session, now: datetime) -> None:
+    """Delete rows whose window has ended (the same as no row). Last, and skipping rows that others hold, so
+    it never waits for a lock while holding one: the two counts above always lock in the same order."""
+    finished = (
+        select(LoginThrottle.key_sha256).where(LoginThrottle.window_ends <= now).with_for_update(skip_locked=True)
+    )
+    db.execute(delete(LoginThrottle).where(LoginThrottle.key_sha256.in_(finished)))
 
 
 def give_back(db: Session, name: str, address: str, limits: Limits) -> None:
