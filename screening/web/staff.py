@@ -46,7 +46,7 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 SESSION_COOKIE = "screening_session"
 LOGIN_REFUSED = (
     "The name or password is not right. Check them and try again. After several failed attempts, "
-    "signing in from this device is paused for {minutes} minutes."
+    "signing in from this device is paused for up to {minutes} minutes."
 )
 PAGE_SIZE = 50
 
