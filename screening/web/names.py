@@ -17,6 +17,8 @@ def search_form(text: str) -> str:
 
     So "Jo\u200bhn", "Ｊｏｈｎ" and "JOHN" all match a search for "john".
     """
+    if text.isascii():  # most names: NFKC changes nothing and there is no invisible character
+        return " ".join(text.lower().split())
     folded = unicodedata.normalize("NFKC", text)
     folded = "".join(c for c in folded if not is_invisible(c)).casefold()
     return " ".join(folded.split())
