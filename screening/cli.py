@@ -299,20 +299,26 @@ def build_parser() -> argparse.ArgumentParser:
     user = commands.add_parser(
         "user",
         help="manage staff accounts",
-        description="Create staff accounts or set their passwords. Passwords are stored as argon2 hashes.",
+        description="Create, list, disable or enable staff accounts, or set their passwords. Passwords are stored as "
+        "argon2 hashes. A new password or disabling an account ends its open sessions at once.",
     )
-    user.add_argument("action", choices=("add", "password"), help="add a user, or set a new password")
-    user.add_argument("name", metavar="NAME")
+    user.add_argument(
+        "action",
+        choices=("add", "password", "disable", "enable", "list"),
+        help="add a user, set a new password, disable or enable an account, or list them all",
+    )
+    user.add_argument("name", metavar="NAME", nargs="?", help="the user (not needed for list)")
     user.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     _data_option(user)
 
     token = commands.add_parser(
         "token",
-        help="create API tokens for clinic systems",
-        description="Create a bearer token for the JSON API. It is printed once; only its hash is stored.",
+        help="create, list and revoke API tokens for clinic systems",
+        description="Create a bearer token for the JSON API (printed once; only its hash is stored), list the "
+        "tokens, or revoke one for good.",
     )
-    token.add_argument("action", choices=("add",))
-    token.add_argument("name", metavar="NAME", help="which system the token is for")
+    token.add_argument("action", choices=("add", "revoke", "list"))
+    token.add_argument("name", metavar="NAME", nargs="?", help="which system the token is for (not needed for list)")
     _data_option(token)
     return parser
 

@@ -203,8 +203,13 @@ def build_view(
     assessment: Assessment,
     clinic: ClinicSettings,
     generated_at: datetime,
+    reference: str = "",
 ) -> dict[str, Any]:
-    """Everything the referral template shows, in display order."""
+    """Everything the referral template shows, in display order.
+
+    ``reference`` (e.g. a submission id) goes into the document title; the patient's name never does, since
+    the title is copied into the PDF's metadata, which viewers, indexers and mail previews show and keep.
+    """
     reads = {read.item: read for read in assessment.answers}
 
     def answers_of(items: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
@@ -259,6 +264,7 @@ def build_view(
         "provenance": assessment.provenance,
         "statement": assessment.statement,
         "title": "Headache screening summary",
+        "reference": reference,
     }
 
 
@@ -287,10 +293,11 @@ def render_html(
     assessment: Assessment,
     clinic: ClinicSettings | None = None,
     generated_at: datetime | None = None,
+    reference: str = "",
 ) -> str:
     """The referral summary as an HTML document (what the PDF is made from)."""
     when = generated_at or datetime.now(UTC)
-    view = build_view(definition, response, assessment, clinic or load_clinic_settings(), when)
+    view = build_view(definition, response, assessment, clinic or load_clinic_settings(), when, reference)
     return _environment().get_template(TEMPLATE).render(view)
 
 
@@ -411,10 +418,11 @@ def render_pdf(
     generated_at: datetime | None = None,
     *,
     using: Renderer | None = None,
+    reference: str = "",
 ) -> bytes:
     """The referral summary as PDF/A-3b bytes with the assessment and response embedded as JSON."""
     when = (generated_at or datetime.now(UTC)).replace(microsecond=0)
-    html = render_html(definition, response, assessment, clinic, when)
+    html = render_html(definition, response, assessment, clinic, when, reference)
     attachments = [
         (
             "assessment.json",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -9,6 +10,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from screening.cli import main
 
@@ -40,6 +43,45 @@ def test_token_add_prints_it_once(tmp_path: Path, capsys: object) -> None:
     assert main(["token", "add", "practice-system", "--data", str(tmp_path)]) == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "scr_" in out
+
+
+def test_user_list_disable_and_enable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    assert main(["user", "list", "--data", data]) == 0
+    assert "No staff accounts yet" in capsys.readouterr().err
+    for name in ("reception", "physio"):
+        sys.stdin, saved = io.StringIO("a long enough password\n"), sys.stdin
+        try:
+            assert main(["user", "add", name, "--data", data]) == 0
+        finally:
+            sys.stdin = saved
+    assert main(["user", "disable", "physio", "--data", data]) == 0
+    assert "sessions have ended" in capsys.readouterr().out
+    assert main(["user", "list", "--data", data]) == 0
+    listed = [line.split("\t")[:2] for line in capsys.readouterr().out.splitlines()]
+    assert listed == [["physio", "disabled"], ["reception", "active"]]
+    assert main(["user", "enable", "physio", "--data", data]) == 0
+    assert main(["user", "list", "--data", data]) == 0
+    assert "physio\tactive" in capsys.readouterr().out
+    assert main(["user", "disable", "nobody", "--data", data]) == 1
+    assert main(["user", "disable", "--data", data]) == 1
+    err = capsys.readouterr().err
+    assert "no user called 'nobody'" in err and "screening user disable NAME" in err and "Traceback" not in err
+
+
+def test_token_list_and_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    assert main(["token", "add", "practice-system", "--data", data]) == 0
+    assert main(["token", "add", "lab-system", "--data", data]) == 0
+    assert main(["token", "revoke", "lab-system", "--data", data]) == 0
+    capsys.readouterr()
+    assert main(["token", "list", "--data", data]) == 0
+    out = capsys.readouterr().out
+    listed = [line.split("\t")[:2] for line in out.splitlines()]
+    assert listed == [["lab-system", "revoked"], ["practice-system", "active"]]
+    assert "scr_" not in out, "a token is shown once, when it is made, and never listed"
+    assert main(["token", "revoke", "no-such-system", "--data", data]) == 1
+    assert "no API token called" in capsys.readouterr().err
 
 
 def _free_port() -> int:

@@ -74,6 +74,15 @@ def test_safe_cell() -> None:
     assert safe_cell(["a", "b"]) == "a; b"
     assert safe_cell(7) == 7
     assert safe_cell("plain") == "plain"
+    assert safe_cell(" plain and simple ") == " plain and simple "
+
+
+@pytest.mark.parametrize("lead", [" ", "  ", "\n", "\r\n", " \n ", "\u00a0", "\u200b", "\u3000"])
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_a_formula_behind_spaces_or_line_breaks_is_neutralised_too(lead: str, start: str) -> None:
+    cell = lead + start + 'HYPERLINK("http://x.invalid")'
+    assert safe_cell(cell) == "'" + cell
+    assert safe_cell([cell, "b"]) == "'" + cell + "; b"
 
 
 def _stricter_rules(tmp_path: Path) -> Path:

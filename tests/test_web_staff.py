@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
+import pypdf
 from web import STAFF_PASSWORD, Site, errors_on, field
 
 from screening.web.db import StatusChange, Submission
@@ -30,14 +32,16 @@ def test_login_logout_and_session_cookie(site: Site) -> None:
 def test_wrong_password_then_lockout(site: Site) -> None:
     site.add_staff()
     limit = site.services.settings.lockout_after_failures
-    for _ in range(limit - 1):
+    answers = []
+    for _ in range(limit):
         bad = site.login(password="wrong password!")
         assert bad.status_code == 401
-        assert "name or password is not right" in bad.text
-    locked = site.login(password="wrong password!")
-    assert "locked" in locked.text
-    # even the right password is refused while locked
-    assert site.login(password=STAFF_PASSWORD).status_code == 401
+        answers.append(errors_on(bad.text))
+    # even the right password is refused once the limit is reached, with the very same answer
+    right = site.login(password=STAFF_PASSWORD)
+    assert right.status_code == 401 and errors_on(right.text) == answers[0]
+    assert answers[0] and all(answer == answers[0] for answer in answers)
+    assert "name or password is not right" in right.text
     assert "login_locked" in site.audit_actions()
 
 
@@ -62,6 +66,8 @@ def test_intake_shows_the_result_and_the_pdf(site: Site, physio_answers: dict[st
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["content-type"] == "application/pdf"
     assert "pdf_download" in site.audit_actions()
+    info = pypdf.PdfReader(io.BytesIO(pdf.content)).metadata
+    assert info is not None and info.title == f"Headache screening summary — {row.id[:8]}"  # a reference, no name
 
 
 def test_intake_validation_keeps_answers(site: Site) -> None:
@@ -102,6 +108,40 @@ def test_list_filters_and_search(site: Site, physio_answers: dict[str, Any]) -> 
     assert "Alpha Testperson" not in future.text and "No submissions match" in future.text
     bad = site.client.get("/staff/submissions", params={"since": "yesterday"})
     assert "Enter a date like" in bad.text
+
+
+HIDDEN_NAMES = {
+    "zero_width": ("Ch\u200barlie Test\u200dperson", "charlie testperson"),
+    "bidi_override": ("Delta \u202eNOSREP\u202c Test", "delta nosrep"),
+    "full_width": ("\uff25\uff43\uff48\uff4f Testperson", "echo"),  # Ｅｃｈｏ
+    "soft_hyphen_and_mark": ("Fox\u00adtrot \u200fTestperson", "foxtrot"),
+}
+
+
+def test_invisible_characters_neither_hide_a_name_from_search_nor_disguise_it(
+    site: Site, physio_answers: dict[str, Any]
+) -> None:
+    site.add_staff()
+    site.login()
+    for name, _ in HIDDEN_NAMES.values():
+        assert site.staff_intake(physio_answers, name=name).status_code == 303
+    site.staff_intake(physio_answers, name="Golf Testperson")
+    ids = {row.patient_name: row.id for row in site.submissions()}
+    for key, (name, typed) in HIDDEN_NAMES.items():
+        for query in (typed, typed.upper(), f" {typed}\u200b "):
+            found = site.client.get("/staff/submissions", params={"name": query})
+            assert found.status_code == 200
+            shown = set(re.findall(r'href="/staff/submissions/([0-9a-f]{32})"', found.text))
+            assert shown == {ids[name]}, f"{key}: searching {query!r} found {len(shown)} rows"
+    # every invisible character is shown as a marker naming it, in the list and on the detail page
+    listing = site.client.get("/staff/submissions").text
+    detail = site.client.get(f"/staff/submissions/{ids[HIDDEN_NAMES['bidi_override'][0]]}").text
+    for page in (listing, detail):
+        assert "[U+202E]" in page and "[U+202C]" in page
+        assert "\u202e" not in page and "\u202c" not in page
+    for marker in ("[U+200B]", "[U+200D]", "[U+00AD]", "[U+200F]"):
+        assert marker in listing
+    assert "Golf Testperson" in listing
 
 
 def test_status_workflow_records_who_and_when(site: Site, physio_answers: dict[str, Any]) -> None:

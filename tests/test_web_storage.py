@@ -7,14 +7,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from screening.web.auth import AccountError, add_api_token, add_user, api_token_name, authenticate
-from screening.web.db import Base, User, make_engine, migrate
+from screening.web.db import MIGRATIONS, Base, LoginThrottle, make_engine, migrate
 from screening.web.store import access_token, token_matches
+from screening.web.throttle import Limits
 
 
 def test_migrations_build_exactly_the_tables_the_code_uses(database_url: str) -> None:
@@ -25,6 +28,35 @@ def test_migrations_build_exactly_the_tables_the_code_uses(database_url: str) ->
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
     assert set(inspect(engine).get_table_names()) >= {"submissions", "status_changes", "users", "audit_events"}
+    engine.dispose()
+
+
+def test_upgrading_keeps_accounts_and_their_sessions(database_url: str) -> None:
+    """The throttle migration drops the old per-account lock columns without touching rows that sessions use."""
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (name, password_hash, created_at, failed_logins, disabled) "
+                "VALUES ('reception', 'x', :now, 3, false)"
+            ),
+            {"now": datetime.now(UTC)},
+        )
+        connection.execute(
+            text("INSERT INTO staff_sessions VALUES ('s' || :pad, 1, :now, :now)"),
+            {"pad": "0" * 63, "now": datetime.now(UTC)},
+        )
+    migrate(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT name FROM users")).scalars().all() == ["reception"]
+        assert connection.execute(text("SELECT count(*) FROM staff_sessions")).scalar() == 1
+    assert "failed_logins" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    assert inspect(engine).has_table("login_throttle")
     engine.dispose()
 
 
@@ -55,22 +87,27 @@ def test_passwords_are_argon2_hashes(db: Session) -> None:
         add_user(db, "reception", "another long password")
 
 
-def test_lock_expires(db: Session) -> None:
+def test_a_paused_sign_in_resumes_when_its_window_ends(db: Session) -> None:
     add_user(db, "reception", "a long enough password")
+    db.commit()
     now = datetime.now(UTC)
+    limits = Limits(per_name_and_address=3, per_address=20, window=timedelta(minutes=15))
     for _ in range(3):
-        authenticate(db, "reception", "wrong", now=now, lock_after=3, lock_for=timedelta(minutes=15))
-    locked = authenticate(
-        db, "reception", "a long enough password", now=now, lock_after=3, lock_for=timedelta(minutes=15)
-    )
-    assert locked.outcome == "locked"
+        assert authenticate(db, "reception", "wrong", address="a", now=now, limits=limits).outcome == "bad"
+    paused = authenticate(db, "reception", "a long enough password", address="a", now=now, limits=limits)
+    assert paused.outcome == "locked"
     later = now + timedelta(minutes=16)
-    fine = authenticate(
-        db, "reception", "a long enough password", now=later, lock_after=3, lock_for=timedelta(minutes=15)
-    )
+    fine = authenticate(db, "reception", "a long enough password", address="a", now=later, limits=limits)
     assert fine.outcome == "ok"
-    user = db.query(User).one()
-    assert user.failed_logins == 0
+    db.commit()
+    # a success starts the name afresh at that address, and finished windows are forgotten
+    assert db.scalar(select(func.count()).select_from(LoginThrottle)) == 1  # the address's own count
+    assert db.scalar(select(LoginThrottle.attempts)) == 0
+    # rows whose window has ended are deleted by later attempts (from anywhere)
+    much_later = later + timedelta(minutes=16)
+    authenticate(db, "someone", "wrong", address="b", now=much_later, limits=limits)
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(LoginThrottle)) == 2  # b's two counts only
 
 
 def test_api_tokens_are_stored_hashed(db: Session) -> None:

@@ -1,4 +1,4 @@
-"""The ``serve``, ``user`` and ``token`` commands."""
+"""The ``serve``, ``user`` (add, password, disable, enable, list) and ``token`` (add, revoke, list) commands."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .auth import AccountError, add_api_token, add_user, set_password
+from .auth import (
+    AccountError,
+    add_api_token,
+    add_user,
+    list_api_tokens,
+    list_users,
+    revoke_api_token,
+    set_disabled,
+    set_password,
+)
 from .db import User, make_engine, migrate
 from .settings import Settings
 
@@ -20,24 +29,54 @@ from .settings import Settings
 def run_command(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return serve(args)
+    if args.action != "list" and not args.name:
+        raise AccountError(f"say which one: screening {args.command} {args.action} NAME")
     settings = Settings.load(args.data)
     engine = make_engine(settings.database_url)
     migrate(engine)
     with Session(engine) as db:
         if args.command == "user":
-            password = _password(args.password_stdin)
-            if args.action == "add":
-                user = add_user(db, args.name, password)
-                print(f"Created staff user {user.name!r}. Sign in at /staff/login.")
-            else:
-                user = set_password(db, args.name, password)
-                print(f"Password changed for {user.name!r}.")
+            _user_command(db, args.action, args.name, args.password_stdin)
         else:
-            token = add_api_token(db, args.name)
-            print(f"API token for {args.name!r} (shown once; keep it secret):\n{token}")
+            _token_command(db, args.action, args.name)
         db.commit()
     engine.dispose()
     return 0
+
+
+def _user_command(db: Session, action: str, name: str | None, password_stdin: bool) -> None:
+    if action == "list":
+        rows = list_users(db)
+        for user, sessions in rows:
+            state = "disabled" if user.disabled else "active"
+            print(f"{user.name}\t{state}\tcreated {user.created_at:%Y-%m-%d}\t{sessions} open session(s)")
+        if not rows:
+            print("No staff accounts yet: create one with `screening user add NAME`.", file=sys.stderr)
+    elif action in ("disable", "enable"):
+        user = set_disabled(db, name or "", action == "disable")
+        print(f"{user.name!r} is {action}d." + (" Their open sessions have ended." if action == "disable" else ""))
+    elif action == "add":
+        user = add_user(db, name or "", _password(password_stdin))
+        print(f"Created staff user {user.name!r}. Sign in at /staff/login.")
+    else:
+        user = set_password(db, name or "", _password(password_stdin))
+        print(f"Password changed for {user.name!r}. Their open sessions have ended.")
+
+
+def _token_command(db: Session, action: str, name: str | None) -> None:
+    if action == "list":
+        tokens = list_api_tokens(db)
+        for found in tokens:
+            state = "revoked" if found.revoked else "active"
+            print(f"{found.name}\t{state}\tcreated {found.created_at:%Y-%m-%d}")
+        if not tokens:
+            print("No API tokens yet: create one with `screening token add NAME`.", file=sys.stderr)
+    elif action == "revoke":
+        revoked = revoke_api_token(db, name or "")
+        print(f"API token {revoked.name!r} is revoked; requests with it are refused from now on.")
+    else:
+        token = add_api_token(db, name or "")
+        print(f"API token for {name!r} (shown once; keep it secret):\n{token}")
 
 
 def _password(from_stdin: bool) -> str:

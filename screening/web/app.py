@@ -28,6 +28,7 @@ from ..model import Disposition
 from ..report import ClinicSettings, load_clinic_settings
 from .db import STATUS_LABELS, make_engine, migrate
 from .limits import SharedRateLimiter
+from .names import shown_name
 from .security import AccessLog, BodyLimit, Errors, FormsOnly, HeadAsGet, RecordRoute, SecurityHeaders
 from .settings import Settings
 
@@ -133,6 +134,7 @@ def _templates(definition: Definition) -> jinja2.Environment:
     env.globals["status_labels"] = STATUS_LABELS
     env.globals["options"] = _options
     env.globals["questions_by_id"] = definition.wording  # the error summary names each question
+    env.filters["shown_name"] = shown_name  # invisible characters in names become visible markers
     env.filters["when"] = lambda value: value.astimezone(UTC).strftime("%d %b %Y %H:%M UTC") if value else ""
     return env
 

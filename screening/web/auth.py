@@ -1,4 +1,4 @@
-"""Staff accounts (argon2 password hashes), sessions, lockout after repeated failures, and API tokens."""
+"""Staff accounts (argon2 password hashes), sign-in with throttling, sessions, and API tokens (with revocation)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import ScreeningError
 from .db import ApiToken, StaffSession, User, utcnow
+from .throttle import Limits, give_back, take_attempt
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not a real password; verified so unknown names take as long as known ones")
@@ -42,22 +43,50 @@ def add_user(db: Session, name: str, password: str) -> User:
         raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
     if db.scalar(select(User).where(User.name == name)) is not None:
         raise AccountError(f"a user called {name!r} already exists")
-    user = User(name=name, password_hash=_HASHER.hash(password), failed_logins=0, disabled=False)
+    user = User(name=name, password_hash=_HASHER.hash(password), disabled=False)
     db.add(user)
     db.flush()
     return user
 
 
 def set_password(db: Session, name: str, password: str) -> User:
-    user = db.scalar(select(User).where(User.name == check_name(name)))
-    if user is None:
-        raise AccountError(f"there is no user called {name!r}")
+    """A new password; every session the user had is ended."""
+    user = _user(db, name)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
     user.password_hash = _HASHER.hash(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    end_sessions_of(db, user)
     return user
+
+
+def set_disabled(db: Session, name: str, disabled: bool) -> User:
+    """Disable (or enable again) a staff account; disabling ends its sessions at once."""
+    user = _user(db, name)
+    user.disabled = disabled
+    if disabled:
+        end_sessions_of(db, user)
+    return user
+
+
+def _user(db: Session, name: str) -> User:
+    user = db.scalar(select(User).where(User.name == check_name(name)))
+    if user is None:
+        raise AccountError(f"there is no user called {name!r}")
+    return user
+
+
+def list_users(db: Session) -> list[tuple[User, int]]:
+    """Every staff account with its number of open sessions, by name."""
+    open_sessions = (
+        select(func.count())
+        .where(StaffSession.user_id == User.id, StaffSession.expires_at > utcnow())
+        .scalar_subquery()
+    )
+    return [(user, count) for user, count in db.execute(select(User, open_sessions).order_by(User.name))]
+
+
+def end_sessions_of(db: Session, user: User) -> None:
+    db.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
 
 
 @dataclass(frozen=True)
@@ -66,33 +95,29 @@ class LoginResult:
     user: User | None = None
 
 
-def authenticate(
-    db: Session, name: str, password: str, *, now: datetime, lock_after: int, lock_for: timedelta
-) -> LoginResult:
-    """Check a name and password. After ``lock_after`` failures in a row the account is locked for a while."""
-    user = db.scalar(select(User).where(User.name == name.strip()))
-    hashed = user.password_hash if user is not None else _DUMMY_HASH
-    locked = user is not None and user.locked_until is not None and user.locked_until > now
-    # End the read before hashing (~0.2 s of CPU): SQLite has one connection per process, which every other
-    # request would otherwise wait for.
+def authenticate(db: Session, name: str, password: str, *, address: str, now: datetime, limits: Limits) -> LoginResult:
+    """Check a name and password, counting the attempt for this name at this address and for the address.
+
+    Unknown names, disabled accounts, wrong passwords and throttled attempts all cost one argon2 check and end
+    the same way for the caller, who tells them apart only in the audit log.
+    """
+    name = name.strip()
+    allowed = take_attempt(db, name, address, now, limits)
+    user = db.scalar(select(User).where(User.name == name))
+    usable = user is not None and not user.disabled
+    hashed = user.password_hash if user is not None and usable else _DUMMY_HASH
+    # Store the count and end the read before hashing (~0.2 s of CPU): parallel guesses see this attempt, and
+    # SQLite's one connection per process is not held while hashing.
     db.commit()
-    if user is None or user.disabled:
-        _verify(_DUMMY_HASH, password)  # same work whether or not the name exists
-        return LoginResult("bad")
-    if locked:
+    matches = _verify(hashed, password)  # always, so every outcome takes as long
+    if not allowed:
         return LoginResult("locked", user)
-    if _verify(hashed, password):
-        user.failed_logins = 0
-        user.locked_until = None
-        if _HASHER.check_needs_rehash(user.password_hash):
-            user.password_hash = _HASHER.hash(password)
-        return LoginResult("ok", user)
-    user.failed_logins += 1
-    if user.failed_logins >= lock_after:
-        user.failed_logins = 0
-        user.locked_until = now + lock_for
-        return LoginResult("locked", user)
-    return LoginResult("bad", user)
+    if user is None or not usable or not matches:
+        return LoginResult("bad", user)
+    give_back(db, name, address, limits)
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = _HASHER.hash(password)
+    return LoginResult("ok", user)
 
 
 def _verify(hashed: str, password: str) -> bool:
@@ -132,6 +157,19 @@ def add_api_token(db: Session, name: str) -> str:
     token = "scr_" + secrets.token_urlsafe(32)
     db.add(ApiToken(name=name, token_sha256=digest(token), revoked=False))
     return token
+
+
+def revoke_api_token(db: Session, name: str) -> ApiToken:
+    """Revoke a token for good: requests with it are refused from now on."""
+    found = db.scalar(select(ApiToken).where(ApiToken.name == check_name(name)))
+    if found is None:
+        raise AccountError(f"there is no API token called {name!r}")
+    found.revoked = True
+    return found
+
+
+def list_api_tokens(db: Session) -> list[ApiToken]:
+    return list(db.scalars(select(ApiToken).order_by(ApiToken.name)))
 
 
 def api_token_name(db: Session, token: str) -> str | None:

@@ -141,9 +141,20 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginThrottle(Base):
+    """Sign-in attempts counted per (name, address) and per address within a window (see ``throttle``).
+
+    The key is a SHA-256 of what is counted, so neither addresses nor typed names are kept in the clear.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    window_ends: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class StaffSession(Base):

@@ -56,7 +56,9 @@ def submission_pdf(services: Services, db: Session, row: Submission) -> bytes:
     response, assessment, created_at, row_id = response_of(row), assessment_of(row), row.created_at, row.id
     db.commit()  # hand the connection back while rendering (about half a second)
     with services.pdf_lock:  # one render at a time: WeasyPrint shares its font configuration
-        data = render_pdf(definition, response, assessment, services.clinic, generated_at=created_at)
+        data = render_pdf(
+            definition, response, assessment, services.clinic, generated_at=created_at, reference=row_id[:8]
+        )
     keep_pdf(db, row_id, data)
     db.commit()
     return data

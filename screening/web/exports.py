@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -45,7 +46,8 @@ FIXED_COLUMNS = [
     "red_flags",
 ]
 NAME_COLUMNS = ["patient_name", "patient_contact", "patient_date_of_birth"]
-# A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
+# A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection"), also when
+# spaces, line breaks or invisible characters come first.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -117,7 +119,16 @@ def safe_cell(value: Any) -> str | int:
     if isinstance(value, int):
         return value
     text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if _looks_like_formula(text) else text
+
+
+def _looks_like_formula(text: str) -> bool:
+    if text.startswith(FORMULA_STARTS):
+        return True
+    start = 0
+    while start < len(text) and (text[start].isspace() or unicodedata.category(text[start]) == "Cf"):
+        start += 1
+    return start > 0 and text.startswith(FORMULA_STARTS, start)
 
 
 def write_csv(records: Iterator[dict[str, Any]], columns: list[str], out: TextIO, bom: bool) -> int:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ScreeningError
 from .db import database_url_for
@@ -18,24 +23,101 @@ class SettingsError(ScreeningError):
     exit_code = 2
 
 
-def _secret_key(data_dir: Path) -> bytes:
-    """The signing key: SCREENING_SECRET_KEY, else a random key kept in the data folder (created once)."""
-    if env := os.environ.get("SCREENING_SECRET_KEY"):
-        if len(env) < 32:
-            raise SettingsError("SCREENING_SECRET_KEY must be at least 32 characters long")
+MIN_SECRET_LENGTH = 32
+KEY_FILE = "secret.key"
+
+
+def _secret_key(data_dir: Path, database_url: str) -> bytes:
+    """The signing key for result links and form tokens: SCREENING_SECRET_KEY, else ``secret.key`` in the data folder.
+
+    A new key file is written only when the database does not exist yet (a first start). Once there is a
+    database, links already handed out depend on the key, so a missing, empty or short key stops the start
+    instead of being replaced.
+    """
+    if "SCREENING_SECRET_KEY" in os.environ:
+        env = os.environ["SCREENING_SECRET_KEY"].strip()
+        if len(env) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"SCREENING_SECRET_KEY is set but {_length(env)}; set it to a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters, or unset it to use {data_dir / KEY_FILE}"
+            )
         return env.encode("utf-8")
-    path = data_dir / "secret.key"
+    path = data_dir / KEY_FILE
     try:
-        return path.read_bytes().strip()
+        key = path.read_bytes().strip()
     except FileNotFoundError:
-        pass
-    key = secrets.token_urlsafe(48).encode("ascii")
+        if _database_exists(database_url):
+            raise SettingsError(
+                f"the signing key {path} is missing, but the database already exists. {_RECOVER.format(path=path)}"
+            ) from None
+        return _write_new_key(path)
+    except OSError as exc:
+        raise SettingsError(f"cannot read the signing key {path} ({exc.strerror})") from exc
+    if len(key) < MIN_SECRET_LENGTH:
+        raise SettingsError(f"the signing key {path} is {_length(key)}. {_RECOVER.format(path=path)}")
+    return key
+
+
+_RECOVER = (
+    "Restore the file from a backup (or set SCREENING_SECRET_KEY to the key in use). If it is lost for good, "
+    "write a new random key of at least 32 characters into it, e.g. `openssl rand -base64 48 > {path}` and "
+    "`chmod 600 {path}`: result links already given to patients will then stop working."
+)
+
+
+def _length(key: str | bytes) -> str:
+    return "empty" if not key else f"too short ({len(key)} characters; at least {MIN_SECRET_LENGTH} are needed)"
+
+
+def _database_exists(url: str) -> bool:
+    """Whether this is not a first start: the SQLite file exists, or the server database has our tables."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        return bool(database) and database != ":memory:" and Path(database or "").exists()
+    engine = create_engine(url)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return path.read_bytes().strip()
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(key)
+        return inspect(engine).has_table("submissions")
+    except SQLAlchemyError as exc:
+        raise SettingsError(
+            "cannot reach the database to check whether a signing key should already exist "
+            f"({type(exc).__name__}); start the database, or set SCREENING_SECRET_KEY"
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+def _write_new_key(path: Path) -> bytes:
+    """Write a new random key so that the file is complete or absent: temporary file, fsync, then link into place.
+
+    Linking never replaces an existing file, so when two processes start at once the first key written wins.
+    """
+    key = secrets.token_urlsafe(48).encode("ascii")
+    temporary: Path | None = None
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)  # mode 0600
+        temporary = Path(name)
+        with os.fdopen(handle, "wb") as out:
+            out.write(key)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return path.read_bytes().strip()
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)  # the new name survives a power cut too
+        finally:
+            os.close(folder)
+    except OSError as exc:
+        raise SettingsError(
+            f"cannot write a new signing key to {path} ({exc.strerror}); nothing was written. "
+            "Free some disk space or fix the folder's permissions, then start again"
+        ) from exc
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
     return key
 
 
@@ -51,8 +133,9 @@ class Settings:
     public_posts_per_minute: int = 30  # stored patient submissions (emergency stops included) per address
     public_page_posts_per_minute: int = 240  # every patient post: pages, follow-up checks
     allowed_hosts: tuple[str, ...] = ("*",)  # Host headers answered; others get 400 (SCREENING_ALLOWED_HOSTS)
-    lockout_after_failures: int = 5
-    lockout_for: timedelta = timedelta(minutes=15)
+    lockout_after_failures: int = 5  # sign-in attempts per name from one address, per window
+    lockout_after_failures_per_address: int = 20  # attempts from one address, whatever the names
+    lockout_for: timedelta = timedelta(minutes=15)  # the window
     questionnaire: Path | None = None
     ruleset: Path | None = None
     clinic: Path | None = None
@@ -65,11 +148,13 @@ class Settings:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise SettingsError(f"cannot create the data folder {folder} ({exc.strerror})") from exc
-        url = os.environ.get("SCREENING_DATABASE_URL") or database_url_for(folder.resolve())
+        url = str(overrides.get("database_url") or "") or (
+            os.environ.get("SCREENING_DATABASE_URL") or database_url_for(folder.resolve())
+        )
         values: dict[str, object] = {
             "data_dir": folder,
             "database_url": url,
-            "secret_key": _secret_key(folder),
+            "secret_key": overrides.get("secret_key") or _secret_key(folder, url),
             "secure_cookies": os.environ.get("SCREENING_SECURE_COOKIES", "") in {"1", "true", "yes"},
         }
         if hosts := os.environ.get("SCREENING_ALLOWED_HOSTS"):

@@ -43,9 +43,14 @@ from .store import (
     status_history,
     versions_of,
 )
+from .throttle import Limits
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 SESSION_COOKIE = "screening_session"
+LOGIN_REFUSED = (
+    "The name or password is not right. Check them and try again. After several failed attempts, "
+    "signing in from this device is paused for up to {minutes} minutes."
+)
 PAGE_SIZE = 50
 MAX_PAGE = 100_000  # a page number beyond it shows the last pages' worth of nothing, not a database error
 FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)  # list filters outside these cannot be real
@@ -73,23 +78,17 @@ def login(request: Request, form: FormData = Depends(form_data), db: Session = D
     s = services(request)
     name = str(form.get("name") or "").strip()
     password = str(form.get("password") or "")
-    result = authenticate(
-        db,
-        name,
-        password,
-        now=datetime.now(UTC),
-        lock_after=s.settings.lockout_after_failures,
-        lock_for=s.settings.lockout_for,
+    limits = Limits(
+        s.settings.lockout_after_failures, s.settings.lockout_after_failures_per_address, s.settings.lockout_for
     )
+    address = request.client.host if request.client else "unknown"
+    result = authenticate(db, name, password, address=address, now=datetime.now(UTC), limits=limits)
     if result.outcome != "ok" or result.user is None:
         audit(db, result.user.name if result.user else "unknown", f"login_{result.outcome}")
         db.commit()
-        message = (
-            "Too many failed attempts. This account is locked for a while; try again later or ask an administrator."
-            if result.outcome == "locked"
-            else "The name or password is not right. Check them and try again."
-        )
-        return page(request, "staff_login.html.j2", 401, errors={"name": message}, name=name)
+        # one answer for an unknown name, a wrong password and a paused sign-in: none tells a guesser anything
+        refused = LOGIN_REFUSED.format(minutes=round(s.settings.lockout_for.total_seconds() / 60))
+        return page(request, "staff_login.html.j2", 401, errors={"name": refused}, name=name)
     token = start_session(db, result.user, s.settings.session_valid_for)
     audit(db, result.user.name, "login")
     db.commit()

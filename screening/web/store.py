@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..assessment import Assessment, assessment_json
 from ..response import Response, response_json
 from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, utcnow
+from .names import search_form
 
 KEY_MAX_LENGTH = 255  # longer idempotency keys are refused (the API answers 400)
 
@@ -157,12 +158,27 @@ def list_submissions(db: Session, f: ListFilter) -> tuple[list[Submission], int]
         query = query.where(
             Submission.created_at < datetime.combine(f.until + timedelta(days=1), time.min).astimezone()
         )
-    if f.name.strip():
-        pattern = "%" + f.name.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(func.lower(Submission.patient_name).like(pattern, escape="\\"))
+    if term := search_form(f.name):
+        return _matching_names(db, query, term, f)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(query.order_by(Submission.created_at.desc(), Submission.id).limit(f.limit).offset(f.offset))
     return list(rows), total
+
+
+def _matching_names(db: Session, query: Select[Submission], term: str, f: ListFilter) -> tuple[list[Submission], int]:
+    """A name search, compared in Python: neither database can apply NFKC and drop invisible characters alike.
+
+    Only ids and names of the rows the other filters leave are read; the page's rows are fetched by id.
+    """
+    names = db.execute(
+        query.with_only_columns(Submission.id, Submission.patient_name)
+        .where(Submission.patient_name.is_not(None))
+        .order_by(Submission.created_at.desc(), Submission.id)
+    )
+    matching = [ident for ident, name in names if name and term in search_form(name)]
+    wanted = matching[f.offset : f.offset + f.limit]
+    found = {row.id: row for row in db.scalars(select(Submission).where(Submission.id.in_(wanted)))}
+    return [found[ident] for ident in wanted], len(matching)
 
 
 def versions_of(db: Session, submission: Submission) -> list[Submission]:
