@@ -152,7 +152,7 @@ def test_public_submissions_are_rate_limited(site: Site, physio_answers: dict[st
 
 
 def test_shared_rate_limit_counts_in_the_database(site: Site) -> None:
-    from screening.web.limits import SharedRateLimiter
+    from screening.web.ratelimit import SharedRateLimiter
 
     services = site.services
     one = SharedRateLimiter(services.sessions, services.settings.secret_key, 3, "test")

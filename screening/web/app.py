@@ -27,8 +27,8 @@ from ..loader import load_definition
 from ..model import Disposition
 from ..report import ClinicSettings, load_clinic_settings
 from .db import STATUS_LABELS, make_engine, migrate
-from .limits import SharedRateLimiter
 from .names import shown_name
+from .ratelimit import SharedRateLimiter
 from .security import AccessLog, BodyLimit, Errors, FormsOnly, HeadAsGet, RecordRoute, SecurityHeaders
 from .settings import Settings
 

@@ -22,7 +22,7 @@ from . import forms
 from .app import Services, database, form_data, page, services
 from .db import Submission
 from .documents import assessment_of, pdf_download
-from .limits import SharedRateLimiter
+from .ratelimit import SharedRateLimiter
 from .store import (
     KEY_MAX_LENGTH,
     access_token,
