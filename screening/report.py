@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .assessment import AnswerRead, Assessment, assessment_json
 from .definition import Definition
 from .errors import Problem, ReportError
+from .limits import DEFINITION_LIMITS, LimitError, read_text_bounded
 from .loader import bundled_dir
 from .model import DisplayItem, Ge, IntegerItem, MultiChoiceItem, ScaleItem, SingleChoiceItem, YesNoItem
 from .response import Response, response_json
@@ -58,9 +59,12 @@ def load_clinic_settings(path: Path | None = None) -> ClinicSettings:
     """Read clinic settings (YAML); the neutral defaults ship in ``reports/clinic.yaml``."""
     path = path or REPORTS / "clinic.yaml"
     try:
-        data, lines = load_with_lines(path.read_text(encoding="utf-8"))
+        data, lines = load_with_lines(read_text_bounded(path, DEFINITION_LIMITS), DEFINITION_LIMITS)
     except OSError as exc:
         raise ReportError(f"{path}: cannot read the clinic settings ({exc.strerror}) — check the path") from exc
+    except LimitError as exc:
+        where = f"{path}:{exc.line}" if exc.line is not None else str(path)
+        raise ReportError(f"{where}: {exc.message} — {exc.fix}") from exc
     except (UnicodeDecodeError, YamlSyntaxError) as exc:
         raise ReportError(f"{path}: the clinic settings are not valid YAML ({exc}) — fix the syntax") from exc
     try:

@@ -1,0 +1,35 @@
+"""The bounded read: never more than one byte past a document's limit, whatever the file is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from screening.limits import DEFINITION_LIMITS, RESPONSE_LIMITS, DocumentLimits, LimitError, read_bounded
+
+
+def test_a_file_within_the_limit_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_bytes(b"x" * RESPONSE_LIMITS.max_bytes)
+    assert len(read_bounded(path, RESPONSE_LIMITS)) == RESPONSE_LIMITS.max_bytes
+
+
+def test_a_file_one_byte_over_is_refused_naming_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_bytes(b"x" * (RESPONSE_LIMITS.max_bytes + 1))
+    with pytest.raises(LimitError) as caught:
+        read_bounded(path, RESPONSE_LIMITS)
+    assert caught.value.message == "the file is larger than the 512 KiB a response may be"
+    assert caught.value.fix == "check that it is a response file"
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_an_endless_file_is_refused_after_the_limit() -> None:
+    with pytest.raises(LimitError, match="larger than the 4,096 KiB a definition may be"):
+        read_bounded(Path("/dev/zero"), DEFINITION_LIMITS)
+
+
+def test_limits_read_as_text() -> None:
+    assert DocumentLimits("response", 1000, 1, 1).size_text() == "1,000 bytes"
+    assert RESPONSE_LIMITS.size_text() == "512 KiB"
