@@ -8,6 +8,7 @@ or response needs.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -112,9 +113,16 @@ def number_too_long(length: int, line: int | None = None) -> LimitError:
 def read_bounded(path: Path, limits: DocumentLimits) -> bytes:
     """The bytes of a file, reading no more than one byte over the limit (so ``/dev/zero`` cannot fill memory).
 
+    A named pipe is opened without waiting for a writer (it reads as empty when none is there), so a stray
+    FIFO in a folder of responses cannot hang a run; a pipe that is being written, such as ``/dev/stdin``
+    in ``... | screening score /dev/stdin``, is read to its end as usual.
     Raises OSError as ``open`` does, and LimitError when the file is over the limit.
     """
-    with path.open("rb") as handle:
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
+    descriptor = os.open(path, os.O_RDONLY | nonblocking)
+    if nonblocking:
+        os.set_blocking(descriptor, True)
+    with os.fdopen(descriptor, "rb") as handle:
         data = handle.read(limits.max_bytes + 1)
     if len(data) > limits.max_bytes:
         raise too_large(limits)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -33,3 +38,32 @@ def test_an_endless_file_is_refused_after_the_limit() -> None:
 def test_limits_read_as_text() -> None:
     assert DocumentLimits("response", 1000, 1, 1).size_text() == "1,000 bytes"
     assert RESPONSE_LIMITS.size_text() == "512 KiB"
+
+
+def test_a_named_pipe_without_a_writer_reads_as_empty_instead_of_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    result: list[bytes] = []
+    reader = threading.Thread(target=lambda: result.append(read_bounded(fifo, RESPONSE_LIMITS)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "reading a named pipe with no writer waited for one"
+    assert result == [b""]
+
+
+def test_a_pipe_being_written_is_read_to_its_end(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(  # opens the pipe for writing, then writes slowly
+        [sys.executable, "-c", f"import time; f = open({str(fifo)!r}, 'w'); f.write('a: 1\\n'); f.flush(); "
+                               "time.sleep(0.3); f.write('b: 2\\n')"]
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # wait until the writer has the pipe open (a reader unblocks it)
+            data = read_bounded(fifo, RESPONSE_LIMITS)
+            if data:
+                break
+        assert data == b"a: 1\nb: 2\n"
+    finally:
+        writer.wait(timeout=10)
