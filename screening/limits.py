@@ -35,16 +35,17 @@ class DocumentLimits:
 
 
 RESPONSE_LIMITS = DocumentLimits("response", max_bytes=512 * 1024, max_depth=32, max_values=20_000)
-"""A response (ours, or an HL7 FHIR QuestionnaireResponse). A real one is a few KB deep 3 (ours) or about 10
-(FHIR, whose groups nest items and answers), with a few hundred values (a few thousand as FHIR)."""
+"""A response (ours, or an HL7 FHIR QuestionnaireResponse). A real one is a few KB (about 20 KB as FHIR), nests 3
+levels deep (about 8 as FHIR, whose groups hold items that hold answers) and has a few hundred values (about
+1,100 as FHIR)."""
 
 DEFINITION_LIMITS = DocumentLimits("definition", max_bytes=4 * 1024 * 1024, max_depth=64, max_values=100_000)
 """A questionnaire, ruleset, cases file or clinic settings file. The bundled cases file, the largest, is 170 KB
 with 7,500 values; rules nest conditions about 12 deep."""
 
 MAX_NUMBER_DIGITS = 100
-"""Longest integer, in characters. Python refuses to read integers over 4,300 digits; every integer we use
-(ages, scores, versions, ranges) is a handful of digits."""
+"""Longest number, in characters. Python refuses to read integers over 4,300 digits; every number we use
+(ages, scores, weights, ranges) is a handful of digits."""
 
 MAX_SUGGESTIONS = 20
 """Unknown ids get a "did you mean" suggestion only up to this many per document: each costs a fuzzy match

@@ -1,7 +1,9 @@
 """Read YAML into plain data while remembering the line every key and list entry came from.
 
 Only ``true``/``false`` are booleans here (as in YAML 1.2): answers such as ``yes``, ``no`` and ``on``
-stay strings, which is what a questionnaire about yes/no questions needs.
+stay strings, which is what a questionnaire about yes/no questions needs. Each document is checked against
+its limits (``screening.limits``: size, nesting, values with aliases expanded, long numbers) before anything
+is built from it.
 """
 
 from __future__ import annotations
@@ -90,8 +92,8 @@ def check_limits(text: str, limits: DocumentLimits) -> None:
     """Walk the YAML events (no nodes built) and raise LimitError at the first limit passed.
 
     Every alias counts as a full copy of the node it names, so an alias bomb (aliases of aliases, each
-    doubling the document) is refused after ``limits.max_values`` steps, and an alias inside the node
-    it names (which never ends) is refused outright.
+    level multiplying the size) is refused within ``limits.max_values`` counted values, and an alias inside
+    the node it names (which never ends) is refused outright.
     """
     loader = _Loader(text)
     try:
