@@ -27,7 +27,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .assessment import AnswerRead, Assessment, assessment_json
 from .definition import Definition
 from .errors import Problem, ReportError
-from .limits import DEFINITION_LIMITS, LimitError, read_text_bounded
+from .limits import (
+    DEFINITION_LIMITS,
+    EARLIEST_DATE,
+    EARLIEST_TIME,
+    LATEST_DATE,
+    LATEST_TIME,
+    LimitError,
+    read_text_bounded,
+)
 from .loader import bundled_dir
 from .model import DisplayItem, Ge, IntegerItem, MultiChoiceItem, ScaleItem, SingleChoiceItem, YesNoItem
 from .response import Response, response_json
@@ -466,7 +474,11 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def generated_at_from(text: str | None) -> datetime:
-    """The generated-at time: an ISO 8601 value, else SOURCE_DATE_EPOCH, else now."""
+    """The generated-at time: an ISO 8601 value, else SOURCE_DATE_EPOCH, else now.
+
+    Like a response's collection time, it must fall in the years ``screening.limits`` allows, so printing it
+    in UTC cannot overflow the calendar.
+    """
     if text:
         try:
             value = datetime.fromisoformat(text)
@@ -474,11 +486,21 @@ def generated_at_from(text: str | None) -> datetime:
             raise ReportError(
                 f"--generated-at {text!r} is not an ISO 8601 time — write it like 2026-11-21T10:30:00Z"
             ) from exc
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        if not EARLIEST_TIME <= value <= LATEST_TIME:
+            raise ReportError(f"--generated-at {text!r} is not between {EARLIEST_DATE.year} and {LATEST_DATE.year}")
+        return value
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return datetime.fromtimestamp(int(epoch), UTC)
+            seconds = int(epoch)
         except ValueError as exc:
             raise ReportError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds") from exc
+        earliest, latest = int(EARLIEST_TIME.timestamp()), int(LATEST_TIME.timestamp())
+        if not earliest <= seconds <= latest:
+            raise ReportError(
+                f"SOURCE_DATE_EPOCH={epoch!r} is not between {EARLIEST_DATE.year} and {LATEST_DATE.year} "
+                f"({earliest} to {latest})"
+            )
+        return datetime.fromtimestamp(seconds, UTC)
     return datetime.now(UTC).replace(microsecond=0)
