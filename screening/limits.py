@@ -121,9 +121,14 @@ def read_bounded(path: Path, limits: DocumentLimits) -> bytes:
     """
     nonblocking = getattr(os, "O_NONBLOCK", 0)
     descriptor = os.open(path, os.O_RDONLY | nonblocking)
-    if nonblocking:
-        os.set_blocking(descriptor, True)
-    with os.fdopen(descriptor, "rb") as handle:
+    try:
+        if nonblocking:
+            os.set_blocking(descriptor, True)
+        handle = os.fdopen(descriptor, "rb")  # a folder is refused here, without closing what it was given
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with handle:
         data = handle.read(limits.max_bytes + 1)
     if len(data) > limits.max_bytes:
         raise too_large(limits)

@@ -67,3 +67,13 @@ def test_a_pipe_being_written_is_read_to_its_end(tmp_path: Path) -> None:
         assert data == b"a: 1\nb: 2\n"
     finally:
         writer.wait(timeout=10)
+
+
+def test_a_folder_is_an_os_error_and_leaves_no_descriptor_open(tmp_path: Path) -> None:
+    descriptors = Path("/proc/self/fd")
+    open_before = len(list(descriptors.iterdir())) if descriptors.is_dir() else None
+    for _ in range(20):
+        with pytest.raises(IsADirectoryError):
+            read_bounded(tmp_path, RESPONSE_LIMITS)
+    if open_before is not None:
+        assert len(list(descriptors.iterdir())) == open_before
