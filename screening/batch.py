@@ -68,9 +68,19 @@ def _render(job: Job) -> Outcome:
     return Outcome(job.source, disposition=assessment.disposition.value)
 
 
-def plan(input_dir: Path, output_dir: Path, depends_on: list[Path], force: bool) -> tuple[list[Job], int]:
-    """The jobs to run, and how many PDFs are already newer than their response and the definitions."""
-    sources = sorted(p for p in input_dir.iterdir() if p.is_file() and p.suffix in RESPONSE_SUFFIXES)
+def plan(
+    input_dir: Path, output_dir: Path, depends_on: list[Path], force: bool
+) -> tuple[list[Job], int, list[tuple[Path, str]]]:
+    """The jobs to run, how many PDFs are already newer than their response and the definitions, and the entries
+    that are not files (folders, broken links, FIFOs...) with why each was left out."""
+    sources: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for entry in sorted(input_dir.iterdir()):
+        if entry.is_file():
+            if entry.suffix in RESPONSE_SUFFIXES:
+                sources.append(entry)
+        else:
+            skipped.append((entry, _not_a_file(entry)))
     newest_input = max((p.stat().st_mtime for p in depends_on if p.exists()), default=0.0)
     jobs: list[Job] = []
     fresh = 0
@@ -82,7 +92,22 @@ def plan(input_dir: Path, output_dir: Path, depends_on: list[Path], force: bool)
                 fresh += 1
                 continue
         jobs.append(Job(source, target))
-    return jobs, fresh
+    return jobs, fresh, skipped
+
+
+def _not_a_file(entry: Path) -> str:
+    """Why an entry of the input folder is not read: what it is instead of a regular file."""
+    if entry.is_symlink() and not entry.exists():
+        return "a broken link (what it points to does not exist)"
+    if entry.is_dir():
+        return "a folder (batch reads only the files directly in INPUT_DIR)"
+    if entry.is_fifo():
+        return "a named pipe, not a file"
+    if entry.is_socket():
+        return "a socket, not a file"
+    if entry.is_block_device() or entry.is_char_device():
+        return "a device, not a file"
+    return "not a regular file"
 
 
 def run_batch(args: argparse.Namespace) -> int:
@@ -100,7 +125,13 @@ def run_batch(args: argparse.Namespace) -> int:
     depends_on = [q_path, args.ruleset or ruleset_path_for(q_path), *REPORTS.rglob("*")]
     if args.clinic:
         depends_on.append(args.clinic)
-    jobs, fresh = plan(input_dir, args.output, depends_on, args.force)
+    try:
+        jobs, fresh, skipped = plan(input_dir, args.output, depends_on, args.force)
+    except OSError as exc:
+        print(f"{input_dir}: cannot list the folder ({exc.strerror or exc}) — check its permissions", file=sys.stderr)
+        return 1
+    for entry, why in skipped:
+        print(f"SKIPPED {entry}: {why}", file=sys.stderr)
     workers = max(1, min(args.workers or os.cpu_count() or 1, len(jobs) or 1))
     outcomes = _run(jobs, workers, (args.questionnaire, args.ruleset, args.clinic, when), not args.no_progress)
 

@@ -29,6 +29,7 @@ from typing import Any
 from .assessment import Assessment
 from .definition import Definition
 from .errors import Problem, ResponseError, ScreeningError
+from .limits import DEFINITION_LIMITS, LimitError, read_text_bounded
 from .model import Disposition, Likelihood
 from .response import parse_response
 from .scorer import assess
@@ -99,11 +100,14 @@ def cases_path_for(questionnaire_path: Path) -> Path:
 def load_cases(path: Path) -> list[Case]:
     """The cases of a ``cases:`` file, each remembering its line; literature keys are checked all at once."""
     try:
-        data, lines = load_with_lines(path.read_text(encoding="utf-8"))
+        data, lines = load_with_lines(read_text_bounded(path, DEFINITION_LIMITS), DEFINITION_LIMITS)
     except OSError as exc:
         raise CasesError(f"{path}: cannot read the cases file ({exc.strerror}) — check the path") from exc
     except UnicodeDecodeError as exc:
         raise CasesError(f"{path}: the cases file is not UTF-8 text — save it as UTF-8") from exc
+    except LimitError as exc:
+        where = f"{path}:{exc.line}" if exc.line is not None else str(path)
+        raise CasesError(f"{where}: {exc.message} — {exc.fix}") from exc
     except YamlSyntaxError as exc:
         raise CasesError(f"{path}:{exc.line}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):

@@ -30,6 +30,7 @@ from typing import Any
 from .conditions import describe, item_of
 from .definition import Definition
 from .errors import Problem, ResponseError
+from .limits import MAX_SUGGESTIONS
 from .model import (
     NO,
     NOT_SURE,
@@ -606,6 +607,7 @@ def response_from_resource(definition: Definition, resource: Any, *, source: str
 
     answers: JSON = {}
     seen: set[str] = set()
+    unknown: list[Any] = []
     sections = {s.id for s in q.sections}
 
     def walk(nodes: list[Any], path: str) -> None:
@@ -614,7 +616,9 @@ def response_from_resource(definition: Definition, resource: Any, *, source: str
             link = node.get("linkId")
             item = definition.items.get(link)
             if item is None and link not in sections and not str(link).endswith(HELPER_SUFFIXES):
-                close = difflib.get_close_matches(str(link), list(definition.items), n=1)
+                unknown.append(link)
+                suggest = len(unknown) <= MAX_SUGGESTIONS
+                close = difflib.get_close_matches(str(link), list(definition.items), n=1) if suggest else []
                 fix = f"did you mean '{close[0]}'?" if close else "remove it or check the linkId"
                 add(f"item '{link}'", f"no such item in the questionnaire (at {here})", fix)
             elif item is not None and node.get("answer"):

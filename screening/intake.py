@@ -27,6 +27,8 @@ from .answers import control_character_problem
 from .assessment import AnswerRead, Assessment, RedFlagResult, emergency_flags
 from .definition import Definition
 from .errors import ReportError, ScreeningError
+from .jsonio import loads_strict
+from .limits import RESPONSE_LIMITS, LimitError, read_bounded
 from .model import NOT_SURE, DisplayItem, Disposition, IntegerItem, MultiChoiceItem, ScaleItem, TextItem, YesNoItem
 from .report import (
     GRADE_LABELS,
@@ -113,9 +115,11 @@ def load_draft(path: Path, definition: Definition) -> Draft:
     """Read a draft saved by an interrupted intake; its answers are checked like a response's."""
     damaged = f"{path}: the draft is damaged"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_strict(read_bounded(path, RESPONSE_LIMITS))
     except OSError as exc:
         raise IntakeError(f"{path}: cannot read the draft ({exc.strerror}) — check the path") from exc
+    except LimitError as exc:
+        raise IntakeError(f"{damaged} ({exc.message}) — start the intake again") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise IntakeError(f"{damaged} (not JSON) — start the intake again") from exc
     if not isinstance(data, dict) or data.get("kind") != DRAFT_KIND:

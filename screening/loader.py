@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from .checks import Issue, check_questionnaire, check_ruleset
 from .definition import Definition
 from .errors import DefinitionError, Problem
+from .limits import DEFINITION_LIMITS, LimitError, read_bounded
 from .model import Questionnaire, Ruleset
 from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
 
@@ -62,7 +63,9 @@ def read_document(path: Path) -> Document:
     """Read a YAML (or JSON) file; unreadable or malformed files become a DefinitionError."""
     name = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path, DEFINITION_LIMITS)
+    except LimitError as exc:
+        raise DefinitionError([Problem(name, None, "", exc.message, exc.fix)]) from exc
     except OSError as exc:
         raise DefinitionError(
             [Problem(name, None, "", f"cannot read the file ({exc.strerror})", "check the path")]
@@ -72,7 +75,9 @@ def read_document(path: Path) -> Document:
     except UnicodeDecodeError as exc:
         raise DefinitionError([Problem(name, None, "", "the file is not UTF-8 text", "save it as UTF-8")]) from exc
     try:
-        data, lines = load_with_lines(text)
+        data, lines = load_with_lines(text, DEFINITION_LIMITS)
+    except LimitError as exc:
+        raise DefinitionError([Problem(name, exc.line, "", exc.message, exc.fix)]) from exc
     except YamlSyntaxError as exc:
         raise DefinitionError([Problem(name, exc.line, "", f"not valid YAML: {exc}", "fix the YAML syntax")]) from exc
     return Document(name, data, lines, hashlib.sha256(raw).hexdigest())

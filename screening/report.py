@@ -27,6 +27,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .assessment import AnswerRead, Assessment, assessment_json
 from .definition import Definition
 from .errors import Problem, ReportError
+from .limits import (
+    DEFINITION_LIMITS,
+    EARLIEST_DATE,
+    EARLIEST_TIME,
+    LATEST_DATE,
+    LATEST_TIME,
+    LimitError,
+    read_text_bounded,
+)
 from .loader import bundled_dir
 from .model import DisplayItem, Ge, IntegerItem, MultiChoiceItem, ScaleItem, SingleChoiceItem, YesNoItem
 from .response import Response, response_json
@@ -58,9 +67,12 @@ def load_clinic_settings(path: Path | None = None) -> ClinicSettings:
     """Read clinic settings (YAML); the neutral defaults ship in ``reports/clinic.yaml``."""
     path = path or REPORTS / "clinic.yaml"
     try:
-        data, lines = load_with_lines(path.read_text(encoding="utf-8"))
+        data, lines = load_with_lines(read_text_bounded(path, DEFINITION_LIMITS), DEFINITION_LIMITS)
     except OSError as exc:
         raise ReportError(f"{path}: cannot read the clinic settings ({exc.strerror}) — check the path") from exc
+    except LimitError as exc:
+        where = f"{path}:{exc.line}" if exc.line is not None else str(path)
+        raise ReportError(f"{where}: {exc.message} — {exc.fix}") from exc
     except (UnicodeDecodeError, YamlSyntaxError) as exc:
         raise ReportError(f"{path}: the clinic settings are not valid YAML ({exc}) — fix the syntax") from exc
     try:
@@ -470,7 +482,11 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def generated_at_from(text: str | None) -> datetime:
-    """The generated-at time: an ISO 8601 value, else SOURCE_DATE_EPOCH, else now."""
+    """The generated-at time: an ISO 8601 value, else SOURCE_DATE_EPOCH, else now.
+
+    Like a response's collection time, it must fall in the years ``screening.limits`` allows, so printing it
+    in UTC cannot overflow the calendar.
+    """
     if text:
         try:
             value = datetime.fromisoformat(text)
@@ -478,11 +494,21 @@ def generated_at_from(text: str | None) -> datetime:
             raise ReportError(
                 f"--generated-at {text!r} is not an ISO 8601 time — write it like 2026-11-21T10:30:00Z"
             ) from exc
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        if not EARLIEST_TIME <= value <= LATEST_TIME:
+            raise ReportError(f"--generated-at {text!r} is not between {EARLIEST_DATE.year} and {LATEST_DATE.year}")
+        return value
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return datetime.fromtimestamp(int(epoch), UTC)
+            seconds = int(epoch)
         except ValueError as exc:
             raise ReportError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds") from exc
+        earliest, latest = int(EARLIEST_TIME.timestamp()), int(LATEST_TIME.timestamp())
+        if not earliest <= seconds <= latest:
+            raise ReportError(
+                f"SOURCE_DATE_EPOCH={epoch!r} is not between {EARLIEST_DATE.year} and {LATEST_DATE.year} "
+                f"({earliest} to {latest})"
+            )
+        return datetime.fromtimestamp(seconds, UTC)
     return datetime.now(UTC).replace(microsecond=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,6 +14,16 @@ from .answers import control_character_problem
 from .conditions import describe
 from .definition import Definition
 from .errors import Problem, ResponseError
+from .limits import (
+    EARLIEST_DATE,
+    EARLIEST_TIME,
+    LATEST_DATE,
+    LATEST_TIME,
+    MAX_SUGGESTIONS,
+    RESPONSE_LIMITS,
+    LimitError,
+    read_text_bounded,
+)
 from .model import SemVer
 from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
 
@@ -66,11 +76,11 @@ def parse_response(
     ``partial`` accepts missing required answers (a journey stopped early for an emergency); the
     scorer still treats every unanswered red flag as one to check.
     """
-    lines = lines or {}
+    known_lines = dict(lines) if lines else {}  # copied once, not once per problem
     problems: list[Problem] = []
 
     def add(loc: Path_, subject: str, message: str, fix: str = "") -> None:
-        problems.append(Problem(source, line_for(loc, data, dict(lines)), subject, message, fix))
+        problems.append(Problem(source, line_for(loc, data, known_lines), subject, message, fix))
 
     if not isinstance(data, dict):
         add(
@@ -98,6 +108,7 @@ def parse_response(
 
     q = definition.questionnaire
     if base is not None:
+        _check_dates(base, add)
         if base.questionnaire != q.id:
             add(
                 ("questionnaire",),
@@ -120,6 +131,7 @@ def parse_response(
     checkers = definition.checkers
     answers: dict[str, Any] = {}
     plain = definition.plain_answers
+    unknown = 0
     for item_id, value in raw_answers.items():
         # most answers are exactly one of an item's listed values: accept those without a call
         kind = type(value)
@@ -128,7 +140,9 @@ def parse_response(
             continue
         loc = ("answers", item_id)
         if item_id not in definition.items:
-            close = difflib.get_close_matches(str(item_id), list(definition.items), n=1)
+            unknown += 1
+            suggest = unknown <= MAX_SUGGESTIONS  # a fuzzy match per id: thousands of wrong ids need no more
+            close = difflib.get_close_matches(str(item_id), list(definition.items), n=1) if suggest else []
             add(
                 loc,
                 f"item '{item_id}'",
@@ -173,23 +187,44 @@ def parse_response(
     return base.model_copy(update={"answers": answers})
 
 
+def _check_dates(base: Response, add: Callable[[Path_, str, str, str], None]) -> None:
+    """A collection time must carry its time zone, and both dates must lie in the years a response can have.
+
+    Checked here, when the response is read, so a stored response can always be printed and exported.
+    """
+    moment, span = base.collected_at, f"{EARLIEST_DATE.year} and {LATEST_DATE.year}"
+    if moment.utcoffset() is None:
+        message = f"'collected_at' ({moment.isoformat()}) has no time zone, so the moment it names is unknown"
+        add(("collected_at",), "response", message, "add the zone, like 2026-03-01T10:30:00Z or +01:00")
+    elif not EARLIEST_TIME <= moment <= LATEST_TIME:
+        add(("collected_at",), "response", f"'collected_at' ({moment.isoformat()}) is not between {span}", "check it")
+    born = base.patient.date_of_birth if base.patient is not None else None
+    if born is not None and not EARLIEST_DATE <= born <= LATEST_DATE:
+        message = f"'patient.date_of_birth' ({born.isoformat()}) is not between {span}"
+        add(("patient", "date_of_birth"), "response", message, "check the year")
+
+
 def _is_blank(value: Any) -> bool:
     return value is None or value == [] or (isinstance(value, str) and not value.strip())
 
 
 def read_response_file(path: Path) -> tuple[Any, dict[Path_, int]]:
-    """Read a response from YAML or JSON, keeping line numbers for error messages."""
+    """Read a response from YAML or JSON, keeping line numbers for error messages.
+
+    Files over the response limits (size, nesting, values, aliases, long numbers) are refused before parsing.
+    """
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_bounded(path, RESPONSE_LIMITS)
+        return load_with_lines(text, RESPONSE_LIMITS)
     except OSError as exc:
         raise ResponseError(
             [Problem(name, None, "", f"cannot read the file ({exc.strerror})", "check the path")]
         ) from exc
     except UnicodeDecodeError as exc:
         raise ResponseError([Problem(name, None, "", "the file is not UTF-8 text", "save it as UTF-8")]) from exc
-    try:
-        return load_with_lines(text)
+    except LimitError as exc:
+        raise ResponseError([Problem(name, exc.line, "", exc.message, exc.fix)]) from exc
     except YamlSyntaxError as exc:
         raise ResponseError([Problem(name, exc.line, "", f"not valid YAML or JSON: {exc}", "fix the syntax")]) from exc
 

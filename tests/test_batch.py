@@ -148,3 +148,31 @@ def test_batch_of_an_empty_folder_renders_nothing(tmp_path: Path, capsys: Captur
     (tmp_path / "in").mkdir()
     assert main(["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--no-progress"]) == 0
     assert summary(capsys.readouterr().out)[:3] == (0, 0, 0)
+
+
+def test_batch_lists_the_entries_it_skips_and_refuses_hostile_files(tmp_path: Path, capsys: Capture) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(EXAMPLES_DIR / "physio_cervicogenic.yaml", folder / "good.yaml")
+    (folder / "old.yaml").mkdir()  # a folder named like a response
+    (folder / "archive").mkdir()
+    (folder / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    os.mkfifo(folder / "pipe.yaml")  # reading it would wait for a writer for ever
+    (folder / "notes.txt").write_text("not a response", encoding="utf-8")  # a file, plainly not a response: quiet
+    (folder / "bomb.yaml").write_text(
+        "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n"
+                                                       for p, c in zip("abcdefgh", "bcdefghi", strict=True)),
+        encoding="utf-8",
+    )
+    out_dir = tmp_path / "out"
+    assert main(["batch", str(folder), "-o", str(out_dir), "--no-progress", "--workers", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert summary(out)[:3] == (1, 0, 1)
+    assert [line for line in err.splitlines() if line.startswith("SKIPPED")] == [
+        f"SKIPPED {folder / 'archive'}: a folder (batch reads only the files directly in INPUT_DIR)",
+        f"SKIPPED {folder / 'gone.yaml'}: a broken link (what it points to does not exist)",
+        f"SKIPPED {folder / 'old.yaml'}: a folder (batch reads only the files directly in INPUT_DIR)",
+        f"SKIPPED {folder / 'pipe.yaml'}: a named pipe, not a file",
+    ]
+    assert f"FAILED {folder / 'bomb.yaml'}:" in err and "more than 20,000 keys, values and list entries" in err
+    assert "notes.txt" not in err and "Traceback" not in out + err

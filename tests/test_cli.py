@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -350,6 +352,108 @@ def test_generated_responses_and_their_assessments_match_the_schemas(
     assert conforms(doc, documents["response"], documents["response"]) == []
     assessment = json.loads(assessment_json(assess(definition, parse_response(doc, definition))))
     assert conforms(assessment, documents["assessment"], documents["assessment"]) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# hostile files: every command refuses them before the work, naming the file and the limit
+
+
+def alias_bomb(levels: int = 9) -> str:
+    """Each line names the one before nine times: 9**(levels + 1) values once every alias is expanded."""
+    lines = ["l0: &l0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"l{k}: &l{k} [{', '.join([f'*l{k - 1}'] * 9)}]" for k in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def many_keys(count: int = 100_000) -> str:
+    return "".join(f"key_{i}: value\n" for i in range(count))
+
+
+RESPONSE_LIMIT_CASES = {
+    "alias-bomb": (alias_bomb(), "more than 20,000 keys, values and list entries"),
+    "recursive-alias": ("questionnaire: mini\nanswers: &a {neck_pain: *a}\n", "contains the alias itself"),
+    "100k-keys": (many_keys(), "the file is larger than the 512 KiB a response may be"),
+    "20k-keys": (many_keys(20_000), "more than 20,000 keys, values and list entries"),
+    "deep": ("answers: " + "[" * 100_000 + "]" * 100_000, "nested more than 32 levels deep"),
+    "huge-int": ("answers: {age: " + "4" * 4301 + "}\n", "a number 4,301 characters long"),
+}
+
+
+@pytest.mark.parametrize("case", RESPONSE_LIMIT_CASES, ids=list(RESPONSE_LIMIT_CASES))
+@pytest.mark.parametrize("command", ["score", "report"])
+def test_a_response_over_a_limit_is_exit_1_with_the_file_and_the_limit(
+    capsys: Capture, mini_files: DefinitionFiles, tmp_path: Path, command: str, case: str
+) -> None:
+    text, message = RESPONSE_LIMIT_CASES[case]
+    path = tmp_path / "response.yaml"
+    path.write_text(text, encoding="utf-8")
+    extra = ["--format", "html"] if command == "report" else []
+    code, out, err = run(capsys, command, str(path), *extra, *definition_args(mini_files))
+    assert code == 1
+    assert out == ""
+    assert err.startswith(f"1 problem in the response:\n  {path}") and message in err
+    assert not (tmp_path / "response.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("moment", "message"),
+    [("0001-01-01T00:00:00+05:00", "is not between 1900 and 2199"), ("2026-03-01T10:30:00", "has no time zone")],
+)
+def test_report_refuses_a_time_it_could_not_print(
+    capsys: Capture, mini_files: DefinitionFiles, tmp_path: Path, moment: str, message: str
+) -> None:
+    path = write_response(tmp_path, {"neck_pain": "no"}, collected_at=moment)
+    code, out, err = run(capsys, "report", str(path), "--format", "html", *definition_args(mini_files))
+    assert (code, out) == (1, "")
+    assert f"{path}:3: response: 'collected_at'" in err and message in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (alias_bomb(), "more than 100,000 keys, values and list entries"),
+        (many_keys(), "more than 100,000 keys, values and list entries"),
+        ("items: " + "[" * 100 + "]" * 100, "nested more than 64 levels deep, deeper than a definition may be"),
+        ("version: " + "1" * 5000, "a number 5,000 characters long"),
+        ("id: mini\nid: other\n", "key 'id' appears twice in the same mapping"),
+    ],
+    ids=["alias-bomb", "100k-keys", "deep", "huge-int", "duplicate-key"],
+)
+@pytest.mark.parametrize("which", ["questionnaire", "ruleset"])
+def test_a_definition_over_a_limit_is_exit_2_with_the_file_and_the_limit(
+    capsys: Capture, tmp_path: Path, which: str, text: str, message: str
+) -> None:
+    q_path, r_path = write_definition(tmp_path, MINI_QUESTIONNAIRE, MINI_RULES)
+    broken = q_path if which == "questionnaire" else r_path
+    broken.write_text(text, encoding="utf-8")
+    for argv in (["validate", str(q_path)], ["score", str(tmp_path / "none.yaml"), *definition_args((q_path, r_path))]):
+        code, out, err = run(capsys, *argv)
+        assert (code, out) == (2, "")
+        assert err.startswith("1 problem in the definition:\n  " + str(broken)) and message in err, err
+
+
+def test_test_refuses_a_cases_file_over_a_limit(capsys: Capture, tmp_path: Path) -> None:
+    q_path, _ = write_definition(tmp_path, MINI_QUESTIONNAIRE, MINI_RULES)
+    cases = tmp_path / "def.cases.yaml"
+    cases.write_text(alias_bomb(), encoding="utf-8")
+    code, out, err = run(capsys, "test", str(q_path))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"{cases}:") and "more than 100,000 keys, values and list entries" in err
+
+
+def test_rescore_names_a_hostile_file_and_carries_on(capsys: Capture, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(Path(__file__).resolve().parent.parent / "examples" / "physio_cervicogenic.yaml", folder)
+    (folder / "bomb.yaml").write_text(alias_bomb(), encoding="utf-8")
+    os.mkfifo(folder / "pipe.yaml")  # no writer: read as empty, never waited on
+    q_path, r_path = bundled_files()
+    code, out, err = run(capsys, "rescore", str(folder), "--ruleset", str(r_path), "--questionnaire", str(q_path),
+                         "--all")
+    assert code == 0
+    assert "bomb.yaml (): cannot be re-assessed: not a response: more than 20,000 keys, values and list entries" in out
+    assert "pipe.yaml (): cannot be re-assessed: not a response: a response must be a mapping" in out
+    assert "3 re-assessed" in err
 
 
 # ---------------------------------------------------------------------------------------------

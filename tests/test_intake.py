@@ -223,6 +223,9 @@ def intake_args(**values: Any) -> argparse.Namespace:
     [
         (None, "cannot read the draft"),
         ("{not json", "the draft is damaged"),
+        ('{"kind": ' + "[" * 100_000 + "]" * 100_000 + "}", "the draft is damaged"),
+        ('{"kind": "screening-intake-draft", "kind": "x"}', "the draft is damaged"),
+        ("x" * (600 * 1024), "the draft is damaged (the file is larger than the 512 KiB a response may be)"),
         ('{"answers": {}}', "not a draft saved by screening intake"),
         ('{"kind": "screening-intake-draft", "questionnaire": "mini", "version": "1.2.0"}', "not mini"),
         (

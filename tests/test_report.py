@@ -345,6 +345,24 @@ def test_generated_at_comes_from_the_option_then_source_date_epoch(monkeypatch: 
     assert now.tzinfo is not None and now.utcoffset() == UTC.utcoffset(None) and now.microsecond == 0
 
 
+@pytest.mark.parametrize(
+    ("option", "epoch", "message"),
+    [
+        ("0001-01-01T00:00:00+05:00", None, "--generated-at '0001-01-01T00:00:00+05:00' is not between 1900 and 2199"),
+        ("9999-12-31T23:59:59-05:00", None, "--generated-at '9999-12-31T23:59:59-05:00' is not between 1900 and 2199"),
+        (None, "99999999999999", "SOURCE_DATE_EPOCH='99999999999999' is not between 1900 and 2199"),
+        (None, "-" + "9" * 30, "is not between 1900 and 2199"),
+    ],
+)
+def test_a_generated_at_the_calendar_cannot_print_is_refused(
+    monkeypatch: pytest.MonkeyPatch, option: str | None, epoch: str | None, message: str
+) -> None:
+    if epoch is not None:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    with pytest.raises(ReportError, match=re.escape(message)):
+        generated_at_from(option)
+
+
 def test_report_command_rejects_a_bad_generated_at(tmp_path: Path, capsys: Capture) -> None:
     output = tmp_path / "out.pdf"
     code = main(["report", str(EXAMPLES_DIR / "physio_cervicogenic.yaml"), "-o", str(output), "--generated-at", "soon"])

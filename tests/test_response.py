@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -250,3 +251,130 @@ def test_a_response_file_with_bad_yaml(mini: Definition, tmp_path: Path) -> None
     [problem] = caught.value.problems
     assert problem.line == 3
     assert problem.message.startswith("not valid YAML or JSON: ")
+
+
+# ---------------------------------------------------------------------------------------------
+# times and dates are checked when the response is read, so every stored one can be printed and exported
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["2026-03-01T10:30:00", "2026-03-01", "2026-03-01T10:30:00.123456"],
+)
+def test_a_collection_time_without_a_time_zone_is_refused(mini: Definition, moment: str) -> None:
+    data = {**doc(neck_pain="no"), "collected_at": moment}
+    [(subject, message)] = problems(mini, data)
+    assert subject == "response"
+    assert message.startswith("'collected_at' (") and message.endswith(") has no time zone, so the moment it names "
+                                                                       "is unknown")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "0001-01-01T00:00:00+05:00",  # before year 1 once moved to UTC
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:00:00-05:00",  # after year 9999 once moved to UTC
+        "1899-12-31T23:59:59Z",
+        "2200-01-01T00:00:00Z",
+        99999999999999,  # a number is read as a Unix time: year 5138
+    ],
+)
+def test_a_collection_time_outside_the_years_a_response_can_have_is_refused(mini: Definition, moment: Any) -> None:
+    data = {**doc(neck_pain="no"), "collected_at": moment}
+    [(subject, message)] = problems(mini, data)
+    assert subject == "response"
+    assert message.startswith("'collected_at' (") and message.endswith(") is not between 1900 and 2199")
+
+
+@pytest.mark.parametrize("moment", ["1900-01-01T00:00:00Z", "1900-01-01T01:00:00+01:00", "2199-12-31T23:59:59Z",
+                                    "2199-12-31T18:59:59-05:00"])
+def test_the_first_and_last_moments_in_range_are_accepted(mini: Definition, moment: str) -> None:
+    response = parse_response({**doc(neck_pain="no"), "collected_at": moment}, mini)
+    assert response.collected_at.utcoffset() is not None
+
+
+@pytest.mark.parametrize("born", ["0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"])
+def test_a_date_of_birth_outside_the_years_is_refused(mini: Definition, born: str) -> None:
+    data = {**doc(neck_pain="no"), "patient": {"date_of_birth": born}}
+    assert problems(mini, data) == [("response", f"'patient.date_of_birth' ({born}) is not between 1900 and 2199")]
+
+
+def test_a_time_without_zone_in_a_file_is_refused_with_its_line(mini: Definition, tmp_path: Path) -> None:
+    path = tmp_path / "response.yaml"
+    path.write_text("questionnaire: mini\nversion: 1.2.0\ncollected_at: 2026-03-01T10:30:00\n"
+                    "answers: {neck_pain: no}\n", "utf-8")
+    with pytest.raises(ResponseError) as caught:
+        load_response(path, mini)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.fix) == (3, "add the zone, like 2026-03-01T10:30:00Z or +01:00")
+
+
+def test_a_fhir_response_authored_on_a_day_without_a_time_is_refused(mini: Definition, tmp_path: Path) -> None:
+    """FHIR allows a bare date as ``authored`` (a time needs its zone there): it names no moment either."""
+    path = tmp_path / "response.json"
+    resource = {"resourceType": "QuestionnaireResponse", "questionnaire": "Questionnaire/mini", "status": "in-progress",
+                "authored": "2026-03-01"}
+    path.write_text(json.dumps(resource), encoding="utf-8")
+    with pytest.raises(ResponseError) as caught:
+        load_response(path, mini)
+    assert [p.message for p in caught.value.problems] == [
+        "'collected_at' (2026-03-01T00:00:00) has no time zone, so the moment it names is unknown"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# hostile files: refused by their limits, before the work
+
+
+def test_a_json_response_file_with_a_key_twice_is_refused(mini: Definition, tmp_path: Path) -> None:
+    path = tmp_path / "response.json"
+    path.write_text('{"questionnaire": "mini", "version": "1.2.0", "collected_at": "2026-03-01T10:30:00Z",\n'
+                    ' "answers": {"thunderclap": "yes",\n "thunderclap": "no"}}', encoding="utf-8")
+    with pytest.raises(ResponseError) as caught:
+        load_response(path, mini)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.message) == (3, "not valid YAML or JSON: key 'thunderclap' appears twice in the "
+                                                  "same mapping")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: &a [x, *a]\n", "the alias *a stands for a value that contains the alias itself, so it never ends"),
+        ("answers: " + "[" * 40 + "]" * 40, "nested more than 32 levels deep, deeper than a response may be"),
+        ("answers:\n  age: " + "4" * 4301, "a number 4,301 characters long; numbers may have at most 100 digits"),
+        ("".join(f"k{i}: [{i}, {i}]\n" for i in range(6000)),
+         "more than 20,000 keys, values and list entries (an alias counts as a full copy), more than a response "
+         "may have"),
+    ],
+)
+def test_a_response_file_over_a_limit_is_refused_with_its_line(
+    mini: Definition, tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "response.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ResponseError) as caught:
+        load_response(path, mini)
+    [problem] = caught.value.problems
+    assert problem.file == str(path) and problem.line is not None
+    assert problem.message == message
+
+
+def test_a_response_file_larger_than_the_limit_is_refused_unread(mini: Definition, tmp_path: Path) -> None:
+    path = tmp_path / "response.yaml"
+    path.write_text("".join(f"k{i}: {i}\n" for i in range(100_000)), encoding="utf-8")  # 1.3 MB
+    with pytest.raises(ResponseError) as caught:
+        load_response(path, mini)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}: the file is larger than the 512 KiB a response may be — check that it is a response file"
+    ]
+
+
+def test_only_the_first_unknown_ids_get_a_suggestion(mini: Definition) -> None:
+    answers = {f"neck_pain_{i}": "yes" for i in range(500)}
+    with pytest.raises(ResponseError) as caught:
+        parse_response(doc(**answers), mini)
+    unknown = [p for p in caught.value.problems if p.message == "no such item in the questionnaire"]
+    assert len(unknown) == 500  # every one is listed
+    assert sum(p.fix.startswith("did you mean") for p in unknown) == 20  # but only 20 are fuzzy-matched

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from screening.limits import MAX_NUMBER_DIGITS, DocumentLimits, LimitError
 from screening.yamlio import YamlSyntaxError, line_for, load_with_lines
 
 
@@ -108,3 +109,108 @@ def test_tags_on_mappings_and_lists_are_refused_with_their_line(text: str) -> No
     with pytest.raises(YamlSyntaxError, match="is not allowed") as caught:
         load_with_lines(text)
     assert caught.value.line == len(text.splitlines())
+
+
+# ---------------------------------------------------------------------------------------------
+# limits: checked on the events, before any node is built
+
+SMALL = DocumentLimits("response", max_bytes=1000, max_depth=4, max_values=50)
+
+
+def alias_bomb(levels: int = 9) -> str:
+    """Each line names the one before nine times: 9**levels values once every alias is expanded."""
+    lines = ["l0: &l0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"l{k}: &l{k} [{', '.join([f'*l{k - 1}'] * 9)}]" for k in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_at_the_line_where_it_passes_the_limit() -> None:
+    with pytest.raises(LimitError, match=r"more than 100,000 keys, values and list entries") as caught:
+        load_with_lines(alias_bomb())  # 9**10 values expanded; the limit is met on the sixth line
+    assert caught.value.line == 6
+    assert "alias" in caught.value.message and "definition" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "text", ["a: &a [x, *a]\n", "a: &a {b: [1, {c: *a}]}\n", "- &top\n  - 1\n  - *top\n"]
+)
+def test_an_alias_inside_what_it_names_is_refused(text: str) -> None:
+    with pytest.raises(LimitError, match=r"contains the alias itself, so it never ends"):
+        load_with_lines(text)
+
+
+def test_aliases_within_the_limits_still_work_and_count_as_copies() -> None:
+    text = "base: &b {x: 1, y: [2, 3]}\ncopy: *b\n"
+    data, _ = load_with_lines(text)
+    assert data == {"base": {"x": 1, "y": [2, 3]}, "copy": {"x": 1, "y": [2, 3]}}
+    # 2 keys + the top mapping; each copy of *b is 1 mapping + 2 keys + 1 + list of 2: 7 values
+    assert load_with_lines(text, DocumentLimits("response", 1000, 4, 17))[0] == data
+    with pytest.raises(LimitError):
+        load_with_lines(text, DocumentLimits("response", 1000, 4, 16))
+
+
+def test_an_alias_that_would_nest_too_deep_is_refused() -> None:
+    text = "a: &a [[[x]]]\nb: [*a]\n"  # *a is 3 deep, inside a list inside the top mapping: 5
+    with pytest.raises(LimitError, match="nested more than 4 levels deep") as caught:
+        load_with_lines(text, SMALL)
+    assert caught.value.line == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("a:\n  b:\n    c:\n      d:\n        e: 1\n", 5),
+        ("- - - - - x\n", 1),
+        ("a: [[[[1]]]]\n", 1),
+        ("[" * 5000 + "]" * 5000, 1),  # past libyaml's own nesting cap too: the same message
+    ],
+)
+def test_nesting_deeper_than_the_limit_is_refused_with_its_line(text: str, line: int) -> None:
+    with pytest.raises(LimitError, match="nested more than 4 levels deep, deeper than a response may be") as caught:
+        load_with_lines(text, DocumentLimits("response", max_bytes=10**6, max_depth=4, max_values=50))
+    assert caught.value.line == line
+
+
+def test_nesting_at_the_limit_is_fine() -> None:
+    assert load_with_lines("a:\n  b:\n    c:\n      d: 1\n", SMALL)[0] == {"a": {"b": {"c": {"d": 1}}}}
+
+
+def test_many_keys_are_refused_before_anything_is_built() -> None:
+    text = "".join(f"k{i}: {i}\n" for i in range(100_000))
+    with pytest.raises(LimitError, match=r"more than 100,000 keys") as caught:
+        load_with_lines(text)
+    assert caught.value.line == 50_000  # the top mapping, then a key and a value per line
+
+
+def test_text_over_the_size_limit_is_refused() -> None:
+    with pytest.raises(LimitError, match="larger than the 1,000 bytes a response may be"):
+        load_with_lines("a: " + "x" * 1000, SMALL)
+
+
+def test_numbers_longer_than_the_limit_are_refused_not_a_crash() -> None:
+    assert load_with_lines("n: " + "9" * MAX_NUMBER_DIGITS)[0] == {"n": int("9" * MAX_NUMBER_DIGITS)}
+    for text in ["n: " + "9" * 5000, "n: !!int " + "1" * 200, "n: 0x" + "f" * 200, "? " + "7" * 101 + "\n: x"]:
+        with pytest.raises(LimitError, match=r"numbers may have at most 100 digits") as caught:
+            load_with_lines(text)
+        assert caught.value.line == 1
+    assert load_with_lines("n: '" + "9" * 5000 + "'")[0] == {"n": "9" * 5000}  # quoted: text
+
+
+@pytest.mark.parametrize(
+    "text", ["t: 2026-02-30\n", "t: 0000-01-01T00:00:00Z\n", "t: !!timestamp soon\n", "t: !!float many\n"]
+)
+def test_values_that_cannot_be_what_their_form_says_are_clean_errors(text: str) -> None:
+    with pytest.raises(YamlSyntaxError, match="cannot be read as a") as caught:
+        load_with_lines(text)
+    assert caught.value.line == 1
+
+
+def test_a_collection_as_a_key_is_refused_without_building_it() -> None:
+    with pytest.raises(YamlSyntaxError, match="a key must be a plain value"):
+        load_with_lines(alias_bomb(3) + "? *l3\n: x\n", DocumentLimits("definition", 10**6, 10, 10**6))
+
+
+def test_an_undefined_alias_is_a_syntax_error() -> None:
+    with pytest.raises(YamlSyntaxError, match="undefined alias 'nowhere'") as caught:
+        load_with_lines("a: 1\nb: *nowhere\n")
+    assert caught.value.line == 2

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ..definition import Definition
 from ..errors import Problem, ResponseError
 from ..fhir import is_questionnaire_response, response_from_resource
+from ..jsonio import loads_strict
 from ..response import parse_response
 from ..schema import response_schema
 from ..scorer import assess
@@ -149,7 +150,7 @@ def submit(
 ) -> Response:
     s = services(request)
     try:
-        data = json.loads(body)
+        data = loads_strict(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return error_response(400, "the body must be a JSON response document")
     key = request.headers.get("idempotency-key", "").strip()
