@@ -119,6 +119,8 @@ def _location(problem: Problem, body: Any) -> str:
     subject = problem.subject
     if subject.startswith("item '"):
         return "answers." + subject.removeprefix("item '").removesuffix("'")
+    if isinstance(body, dict):  # a problem with a top-level key such as collected_at names it first
+        return next((key for key in body if isinstance(key, str) and problem.message.startswith(f"'{key}'")), "")
     return ""
 
 
@@ -151,8 +153,10 @@ def submit(
     s = services(request)
     try:
         data = loads_strict(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return error_response(400, "the body must be a JSON response document")
+    except json.JSONDecodeError as exc:
+        return error_response(400, f"the body must be a JSON response document: {exc.msg} (line {exc.lineno})")
+    except UnicodeDecodeError:
+        return error_response(400, "the body must be a JSON response document in UTF-8")
     key = request.headers.get("idempotency-key", "").strip()
     if len(key) > KEY_MAX_LENGTH:
         return error_response(400, f"the Idempotency-Key header must be at most {KEY_MAX_LENGTH} characters long")
