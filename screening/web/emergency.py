@@ -1,8 +1,7 @@
 """Which answers raised each emergency red flag, so the staff form can show the alert beside them.
 
-The engine decides: an answer counts as raising a flag when the engine, asked again without it, no longer
-raises the flag (or, where several answers each raise it on their own, when it alone still does). No rule is
-read or re-implemented here; the page's script only places what this module returns.
+The engine decides: the flag's own condition, evaluated as the scorer evaluates it, names the answers that
+make it true (``conditions.supporting_items``). The page's script only places what this module returns.
 """
 
 from __future__ import annotations
@@ -10,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..assessment import Assessment, RedFlagResult, emergency_flags
+from ..assessment import Assessment, emergency_flags
+from ..conditions import Truth, supporting_items
 from ..definition import Definition
 from ..report import answer_text
 from ..response import Response
-from ..scorer import assess
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +40,25 @@ class FlagAlert:
 
 
 def emergency_alerts(definition: Definition, response: Response, assessment: Assessment) -> list[FlagAlert]:
-    """An alert for each emergency red flag raised, naming the answers behind it."""
+    """An alert for each emergency red flag raised, naming the answers behind it, in the order of the form."""
+    raised = emergency_flags(assessment)
+    if not raised:
+        return []
+    values, _ = definition.effective_values(response.answers)
+    findings: dict[str, Truth] = {}
+    for finding in definition.findings:  # in dependency order, as the scorer evaluates them
+        findings[finding.rule.id] = finding.evaluate(values, findings)
+    finding_conditions = {f.rule.id: f.rule.condition for f in definition.findings}
+    conditions = {f.rule.id: f.rule.condition for f in definition.red_flags}
     alerts = []
-    for flag in emergency_flags(assessment):
-        items = _raised_by(definition, response, flag)
-        items = items or flag.items[:1]  # a flag raised with nothing answered: beside its first question
+    for flag in raised:
+        behind = supporting_items(conditions[flag.id], values, findings, finding_conditions)
+        items = tuple(sorted((i for i in behind if i in response.answers), key=definition.position.__getitem__))
+        items = items or flag.items[:1]  # raised with nothing answered (not in today's rules): by its first question
         reads = {read.item: read for read in flag.answers}
         answers = tuple((definition.wording[i][1], answer_text(definition, reads[i])) for i in items if i in reads)
         alerts.append(FlagAlert(flag.id, flag.title, items, answers))
-    order = {item_id: index for index, item_id in enumerate(definition.items)}
-    return sorted(alerts, key=lambda alert: order[alert.anchor])  # as they appear down the form
+    return sorted(alerts, key=lambda alert: definition.position[alert.anchor])
 
 
 def by_anchor(alerts: Iterable[FlagAlert]) -> dict[str, list[FlagAlert]]:
@@ -59,19 +67,3 @@ def by_anchor(alerts: Iterable[FlagAlert]) -> dict[str, list[FlagAlert]]:
     for alert in alerts:
         grouped.setdefault(alert.anchor, []).append(alert)
     return grouped
-
-
-def _raised_by(definition: Definition, response: Response, flag: RedFlagResult) -> tuple[str, ...]:
-    given = [read.item for read in flag.answers if read.item in response.answers]
-
-    def raises(without: set[str]) -> bool:
-        answers = {k: v for k, v in response.answers.items() if k not in without}
-        again = assess(definition, response.model_copy(update={"answers": answers}))
-        return any(f.id == flag.id for f in again.red_flags)
-
-    needed = [i for i in given if not raises({i})]
-    others = {i for i in given if i not in needed}
-    if others and not raises(others):  # several answers raise it on their own: each that does counts
-        needed += [i for i in others if raises(others - {i})]
-    order = {item_id: index for index, item_id in enumerate(definition.items)}
-    return tuple(sorted(needed or given, key=order.__getitem__))
