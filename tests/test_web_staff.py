@@ -219,3 +219,17 @@ def test_intake_emergency_without_a_name_asks_only_for_the_name(site: Site) -> N
     assert main.index("Emergency: call 999 now") < main.index("<h1>")  # the 999 instruction comes first
     (row,) = site.submissions()
     assert (row.disposition, row.complete) == ("emergency", False)
+
+
+def test_a_date_of_birth_typed_wrong_is_asked_again_and_never_blocks_an_emergency(site: Site) -> None:
+    site.add_staff()
+    site.login()
+    page = site.staff_intake({"sudden_onset_headache": "no"}, name="Test Patient", date_of_birth="31/02/1980")
+    assert page.status_code == 200 and "Enter a real date of birth" in " ".join(errors_on(page.text))
+    token = field(site.client.get("/staff/intake").text, "csrftoken")
+    shown = site.post("/staff/visibility", {"csrftoken": token, "date_of_birth": "31/02/1980", **FEVER_WITH_RASH})
+    assert [alert["anchor"] for alert in shown.json()["alerts"]] == ["fever_with_rash"]
+    saved = site.staff_intake(FEVER_WITH_RASH, name="Test Patient Emergency", date_of_birth="31/02/1980")
+    assert saved.status_code == 303  # saved at once, without the date that is no date
+    (row,) = site.submissions()
+    assert (row.disposition, row.patient_name) == ("emergency", "Test Patient Emergency")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -307,8 +308,11 @@ def intake(
     seen = set(str(form.get("seen") or "").split())
     new = [i for i in forms.answerable(s.definition, s.definition.items) if i in shown and i not in seen]
     errors = forms.detail_errors(answers.details, contact_required=False, today=datetime.now(UTC).date())
+    # a detail typed wrong (a date of birth that is no date) is asked for again, or left out of an emergency
+    # saved at once; it never stops the answers being read
+    readable = replace(answers, details={k: v for k, v in answers.details.items() if k not in errors})
     try:  # one assessment serves both the emergency check and, when the form is complete, the record
-        document = forms.response_document(s.definition, answers, "staff")
+        document = forms.response_document(s.definition, readable, "staff")
         response = parse_response(document, s.definition, hidden="drop", partial=True)
     except ResponseError as exc:
         raise HTTPException(400, f"The answers could not be read: {exc.problems[0].message}") from None
@@ -330,7 +334,7 @@ def intake(
 def _alerts(definition: Definition, answers: forms.FormAnswers) -> list[FlagAlert]:
     """The emergency alerts for the answers given so far (none when they cannot be read yet)."""
     try:
-        document = forms.response_document(definition, answers, "staff")
+        document = forms.response_document(definition, replace(answers, details={}), "staff")  # answers only
         response = parse_response(document, definition, hidden="drop", partial=True)
     except ResponseError:
         return []
