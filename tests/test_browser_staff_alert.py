@@ -145,6 +145,7 @@ def test_an_emergency_answer_deep_in_the_form_is_shown_beside_it_and_stays_in_vi
     for position in ("0", "document.body.scrollHeight / 2", "document.body.scrollHeight"):
         page.evaluate(f"window.scrollTo(0, {position})")
         assert_bar_in_view(page)
+    assert_in_view(page.locator(".site-footer p").last, "the end of the page, scrolled to")  # room kept for the bar
     page.get_by_role("link", name="Go to the answer").click()
     assert_in_view(alert, "the alert, reached from the bar")
 
