@@ -8,7 +8,7 @@ results the Kleene way. Conditions are compiled once, when a definition loads, i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .model import (
@@ -251,6 +251,40 @@ def items_read(cond: Condition) -> list[str]:
 def findings_read(cond: Condition) -> list[str]:
     """Finding ids a condition reads directly, in order of first appearance."""
     return list(dict.fromkeys(c.finding for c in walk(cond) if isinstance(c, FindingRef)))
+
+
+def supporting_items(
+    cond: Condition, values: Values, findings: Findings, finding_conditions: Mapping[str, Condition]
+) -> list[str]:
+    """The items behind a condition that is true: every part of an ``all``, each true part of an ``any`` or
+    ``at_least`` (redundant ones too), through findings, and under a ``not`` every item the negated part reads.
+    Empty when the condition is not true. It says which answers raised a red flag."""
+    if compile_condition(cond)(values, findings) is not True:
+        return []
+    return list(dict.fromkeys(_support(cond, values, findings, finding_conditions)))
+
+
+def _support(
+    cond: Condition, values: Values, findings: Findings, finding_conditions: Mapping[str, Condition]
+) -> Iterator[str]:
+    if isinstance(cond, FindingRef):
+        yield from supporting_items(finding_conditions[cond.finding], values, findings, finding_conditions)
+    elif isinstance(cond, Not):
+        yield from _reads(cond.not_, finding_conditions)
+    elif isinstance(cond, AllOf | AnyOf | AtLeast):
+        parts = cond.all if isinstance(cond, AllOf) else cond.any if isinstance(cond, AnyOf) else cond.at_least.of
+        for part in parts:
+            yield from supporting_items(part, values, findings, finding_conditions)
+    elif (item := item_of(cond)) is not None:
+        yield item
+
+
+def _reads(cond: Condition, finding_conditions: Mapping[str, Condition]) -> Iterator[str]:
+    for part in walk(cond):
+        if (item := item_of(part)) is not None:
+            yield item
+        elif isinstance(part, FindingRef):
+            yield from _reads(finding_conditions[part.finding], finding_conditions)
 
 
 def describe(cond: Condition) -> str:

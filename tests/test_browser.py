@@ -741,7 +741,7 @@ def tour(browser: Browser, live: Live, bundled_definition: Definition, physio: d
         seen(page, "staff-intake-with-errors")
         page.goto(live.url + "/staff/intake")
         answer(page, definition.items["sudden_onset_headache"], "yes")
-        expect(page.locator("[data-emergency-banner]")).to_be_visible()
+        expect(page.locator("[data-emergency-bar]")).to_be_visible()
         seen(page, "staff-intake-emergency-banner")
         page.goto(live.url + "/staff/intake")
         page.get_by_label("Patient's full name").fill("Test Patient Tour")

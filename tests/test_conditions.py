@@ -16,6 +16,7 @@ from screening.conditions import (
     describe,
     findings_read,
     items_read,
+    supporting_items,
 )
 from screening.definition import Definition
 from screening.model import Condition
@@ -254,3 +255,29 @@ def test_answers_to_hidden_questions_are_ignored_by_effective_values(chain: Defi
 def test_multiple_choice_answers_become_sets(mini: Definition) -> None:
     values, _ = mini.effective_values({"neck_pain": "no", "symptoms": ["fever", "weight_loss"]})
     assert values["symptoms"] == frozenset({"fever", "weight_loss"})
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"yes": "t"}, ["t"]),
+        ({"yes": "f"}, []),  # not true: nothing behind it
+        ({"any": [{"yes": "t"}, {"yes": "f"}, {"yes": "t2"}]}, ["t", "t2"]),  # each true part, redundant too
+        ({"all": [{"yes": "t"}, {"any": [{"yes": "u"}, {"yes": "t2"}]}]}, ["t", "t2"]),
+        ({"all": [{"yes": "t"}, {"yes": "u"}]}, []),  # unknown, not true
+        ({"at_least": {"n": 1, "of": [{"yes": "f"}, {"yes": "t2"}]}}, ["t2"]),
+        ({"all": [{"not": {"yes": "f"}}, {"yes": "t"}]}, ["f", "t"]),  # a "no" that matters is named
+        ({"all": [{"finding": "both"}, {"not": {"finding": "neither"}}]}, ["t", "t2", "f"]),
+    ],
+)
+def test_supporting_items_name_the_answers_behind_a_true_condition(
+    condition: dict[str, Any], expected: list[str]
+) -> None:
+    values = {**VALUES, "t2": "yes"}
+    findings_defined = {
+        "both": CONDITION.validate_python({"all": [{"yes": "t"}, {"yes": "t2"}]}),
+        "neither": CONDITION.validate_python({"yes": "f"}),
+    }
+    findings: dict[str, Truth] = {"both": True, "neither": False}
+    got = supporting_items(CONDITION.validate_python(condition), values, findings, findings_defined)
+    assert got == expected

@@ -216,3 +216,60 @@ def test_a_pdf_from_another_questionnaire_version_is_refused_clearly(
     refused = site.client.get(f"/staff/submissions/{row.id}/summary.pdf")
     assert refused.status_code == 409 and "another questionnaire version" in refused.text
     assert "pdf_download" not in site.audit_actions()
+
+
+FEVER_WITH_RASH = {"fever": "yes", "fever_with_stiff_neck": "no", "fever_with_rash": "yes"}
+
+
+def test_visibility_names_the_answers_behind_each_emergency(site: Site) -> None:
+    page = site.client.get("/staff/intake")
+    assert page.status_code == 303  # signed in only
+    site.add_staff()
+    site.login()
+    token = field(site.client.get("/staff/intake").text, "csrftoken")
+    urgent = site.post("/staff/visibility", {"csrftoken": token, "fever": "yes"}).json()
+    assert urgent["alerts"] == [] and urgent["emergency"] == []  # a temperature alone is urgent, not an emergency
+    got = site.post("/staff/visibility", {"csrftoken": token, **FEVER_WITH_RASH}).json()
+    assert {"fever_with_stiff_neck", "fever_with_rash"} <= set(got["shown"])
+    (alert,) = got["alerts"]
+    assert (alert["id"], alert["anchor"], alert["items"]) == (
+        "fever_with_stiff_neck_rash_or_drowsiness",
+        "fever_with_rash",
+        ["fever", "fever_with_rash"],  # the stiff neck was answered "no": it raised nothing
+    )
+    assert [answer for _, answer in alert["answers"]] == ["Yes", "Yes"]
+    assert alert["answers"][1][0] == site.definition.wording["fever_with_rash"][1]
+    assert got["emergency"] == [alert["title"]]
+
+
+def test_intake_emergency_without_a_name_asks_only_for_the_name(site: Site) -> None:
+    site.add_staff()
+    site.login()
+    page = site.staff_intake(FEVER_WITH_RASH, name="")
+    assert page.status_code == 200 and site.count() == 0
+    assert errors_on(page.text) == ["Enter the patient's name"]  # not every unanswered question
+    beside = page.text.split('data-item="fever_with_rash"')[1].split("data-item=")[0]
+    assert 'role="alert"' in beside and "Emergency: call 999 now" in beside and "Save now and call 999" in beside
+    assert re.findall(r'id="alert-([a-z_]+)"', page.text) == ["fever_with_rash"]  # beside that question only
+    assert re.search(r'<div class="emergency-bar"[^>]*data-emergency-bar>', page.text)  # shown: no "hidden"
+    saved = site.staff_intake(FEVER_WITH_RASH, name="Test Patient Emergency")
+    assert saved.status_code == 303
+    detail = site.client.get(saved.headers["location"]).text
+    main = detail.split('<main id="main"')[1]
+    assert main.index("Emergency: call 999 now") < main.index("<h1>")  # the 999 instruction comes first
+    (row,) = site.submissions()
+    assert (row.disposition, row.complete) == ("emergency", False)
+
+
+def test_a_date_of_birth_typed_wrong_is_asked_again_and_never_blocks_an_emergency(site: Site) -> None:
+    site.add_staff()
+    site.login()
+    page = site.staff_intake({"sudden_onset_headache": "no"}, name="Test Patient", date_of_birth="31/02/1980")
+    assert page.status_code == 200 and "Enter a real date of birth" in " ".join(errors_on(page.text))
+    token = field(site.client.get("/staff/intake").text, "csrftoken")
+    shown = site.post("/staff/visibility", {"csrftoken": token, "date_of_birth": "31/02/1980", **FEVER_WITH_RASH})
+    assert [alert["anchor"] for alert in shown.json()["alerts"]] == ["fever_with_rash"]
+    saved = site.staff_intake(FEVER_WITH_RASH, name="Test Patient Emergency", date_of_birth="31/02/1980")
+    assert saved.status_code == 303  # saved at once, without the date that is no date
+    (row,) = site.submissions()
+    assert (row.disposition, row.patient_name) == ("emergency", "Test Patient Emergency")

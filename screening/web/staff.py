@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ..assessment import Assessment, emergency_flags
+from ..definition import Definition
 from ..errors import ResponseError
 from ..model import Disposition
 from ..report import build_view
@@ -29,6 +31,7 @@ from .documents import (
     questionnaire_response_body,
     response_of,
 )
+from .emergency import FlagAlert, by_anchor, emergency_alerts
 from .store import (
     KEY_MAX_LENGTH,
     ListFilter,
@@ -280,6 +283,22 @@ def correct_page(
     return _intake(request, user, answers, key=uuid.uuid4().hex, supersedes=row.id)
 
 
+@router.post("/visibility")
+def visibility(request: Request, form: FormData = Depends(form_data), user: User = Depends(staff_user)) -> Response:
+    """Which questions are shown, and each emergency red flag with the answers that raised it: the engine
+    decides, the intake page's script only shows the questions and places each alert beside its question."""
+    s = services(request)
+    answers = forms.read_form(s.definition, form)
+    alerts = _alerts(s.definition, answers)
+    return JSONResponse(
+        {
+            "shown": sorted(forms.shown_items(s.definition, answers.values)),
+            "emergency": [alert.title for alert in alerts],
+            "alerts": [alert.as_json() for alert in alerts],
+        }
+    )
+
+
 @router.post("/intake")
 def intake(
     request: Request,
@@ -301,20 +320,37 @@ def intake(
     seen = set(str(form.get("seen") or "").split())
     new = [i for i in forms.answerable(s.definition, s.definition.items) if i in shown and i not in seen]
     errors = forms.detail_errors(answers.details, contact_required=False, today=datetime.now(UTC).date())
-    errors.update(forms.item_errors(s.definition, answers, s.definition.items, shown))
+    # a detail typed wrong (a date of birth that is no date) is asked for again, or left out of an emergency
+    # saved at once; it never stops the answers being read
+    readable = replace(answers, details={k: v for k, v in answers.details.items() if k not in errors})
     try:  # one assessment serves both the emergency check and, when the form is complete, the record
-        document = forms.response_document(s.definition, answers, "staff")
+        document = forms.response_document(s.definition, readable, "staff")
         response = parse_response(document, s.definition, hidden="drop", partial=True)
     except ResponseError as exc:
         raise HTTPException(400, f"The answers could not be read: {exc.problems[0].message}") from None
     assessment = assess(s.definition, response)
-    emergency = bool(emergency_flags(assessment))
-    if emergency and "name" not in errors and not answers.invalid:
-        return _save(db, user, response, assessment, key, supersedes, complete=False)
+    if emergency_flags(assessment):
+        invalid = {item_id: message for item_id, message in answers.invalid.items() if item_id in shown}
+        if "name" not in errors and not invalid:
+            return _save(db, user, response, assessment, key, supersedes, complete=False)
+        errors.update(invalid)  # only what stops the save is asked for now: unanswered questions can wait
+        alerts = emergency_alerts(s.definition, response, assessment)
+        return _intake(request, user, answers, key=key, errors=errors, supersedes=supersedes, alerts=alerts)
+    errors.update(forms.item_errors(s.definition, answers, s.definition.items, shown))
     if new or errors:
         notice = f"{len(new)} follow-up question(s) now apply; they are marked below." if new else ""
         return _intake(request, user, answers, key=key, errors=errors, notice=notice, supersedes=supersedes)
     return _save(db, user, response, assessment, key, supersedes, complete=True)
+
+
+def _alerts(definition: Definition, answers: forms.FormAnswers) -> list[FlagAlert]:
+    """The emergency alerts for the answers given so far (none when they cannot be read yet)."""
+    try:
+        document = forms.response_document(definition, replace(answers, details={}), "staff")  # answers only
+        response = parse_response(document, definition, hidden="drop", partial=True)
+    except ResponseError:
+        return []
+    return emergency_alerts(definition, response, assess(definition, response))
 
 
 def _save(
@@ -357,9 +393,12 @@ def _intake(
     errors: dict[str, str] | None = None,
     notice: str = "",
     supersedes: str | None = None,
+    alerts: list[FlagAlert] | None = None,
 ) -> Response:
     s = services(request)
     shown = forms.shown_items(s.definition, answers.values)
+    if alerts is None:
+        alerts = _alerts(s.definition, answers) if answers.values else []
     return page(
         request,
         "staff_intake.html.j2",
@@ -373,4 +412,5 @@ def _intake(
         key=key,
         supersedes=supersedes,
         wording="staff",
+        alerts=by_anchor(alerts),
     )
