@@ -76,8 +76,8 @@ class Subject:
 
     def __init__(self) -> None:
         from screening.loader import load_definition
+        from screening.reading import load_response
         from screening.report import Renderer, load_clinic_settings, render_html
-        from screening.response import load_response
         from screening.scorer import assess
 
         self.definition = load_definition()

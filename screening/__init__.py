@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from .errors import DefinitionError, Problem, ReportError, ResponseError, ScreeningError
     from .loader import load_definition, load_questionnaire
     from .model import Disposition, Likelihood, Questionnaire, Ruleset
-    from .response import Response, load_response, parse_response
+    from .reading import load_response
+    from .response import Response, parse_response
     from .scorer import assess
 
 __all__ = [
@@ -59,7 +60,7 @@ _HOMES = {
     "Questionnaire": "model",
     "Ruleset": "model",
     "Response": "response",
-    "load_response": "response",
+    "load_response": "reading",
     "parse_response": "response",
     "assess": "scorer",
 }

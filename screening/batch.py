@@ -49,8 +49,8 @@ def _start_worker(questionnaire: Path | None, ruleset: Path | None, clinic: Path
 def _render(job: Job) -> Outcome:
     """Render one response; any problem comes back as a message, never as a crash of the batch."""
     from .definition import Definition
+    from .reading import load_response
     from .report import ClinicSettings, Renderer, render_pdf, write_atomic
-    from .response import load_response
     from .scorer import assess
 
     definition, clinic = _WORKER["definition"], _WORKER["clinic"]

@@ -450,7 +450,7 @@ def _questions(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     from .assessment import assessment_json
     from .errors import ResponseError
-    from .response import load_response
+    from .reading import load_response
     from .scorer import assess
     from .text import render_summary
 
@@ -480,8 +480,8 @@ def _score(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from .errors import ReportError
+    from .reading import load_response
     from .report import generated_at_from, load_clinic_settings, render_html, render_pdf, write_atomic
-    from .response import load_response
     from .scorer import assess
 
     when = generated_at_from(args.generated_at)
@@ -580,6 +580,7 @@ def _export(args: argparse.Namespace) -> int:
     from datetime import date
 
     from .loader import load_definition
+    from .tables import write_csv, write_jsonl
     from .web.exports import (
         FIXED_COLUMNS,
         NAME_COLUMNS,
@@ -588,8 +589,6 @@ def _export(args: argparse.Namespace) -> int:
         export_row,
         item_columns,
         submissions,
-        write_csv,
-        write_jsonl,
     )
 
     if args.what == "questionnaire":
@@ -640,7 +639,8 @@ def _rescore(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from .loader import load_definition
-    from .web.exports import database_engine, rescore_database, rescore_files
+    from .rescore import rescore_files
+    from .web.exports import database_engine, rescore_database
 
     new = load_definition(args.questionnaire, args.ruleset)
     if args.responses:

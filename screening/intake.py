@@ -42,7 +42,7 @@ from .report import (
 from .response import Answer, Response, parse_response, response_json
 from .scorer import assess
 from .text import DISPOSITION_WORDS
-from .web.forms import WHOLE_NUMBER, detail_errors, required_message
+from .wording import WHOLE_NUMBER, detail_errors, required_message
 
 if TYPE_CHECKING:
     from prompt_toolkit.input import Input

@@ -229,18 +229,6 @@ def read_response_file(path: Path) -> tuple[Any, dict[Path_, int]]:
         raise ResponseError([Problem(name, exc.line, "", f"not valid YAML or JSON: {exc}", "fix the syntax")]) from exc
 
 
-def load_response(path: Path, definition: Definition, *, hidden: HiddenPolicy = "error") -> Response:
-    """A response file: our own format, or an HL7 FHIR QuestionnaireResponse (JSON) for this questionnaire."""
-    data, lines = read_response_file(path)
-    if isinstance(data, dict) and data.get("resourceType") == "QuestionnaireResponse":
-        from .fhir import response_from_resource
-
-        native = response_from_resource(definition, data, source=str(path))
-        stopped_early = data.get("status") == "in-progress"
-        return parse_response(native, definition, hidden=hidden, source=str(path), partial=stopped_early)
-    return parse_response(data, definition, hidden=hidden, source=str(path), lines=lines)
-
-
 def response_json(response: Response) -> str:
     """The parsed response as stable JSON (the form embedded in reports and stored by the web intake)."""
     return response.model_dump_json(indent=2) + "\n"  # pydantic's serialiser: same text, a fifth of the time

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from screening.definition import Definition
 from screening.loader import load_definition
 from screening.model import Item
-from screening.response import load_response
+from screening.reading import load_response
 from screening.web.app import create_app
 from screening.web.auth import add_user
 from screening.web.db import Submission, database_url_for, make_engine

@@ -21,7 +21,8 @@ from strategies import responses
 from screening.assessment import assessment_json
 from screening.cli import main
 from screening.definition import Definition
-from screening.response import load_response, parse_response
+from screening.reading import load_response
+from screening.response import parse_response
 from screening.scorer import assess
 
 Capture = pytest.CaptureFixture[str]

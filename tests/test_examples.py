@@ -10,7 +10,7 @@ from screening.cli import main
 from screening.definition import Definition
 from screening.loader import load_definition
 from screening.model import Disposition
-from screening.response import load_response
+from screening.reading import load_response
 from screening.scorer import assess
 
 EXAMPLES_DIR = Path(__file__).parent.parent / "examples"

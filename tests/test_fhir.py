@@ -876,7 +876,7 @@ def test_is_questionnaire_response() -> None:
 
 def test_examples_directory_response_round_trips(bundled: Definition) -> None:
     """A hand-written clinical example (not generated) survives the trip too."""
-    from screening.response import load_response
+    from screening.reading import load_response
 
     path = Path(__file__).resolve().parent.parent / "examples" / "physio_cervicogenic.yaml"
     native = load_response(path, bundled)

@@ -10,7 +10,7 @@ from web import Site
 
 from screening.cli import main
 from screening.fhir import check_questionnaire, response_resource
-from screening.response import load_response
+from screening.reading import load_response
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from screening.definition import Definition
+from screening.reading import load_response
 from screening.report import render_html
-from screening.response import load_response
 from screening.scorer import assess
 
 GOLDEN_DIR = Path(__file__).parent / "golden"

@@ -46,6 +46,7 @@ from screening.definition import Definition
 from screening.errors import DefinitionError, ReportError, ResponseError
 from screening.fhir import response_from_resource
 from screening.loader import default_questionnaire_path, load_definition
+from screening.reading import load_response
 from screening.report import (
     REPORTS,
     Renderer,
@@ -56,7 +57,7 @@ from screening.report import (
     render_pdf,
     write_atomic,
 )
-from screening.response import Response, load_response, parse_response, response_json
+from screening.response import Response, parse_response, response_json
 from screening.scorer import assess
 
 Capture = pytest.CaptureFixture[str]

@@ -11,7 +11,8 @@ from conftest import RULES_TAIL, line_of
 
 from screening.definition import Definition
 from screening.errors import ResponseError, ScreeningError
-from screening.response import Response, load_response, parse_response
+from screening.reading import load_response
+from screening.response import Response, parse_response
 
 
 def doc(**answers: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from web import Site
 
 from screening.cli import main
 from screening.loader import default_questionnaire_path, ruleset_path_for
-from screening.web.exports import safe_cell
+from screening.tables import safe_cell
 
 
 def _fill(site: Site, physio_answers: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from datetime import date
 
 from starlette.datastructures import FormData
 
+from screening import wording
 from screening.definition import Definition
 from screening.web import forms
 
@@ -56,15 +57,15 @@ def test_required_and_hidden_questions(bundled: Definition) -> None:
 
 
 def test_birth_dates_in_iso_and_uk_forms() -> None:
-    assert forms.birth_date("1980-03-27") == date(1980, 3, 27)
-    assert forms.birth_date("27/03/1980") == date(1980, 3, 27)
-    assert forms.birth_date("27.3.1980") == date(1980, 3, 27)
-    assert forms.birth_date("31/02/1980") is None
-    assert forms.birth_date("next tuesday") is None
+    assert wording.birth_date("1980-03-27") == date(1980, 3, 27)
+    assert wording.birth_date("27/03/1980") == date(1980, 3, 27)
+    assert wording.birth_date("27.3.1980") == date(1980, 3, 27)
+    assert wording.birth_date("31/02/1980") is None
+    assert wording.birth_date("next tuesday") is None
     today = date(2026, 11, 21)
-    assert forms.detail_errors({"name": "A", "date_of_birth": "2030-01-01"}, contact_required=False, today=today)
-    assert not forms.detail_errors({"name": "A", "date_of_birth": "27/03/1980"}, contact_required=False, today=today)
-    needs_contact = forms.detail_errors({"name": "A"}, contact_required=True, today=today)
+    assert wording.detail_errors({"name": "A", "date_of_birth": "2030-01-01"}, contact_required=False, today=today)
+    assert not wording.detail_errors({"name": "A", "date_of_birth": "27/03/1980"}, contact_required=False, today=today)
+    needs_contact = wording.detail_errors({"name": "A"}, contact_required=True, today=today)
     assert "contact" in needs_contact
     assert forms.patient_block({"name": "A", "date_of_birth": "27/03/1980"}) == {
         "name": "A",

@@ -15,9 +15,9 @@ from starlette.datastructures import FormData
 from starlette.testclient import TestClient
 
 from screening.definition import Definition
-from screening.web.app import Services
 from screening.web.auth import add_api_token, add_user
 from screening.web.db import AuditEvent, Submission
+from screening.web.deps import Services
 from screening.web.forms import read_form, shown_items
 
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')

@@ -15,14 +15,13 @@ from sqlalchemy.orm import Session
 
 from ..definition import Definition
 from ..errors import Problem, ResponseError
-from ..fhir import is_questionnaire_response, response_from_resource
 from ..jsonio import loads_strict
-from ..response import parse_response
+from ..reading import response_from_document
 from ..schema import response_schema
 from ..scorer import assess
-from .app import body_bytes, database, release, services
 from .auth import api_token_name
 from .db import Submission
+from .deps import body_bytes, database, release, services
 from .documents import pdf_download, questionnaire_response_body
 from .store import KEY_MAX_LENGTH, audit, find_submission, idempotency_digest, record_submission
 
@@ -165,11 +164,7 @@ def submit(
         json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     ).hexdigest()
     try:
-        if is_questionnaire_response(data):  # an HL7 FHIR R4 QuestionnaireResponse instead of our format
-            native = response_from_resource(s.definition, data, source="body")
-            response = parse_response(native, s.definition, source="body", partial=data.get("status") == "in-progress")
-        else:
-            response = parse_response(data, s.definition, source="body")
+        response = response_from_document(s.definition, data, source="body")
     except ResponseError as exc:
         problems = [
             ProblemOut(location=_location(p, data), subject=p.subject, message=p.message, fix=p.fix)

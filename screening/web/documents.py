@@ -16,7 +16,7 @@ from .db import Submission
 from .store import audit, keep_pdf, stored_pdf
 
 if TYPE_CHECKING:  # app imports this module
-    from .app import Services
+    from .deps import Services
 
 
 class StaleDefinition(Exception):

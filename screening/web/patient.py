@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from .. import wording
 from ..assessment import AnswerRead, Assessment, emergency_flags
 from ..errors import ResponseError
 from ..model import Disposition
@@ -19,8 +20,8 @@ from ..response import Response as Response_
 from ..response import parse_response
 from ..scorer import assess
 from . import forms
-from .app import Services, database, form_data, page, services
 from .db import Submission
+from .deps import Services, database, form_data, page, services
 from .documents import assessment_of, pdf_download
 from .ratelimit import SharedRateLimiter
 from .store import (
@@ -102,7 +103,7 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
         return _step_page(request, _next_step(s, step, shown), answers, key)
 
     if step == details_step:
-        errors = forms.detail_errors(answers.details, contact_required=True, today=datetime.now(UTC).date())
+        errors = wording.detail_errors(answers.details, contact_required=True, today=datetime.now(UTC).date())
         if errors:
             return _details_page(request, answers, key, errors)
         return _review_page(request, answers, key)
@@ -110,7 +111,7 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
     # review: submit
     if action != "submit":
         return _review_page(request, answers, key)
-    errors = forms.detail_errors(answers.details, contact_required=True, today=datetime.now(UTC).date())
+    errors = wording.detail_errors(answers.details, contact_required=True, today=datetime.now(UTC).date())
     if errors:
         return _details_page(request, answers, key, errors)
     for index in range(details_step):

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from .. import wording
 from ..assessment import Assessment, emergency_flags
 from ..definition import Definition
 from ..errors import ResponseError
@@ -20,9 +21,9 @@ from ..response import Response as Response_
 from ..response import parse_response
 from ..scorer import assess
 from . import forms
-from .app import NeedsLogin, database, form_data, page, release, services
 from .auth import authenticate, end_session, session_user, start_session
 from .db import NEXT_STATUSES, Submission, User
+from .deps import NeedsLogin, database, form_data, page, release, services
 from .documents import (
     assessment_of,
     download,
@@ -319,7 +320,7 @@ def intake(
     shown = forms.shown_items(s.definition, answers.values)
     seen = set(str(form.get("seen") or "").split())
     new = [i for i in forms.answerable(s.definition, s.definition.items) if i in shown and i not in seen]
-    errors = forms.detail_errors(answers.details, contact_required=False, today=datetime.now(UTC).date())
+    errors = wording.detail_errors(answers.details, contact_required=False, today=datetime.now(UTC).date())
     # a detail typed wrong (a date of birth that is no date) is asked for again, or left out of an emergency
     # saved at once; it never stops the answers being read
     readable = replace(answers, details={k: v for k, v in answers.details.items() if k not in errors})

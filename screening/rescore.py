@@ -1,0 +1,79 @@
+"""What a new ruleset would change: responses assessed under two definitions, compared. Writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .assessment import Assessment
+from .definition import Definition
+from .errors import ResponseError
+from .response import Response, parse_response
+from .scorer import assess
+
+
+@dataclass(frozen=True)
+class Change:
+    """How one stored submission would come out under the new definition (or why it cannot be re-assessed)."""
+
+    submission: str
+    created_at: str
+    old_disposition: str
+    new_disposition: str
+    old_likelihood: str
+    new_likelihood: str
+    red_flags_added: list[str]
+    red_flags_removed: list[str]
+    problem: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.problem) or (self.old_disposition, self.old_likelihood) != (
+            self.new_disposition,
+            self.new_likelihood,
+        )
+
+
+def reassess(stored: Response, definition: Definition, complete: bool = True) -> Assessment:
+    """The stored answers assessed under another definition (answers to questions it no longer shows dropped)."""
+    response = parse_response(
+        stored.model_dump(mode="json"), definition, hidden="drop", partial=not complete, source="stored"
+    )
+    return assess(definition, response)
+
+
+def compare(ident: str, created_at: str, old: Assessment, new: Assessment | None, problem: str = "") -> Change:
+    old_flags = {f.id for f in old.red_flags}
+    new_flags = {f.id for f in new.red_flags} if new else set()
+    return Change(
+        ident,
+        created_at,
+        old.disposition.value,
+        new.disposition.value if new else "",
+        old.likelihood.grade.value,
+        new.likelihood.grade.value if new else "",
+        sorted(new_flags - old_flags),
+        sorted(old_flags - new_flags) if new else [],
+        problem,
+    )
+
+
+def rescore_files(folder: Path, old_definition: Definition, new_definition: Definition) -> Iterator[Change]:
+    """Response files in a folder, assessed under the current definition and under the new one."""
+    from .reading import load_response
+
+    for path in sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json")):
+        try:
+            response = load_response(path, old_definition, hidden="drop")
+        except ResponseError as exc:
+            yield Change(path.name, "", "", "", "", "", [], [], f"not a response: {exc.problems[0].message}")
+            continue
+        old = assess(old_definition, response)
+        stamp = response.collected_at.isoformat()
+        try:
+            new = reassess(response, new_definition)
+        except ResponseError as exc:
+            yield compare(path.name, stamp, old, None, "; ".join(p.message for p in exc.problems[:3]))
+            continue
+        yield compare(path.name, stamp, old, new)
