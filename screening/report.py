@@ -20,9 +20,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .assessment import AnswerRead, Assessment, assessment_json
 from .definition import Definition
@@ -53,14 +54,52 @@ STYLESHEET = REPORTS / "referral.css"
 # Clinic settings
 
 
+class AlertSettings(BaseModel):
+    """Where urgent and emergency submissions are announced: the clinic's duty e-mail address, over SMTP.
+
+    The password is never kept in the file: it comes from the SCREENING_SMTP_PASSWORD environment variable.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    email_to: str = Field(min_length=3, max_length=200)
+    email_from: str = Field(min_length=3, max_length=200)
+    smtp_host: str = Field(min_length=1, max_length=200)
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    smtp_user: str | None = Field(default=None, max_length=200)
+
+
 class ClinicSettings(BaseModel):
-    """Who sends the summary: shown in the header of every referral."""
+    """Who sends the summary (shown in the header of every referral) and how the clinic works."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: str = Field(min_length=1, max_length=120)
     address: list[str] = Field(default_factory=list, max_length=6)
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=120)
+    time_zone: str = Field(default="Europe/London", max_length=64)  # every time shown to people; UTC in data
+    base_url: str | None = Field(default=None, max_length=200)  # where staff reach the server, for links in alerts
+    alerts: AlertSettings | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"'{value}' is not a time zone name such as Europe/London") from exc
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("base_url must start with https:// (or http:// on a private network)")
+        return value.rstrip("/") if value else value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
 
 def load_clinic_settings(path: Path | None = None) -> ClinicSettings:
