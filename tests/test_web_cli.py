@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -120,3 +121,44 @@ def test_serve_starts_on_its_defaults(tmp_path: Path) -> None:
         output, _ = server.communicate(timeout=30)
     assert "No staff accounts yet" in output
     assert "Traceback" not in output
+
+
+def test_serve_ignores_forwarding_headers_unless_a_proxy_is_named(tmp_path: Path) -> None:
+    """A client on this machine cannot escape the per-address limit by claiming other addresses."""
+    import httpx2
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCREENING_")}
+    env["SCREENING_PUBLIC_PAGE_POSTS_PER_MINUTE"] = "3"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "screening", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        with httpx2.Client(base_url=base, timeout=5) as client:
+            while True:
+                try:
+                    page = client.get("/screen")
+                    break
+                except httpx2.TransportError:
+                    assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+                    time.sleep(0.2)
+            token = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
+            assert token is not None
+            statuses = [
+                client.post(
+                    "/visibility",
+                    data={"csrftoken": token.group(1)},
+                    headers={"x-forwarded-for": f"203.0.113.{n}"},
+                ).status_code
+                for n in range(5)
+            ]
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]

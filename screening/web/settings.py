@@ -157,6 +157,9 @@ class Settings:
             "secret_key": overrides.get("secret_key") or _secret_key(folder, url),
             "secure_cookies": os.environ.get("SCREENING_SECURE_COOKIES", "") in {"1", "true", "yes"},
         }
+        for key in ("public_posts_per_minute", "public_page_posts_per_minute"):
+            if (limit := os.environ.get(f"SCREENING_{key.upper()}", "")).isdigit() and int(limit) > 0:
+                values[key] = int(limit)
         if hosts := os.environ.get("SCREENING_ALLOWED_HOSTS"):
             values["allowed_hosts"] = tuple(h.strip() for h in hosts.split(",") if h.strip())
         for key in ("questionnaire", "ruleset", "clinic"):
