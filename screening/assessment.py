@@ -9,6 +9,7 @@ saw it. pydantic's TypeAdapter gives a stable JSON form, a JSON Schema, and a lo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -91,6 +92,12 @@ class DispositionReason:
     kind: Literal["likelihood", "red_flag", "red_flag_unsure", "differential"]
     id: str
     disposition: Disposition
+
+
+def rests_on_unsure(disposition: Disposition, reasons: Sequence[DispositionReason]) -> bool:
+    """Whether only red flags that could not be ruled out put the outcome at this level."""
+    top = [reason.kind for reason in reasons if reason.disposition == disposition]
+    return bool(top) and all(kind == "red_flag_unsure" for kind in top)
 
 
 @dataclass(frozen=True, slots=True)
