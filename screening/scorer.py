@@ -26,7 +26,17 @@ from .assessment import (
 )
 from .conditions import NOT_APPLICABLE, UNKNOWN, Truth
 from .definition import CompiledRule, Definition
-from .model import NOT_SURE, DisplayItem, Disposition, IntegerItem, Likelihood, ScaleItem, SingleChoiceItem, YesNoItem
+from .model import (
+    NOT_SURE,
+    DisplayItem,
+    Disposition,
+    DispositionText,
+    IntegerItem,
+    Likelihood,
+    ScaleItem,
+    SingleChoiceItem,
+    YesNoItem,
+)
 from .response import Response
 
 _RESULT: dict[Truth, Result] = {True: "true", False: "false", None: "unknown"}
@@ -88,6 +98,10 @@ class _Tables:
     provenance: Provenance
 
 
+def _next_step(text: DispositionText) -> NextStep:
+    return NextStep(text.title, text.patient, text.staff, text.action, text.time_frame)
+
+
 @lru_cache(maxsize=16)
 def _tables(definition: Definition) -> _Tables:
     policy = definition.ruleset.disposition
@@ -139,8 +153,8 @@ def _tables(definition: Definition) -> _Tables:
         caps=tuple((c, _traces("grade_cap", c, c.rule.title), Likelihood(c.rule.at_most)) for c in definition.caps),
         likely_requires=(requires, _traces("grading", requires, requires.rule.title)) if requires else None,
         maximum=sum(f.weight for f in r.features),
-        next_steps={d: NextStep(t.title, t.patient, t.staff, t.action, t.time_frame) for d, t in policy.texts.items()},
-        unsure_step=NextStep(u.title, u.patient, u.staff, u.action, u.time_frame) if (u := policy.unsure_text) else None,
+        next_steps={d: _next_step(t) for d, t in policy.texts.items()},
+        unsure_step=_next_step(policy.unsure_text) if policy.unsure_text else None,
         provenance=Provenance(
             q.id, q.version, definition.questionnaire_sha256, r.id, r.version, definition.ruleset_sha256, __version__
         ),
