@@ -107,6 +107,7 @@ class NextStep:
     staff: str
     action: str
     time_frame: str
+    checks_undecided_flags: bool = False  # the ruleset's same-day check for red flags not ruled out
 
 
 @dataclass(slots=True)

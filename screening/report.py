@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .assessment import AnswerRead, Assessment, assessment_json, rests_on_unsure
+from .assessment import AnswerRead, Assessment, assessment_json
 from .definition import Definition
 from .errors import Problem, ReportError
 from .loader import bundled_dir
@@ -219,7 +219,7 @@ def build_view(
     finding_values = {t.id: t.result for t in assessment.explanation if t.kind == "finding"}
     titles = definition.finding_titles
     label, icon, gp_words = DISPOSITION_LABELS[assessment.disposition.value]
-    if rests_on_unsure(assessment.disposition, assessment.disposition_reasons):
+    if assessment.next_step.checks_undecided_flags:
         label, gp_words = "SAME-DAY CHECK", "Same-day check of safety answers that could not be ruled out"
     patient = response.patient
     return {

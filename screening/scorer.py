@@ -98,8 +98,8 @@ class _Tables:
     provenance: Provenance
 
 
-def _next_step(text: DispositionText) -> NextStep:
-    return NextStep(text.title, text.patient, text.staff, text.action, text.time_frame)
+def _next_step(text: DispositionText, *, checks_undecided_flags: bool = False) -> NextStep:
+    return NextStep(text.title, text.patient, text.staff, text.action, text.time_frame, checks_undecided_flags)
 
 
 @lru_cache(maxsize=16)
@@ -154,7 +154,7 @@ def _tables(definition: Definition) -> _Tables:
         likely_requires=(requires, _traces("grading", requires, requires.rule.title)) if requires else None,
         maximum=sum(f.weight for f in r.features),
         next_steps={d: _next_step(t) for d, t in policy.texts.items()},
-        unsure_step=_next_step(policy.unsure_text) if policy.unsure_text else None,
+        unsure_step=_next_step(policy.unsure_text, checks_undecided_flags=True) if policy.unsure_text else None,
         provenance=Provenance(
             q.id, q.version, definition.questionnaire_sha256, r.id, r.version, definition.ruleset_sha256, __version__
         ),

@@ -89,8 +89,7 @@ UNSURE_WORDS = ("SAME-DAY CHECK", "Same-day check of safety answers that could n
 
 def outcome_lines(assessment: Assessment) -> tuple[str, str]:
     label, words = OUTCOME_WORDS[assessment.disposition.value]
-    kinds = {r.kind for r in assessment.disposition_reasons if r.disposition == assessment.disposition}
-    if kinds == {"red_flag_unsure"}:
+    if assessment.next_step.checks_undecided_flags:
         label, words = UNSURE_WORDS
     return f"{label} — {flat(assessment.next_step.title)}", words
 # Three examples answered by the patient and one (not_sure_red_flag) by staff, so both wordings are checked.

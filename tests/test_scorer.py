@@ -255,10 +255,12 @@ def test_an_outcome_resting_only_on_undecided_flags_uses_the_same_day_check_text
     assert unsure.disposition is Disposition.URGENT_GP and unsure.to_check and not unsure.red_flags
     assert unsure.next_step.title == policy.unsure_text.title
     assert unsure.next_step.time_frame == policy.unsure_text.time_frame
+    assert unsure.next_step.checks_undecided_flags
     # a flag actually raised at the same level: its own text, the undecided one still listed to check
     raised = score(bundled, "staff", **{**answers, "personality_change": "yes"})
     assert raised.disposition is Disposition.URGENT_GP and raised.to_check
     assert raised.next_step.title == policy.texts[Disposition.URGENT_GP].title
+    assert not raised.next_step.checks_undecided_flags
 
 
 def test_one_unsure_text_needs_one_outcome_for_every_undecided_level() -> None:
