@@ -9,6 +9,7 @@ saw it. pydantic's TypeAdapter gives a stable JSON form, a JSON Schema, and a lo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -93,6 +94,12 @@ class DispositionReason:
     disposition: Disposition
 
 
+def rests_on_unsure(disposition: Disposition, reasons: Sequence[DispositionReason]) -> bool:
+    """Whether only red flags that could not be ruled out put the outcome at this level."""
+    top = [reason.kind for reason in reasons if reason.disposition == disposition]
+    return bool(top) and all(kind == "red_flag_unsure" for kind in top)
+
+
 @dataclass(frozen=True, slots=True)
 class NextStep:
     title: str
@@ -100,6 +107,7 @@ class NextStep:
     staff: str
     action: str
     time_frame: str
+    checks_undecided_flags: bool = False  # the ruleset's same-day check for red flags not ruled out
 
 
 @dataclass(slots=True)

@@ -41,7 +41,7 @@ from .report import (
 )
 from .response import Answer, Response, parse_response, response_json
 from .scorer import assess
-from .text import DISPOSITION_WORDS
+from .text import outcome_words
 from .wording import WHOLE_NUMBER, detail_errors, required_message
 
 if TYPE_CHECKING:
@@ -608,7 +608,7 @@ def _show_result(screen: _Screen, definition: Definition, assessment: Assessment
     a, step = assessment, assessment.next_step
     urgent = a.disposition in (Disposition.EMERGENCY, Disposition.URGENT_GP)
     screen.say()
-    screen.say(f"RESULT: {DISPOSITION_WORDS[a.disposition.value]}: {step.title}", "alarm" if urgent else "heading")
+    screen.say(f"RESULT: {outcome_words(a)}: {step.title}", "alarm" if urgent else "heading")
     if not stopped_early:  # else the alarm has just said it
         screen.say(step.staff, "bold", "  ", "  ")
     screen.say(f"When: {step.time_frame}", "", "  ")

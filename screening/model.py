@@ -405,6 +405,8 @@ class DispositionPolicy(Frozen):
     by_likelihood: dict[Likelihood, Disposition]
     when_red_flag_unsure: dict[Literal["emergency", "urgent_gp", "routine_gp"], Disposition]
     texts: dict[Disposition, DispositionText]
+    # the next step shown instead of texts[...] when the outcome rests only on red flags not ruled out
+    unsure_text: DispositionText | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> DispositionPolicy:
@@ -417,6 +419,10 @@ class DispositionPolicy(Frozen):
         if low:
             raise ValueError(
                 f"an unanswered or 'not sure' red flag must lead to a GP at least (check {', '.join(low)})"
+            )
+        if self.unsure_text is not None and len(set(self.when_red_flag_unsure.values())) != 1:
+            raise ValueError(
+                "unsure_text is one message, so every when_red_flag_unsure entry must lead to the same disposition"
             )
         return self
 

@@ -275,6 +275,8 @@ def build_view(
     finding_values = {t.id: t.result for t in assessment.explanation if t.kind == "finding"}
     titles = definition.finding_titles
     label, icon, gp_words = DISPOSITION_LABELS[assessment.disposition.value]
+    if assessment.next_step.checks_undecided_flags:
+        label, gp_words = "SAME-DAY CHECK", "Same-day check of safety answers that could not be ruled out"
     patient = response.patient
     return {
         "clinic": clinic,

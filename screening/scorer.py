@@ -22,10 +22,21 @@ from .assessment import (
     Result,
     RuleKind,
     RuleTrace,
+    rests_on_unsure,
 )
 from .conditions import NOT_APPLICABLE, UNKNOWN, Truth
 from .definition import CompiledRule, Definition
-from .model import NOT_SURE, DisplayItem, Disposition, IntegerItem, Likelihood, ScaleItem, SingleChoiceItem, YesNoItem
+from .model import (
+    NOT_SURE,
+    DisplayItem,
+    Disposition,
+    DispositionText,
+    IntegerItem,
+    Likelihood,
+    ScaleItem,
+    SingleChoiceItem,
+    YesNoItem,
+)
 from .response import Response
 
 _RESULT: dict[Truth, Result] = {True: "true", False: "false", None: "unknown"}
@@ -83,7 +94,12 @@ class _Tables:
     likely_requires: tuple[CompiledRule[Any], Traces] | None
     maximum: int
     next_steps: dict[Disposition, NextStep]
+    unsure_step: NextStep | None
     provenance: Provenance
+
+
+def _next_step(text: DispositionText, *, checks_undecided_flags: bool = False) -> NextStep:
+    return NextStep(text.title, text.patient, text.staff, text.action, text.time_frame, checks_undecided_flags)
 
 
 @lru_cache(maxsize=16)
@@ -137,7 +153,8 @@ def _tables(definition: Definition) -> _Tables:
         caps=tuple((c, _traces("grade_cap", c, c.rule.title), Likelihood(c.rule.at_most)) for c in definition.caps),
         likely_requires=(requires, _traces("grading", requires, requires.rule.title)) if requires else None,
         maximum=sum(f.weight for f in r.features),
-        next_steps={d: NextStep(t.title, t.patient, t.staff, t.action, t.time_frame) for d, t in policy.texts.items()},
+        next_steps={d: _next_step(t) for d, t in policy.texts.items()},
+        unsure_step=_next_step(policy.unsure_text, checks_undecided_flags=True) if policy.unsure_text else None,
         provenance=Provenance(
             q.id, q.version, definition.questionnaire_sha256, r.id, r.version, definition.ruleset_sha256, __version__
         ),
@@ -249,6 +266,9 @@ def assess(definition: Definition, response: Response) -> Assessment:
             reasons.append(DispositionReason("differential", diff.id, Disposition(diff.floor_when_unlikely)))
 
     disposition = max((reason.disposition for reason in reasons), key=_RANK.__getitem__)
+    next_step = tables.next_steps[disposition]
+    if tables.unsure_step is not None and rests_on_unsure(disposition, reasons):
+        next_step = tables.unsure_step
     answers = _read_answers(tables, response.answers, values, shown)
     if raised or unsure:
         by_item = {read.item: read for read in answers}
@@ -256,7 +276,7 @@ def assess(definition: Definition, response: Response) -> Assessment:
         unsure = [_with_answers(flag, by_item) for flag in unsure]
     return Assessment(
         disposition=disposition,
-        next_step=tables.next_steps[disposition],
+        next_step=next_step,
         disposition_reasons=tuple(reasons),
         likelihood=LikelihoodResult(grade, points, tables.maximum, unknown_points, tuple(capped_by)),
         red_flags=tuple(raised),

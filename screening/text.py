@@ -22,6 +22,13 @@ DISPOSITION_WORDS = {
 }
 
 
+def outcome_words(assessment: Assessment) -> str:
+    """The outcome's label; a same-day check when only red flags not ruled out set the level."""
+    if assessment.next_step.checks_undecided_flags:
+        return "SAME-DAY CHECK"
+    return DISPOSITION_WORDS[assessment.disposition.value]
+
+
 def _wrap(text: str, indent: str, hang: str | None = None) -> str:
     return textwrap.fill(
         " ".join(text.split()), WIDTH, initial_indent=indent, subsequent_indent=indent if hang is None else hang
@@ -84,7 +91,7 @@ def render_summary(assessment: Assessment, audience: Audience = "staff") -> str:
     a = assessment
     step = a.next_step
     out = [
-        f"OUTCOME: {DISPOSITION_WORDS[a.disposition.value]} ({a.disposition.value}) — {step.title}",
+        f"OUTCOME: {outcome_words(a)} ({a.disposition.value}) — {step.title}",
         _wrap(step.staff if audience == "staff" else step.patient, "  "),
         _wrap(f"When: {step.time_frame}", "  "),
         "",

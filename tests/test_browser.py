@@ -578,7 +578,8 @@ def test_validation_errors_are_summarised_linked_and_answers_kept(
     given = {"sudden_onset_headache": "no", "worst_ever_headache": "not_sure", "fever": "yes"}
     for item_id, value in given.items():
         answer(page, definition.items[item_id], value)
-    follow_ups = {"fever_with_stiff_neck", "fever_with_rash"}  # now asked too, shown at once by the page's script
+    # now asked too, shown at once by the page's script
+    follow_ups = {"sudden_headache_peak_time", "fever_with_stiff_neck", "fever_with_rash"}
     for item_id in follow_ups:
         expect(question_box(page, item_id)).to_be_visible()
     submit(page, "Continue")

@@ -15,9 +15,9 @@ def test_bundled_cases_pass_and_report_coverage(capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "0 failed" in out
     assert "Rules that fired in some case:" in out and "Questions answered in some case:" in out
-    # the bundled cases never reach the opioid-overuse threshold: the report says so instead of hiding it
-    assert "never fired: finding opioid_overuse" in out
-    assert main(["test", "--require-coverage"]) == 1
+    # every rule fires and every question is answered in some bundled case
+    assert "never fired" not in out and "never answered" not in out
+    assert main(["test", "--require-coverage"]) == 0
 
 
 def _cases_file(tmp_path: Path, expect: str) -> Path:
@@ -27,7 +27,7 @@ def _cases_file(tmp_path: Path, expect: str) -> Path:
   - title: Everything no, aged 30
     response:
       questionnaire: cervicogenic_headache
-      version: 1.0.0
+      version: 2.0.0
       collected_at: 2026-11-21T10:00:00Z
       answers: {{sudden_onset_headache: no}}
     expect: {expect}
@@ -53,3 +53,20 @@ def test_a_broken_cases_file_is_a_clear_error(tmp_path: Path, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert "a 'cases:' list" in err and "Traceback" not in err
     assert main(["test", "--cases", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_require_coverage_fails_when_a_passing_file_leaves_rules_unfired(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = (Path(__file__).resolve().parent.parent / "examples" / "physio_cervicogenic.yaml").read_text("utf-8")
+    body = "\n".join("      " + line for line in example.splitlines() if line and not line.startswith("#"))
+    cases = tmp_path / "one.cases.yaml"
+    cases.write_text(
+        "cases:\n  - title: One physiotherapy case\n    response:\n"
+        + body
+        + "\n    expect: {disposition: physio_assessment, likelihood: likely}\n",
+        encoding="utf-8",
+    )
+    assert main(["test", "--cases", str(cases)]) == 0
+    assert "never fired: red flag thunderclap_headache" in capsys.readouterr().out
+    assert main(["test", "--cases", str(cases), "--require-coverage"]) == 1

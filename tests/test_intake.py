@@ -229,7 +229,7 @@ def intake_args(**values: Any) -> argparse.Namespace:
         ('{"answers": {}}', "not a draft saved by screening intake"),
         ('{"kind": "screening-intake-draft", "questionnaire": "mini", "version": "1.2.0"}', "not mini"),
         (
-            '{"kind": "screening-intake-draft", "questionnaire": "cervicogenic_headache", "version": "1.0.0", '
+            '{"kind": "screening-intake-draft", "questionnaire": "cervicogenic_headache", "version": "2.0.0", '
             '"patient": {"name": "A"}, "answers": {"age": "old"}, "skipped": [], "current": "age"}',
             "item 'age'",
         ),

@@ -86,8 +86,14 @@ OUTCOME_WORDS = {
 }
 
 
+# an outcome that rests only on red flags not ruled out is a same-day check, not a same-day GP visit
+UNSURE_WORDS = ("SAME-DAY CHECK", "Same-day check of safety answers that could not be ruled out.")
+
+
 def outcome_lines(assessment: Assessment) -> tuple[str, str]:
     label, words = OUTCOME_WORDS[assessment.disposition.value]
+    if assessment.next_step.checks_undecided_flags:
+        label, words = UNSURE_WORDS
     return f"{label} — {flat(assessment.next_step.title)}", words
 # Three examples answered by the patient and one (not_sure_red_flag) by staff, so both wordings are checked.
 EXAMPLES = {
@@ -163,6 +169,9 @@ def test_pdf_lists_every_red_flag_raised_and_to_check(name: str, examples: dict[
     ex = examples[name]
     if ex.assessment.red_flags:
         assert f"Red flags raised ({len(ex.assessment.red_flags)})" in ex.text
+    elif ex.assessment.to_check:  # never a bare "none" while something is still to check
+        assert "None of the red flags in this questionnaire was raised." not in ex.text
+        assert f"No red flag was raised, but {len(ex.assessment.to_check)} could not be ruled out" in ex.text
     else:
         assert "None of the red flags in this questionnaire was raised." in ex.text
     for flag in ex.assessment.red_flags:

@@ -236,3 +236,46 @@ def test_likely_requires_is_traced(graded: Definition) -> None:
     a = score(graded, core="no", b="yes", c="yes", danger="no")
     grading = [t for t in a.explanation if t.kind == "grading"]
     assert [(t.id, t.result, t.items) for t in grading] == [("likely_requires", "false", ("core",))]
+
+
+def _example_answers(name: str, bundled: Definition) -> dict[str, Any]:
+    from pathlib import Path
+
+    from screening.response import load_response
+
+    path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.yaml"
+    return dict(load_response(path, bundled).answers)
+
+
+def test_an_outcome_resting_only_on_undecided_flags_uses_the_same_day_check_text(bundled: Definition) -> None:
+    policy = bundled.ruleset.disposition
+    assert policy.unsure_text is not None
+    answers = _example_answers("not_sure_red_flag", bundled)  # only new double vision is "not sure"
+    unsure = score(bundled, "staff", **answers)
+    assert unsure.disposition is Disposition.URGENT_GP and unsure.to_check and not unsure.red_flags
+    assert unsure.next_step.title == policy.unsure_text.title
+    assert unsure.next_step.time_frame == policy.unsure_text.time_frame
+    assert unsure.next_step.checks_undecided_flags
+    # a flag actually raised at the same level: its own text, the undecided one still listed to check
+    raised = score(bundled, "staff", **{**answers, "personality_change": "yes"})
+    assert raised.disposition is Disposition.URGENT_GP and raised.to_check
+    assert raised.next_step.title == policy.texts[Disposition.URGENT_GP].title
+    assert not raised.next_step.checks_undecided_flags
+
+
+def test_one_unsure_text_needs_one_outcome_for_every_undecided_level() -> None:
+    from pydantic import ValidationError
+
+    from screening.model import DispositionPolicy
+
+    text = {"title": "T", "patient": "P", "staff": "S", "action": "A", "time_frame": "F"}
+    policy = {
+        "by_likelihood": {g.value: "physio_assessment" for g in Likelihood},
+        "when_red_flag_unsure": {"emergency": "urgent_gp", "urgent_gp": "urgent_gp", "routine_gp": "routine_gp"},
+        "texts": {d.value: text for d in Disposition},
+        "unsure_text": text,
+    }
+    with pytest.raises(ValidationError, match="same disposition"):
+        DispositionPolicy.model_validate(policy)
+    policy["when_red_flag_unsure"]["routine_gp"] = "urgent_gp"  # type: ignore[index]
+    assert DispositionPolicy.model_validate(policy).unsure_text is not None

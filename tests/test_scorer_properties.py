@@ -216,7 +216,13 @@ def test_valid_response_parses_and_assess_never_raises(definition: Definition, d
     assert isinstance(assessment, Assessment)
     assert assessment.respondent == doc.get("respondent", "patient")
     assert assessment.disposition == max((r.disposition for r in assessment.disposition_reasons), key=lambda d: d.rank)
-    assert assessment.next_step.title == definition.ruleset.disposition.texts[assessment.disposition].title
+    policy = definition.ruleset.disposition
+    kinds = {r.kind for r in assessment.disposition_reasons if r.disposition == assessment.disposition}
+    if policy.unsure_text is not None and kinds == {"red_flag_unsure"}:  # only undecided flags set the level
+        assert assessment.next_step.title == policy.unsure_text.title and assessment.next_step.checks_undecided_flags
+    else:
+        assert assessment.next_step.title == policy.texts[assessment.disposition].title
+        assert not assessment.next_step.checks_undecided_flags
     traced = [(t.kind, t.id) for t in assessment.explanation]
     assert [i for k, i in traced if k == "red_flag"] == [f.id for f in definition.ruleset.red_flags]
     assert [i for k, i in traced if k == "feature"] == [f.id for f in definition.ruleset.features]

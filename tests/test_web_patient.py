@@ -122,3 +122,27 @@ def test_start_and_first_page_render(site: Site) -> None:
     assert site.definition.questionnaire.title in start.text
     first = site.client.get("/screen")
     assert f"<h1>{site.definition.questionnaire.sections[0].title}</h1>" in first.text
+
+
+def test_a_not_sure_answer_gets_one_same_day_check_listing_only_the_question_asked(
+    site: Site, physio_answers: dict[str, Any]
+) -> None:
+    from html import unescape
+
+    answers = {**physio_answers, "recent_head_or_neck_injury": "not_sure"}  # its follow-ups are never asked
+    done = site.complete(answers, {"name": "Test Patient Unsure", "contact": "test@example.invalid"})
+    assert done.status_code == 303
+    page = unescape(site.client.get(done.headers["location"]).text)
+    unsure = site.definition.ruleset.disposition.unsure_text
+    assert unsure is not None
+    assert "Same-day check" in page and unsure.title in page
+    assert "Speak to a doctor today" not in page  # the urgent-GP text would contradict the same-day call
+    wording = site.definition.wording
+    assert wording["recent_head_or_neck_injury"][0] in page  # asked, in the patient's wording
+    for never_asked in ("injury_high_force", "tingling_since_injury", "neck_pain_unlike_before"):
+        assert wording[never_asked][0] not in page
+    for flag in site.definition.ruleset.red_flags:  # flag titles are staff language
+        if flag.id in ("head_or_neck_injury_high_risk", "recent_head_or_neck_injury"):
+            assert flag.title not in page
+    (row,) = site.submissions()
+    assert row.disposition == "urgent_gp"
