@@ -379,7 +379,8 @@ LITERATURE = default_questionnaire_path().parent / "literature"
 def test_the_bundled_cases_and_the_literature_bank_meet_the_targets(capsys: Capture) -> None:
     """CI gate: on every default cases file (the bundled NAME.cases.yaml and questionnaires/literature/*), emergency
     sensitivity and the urgent floor are 100%, at least 90% of cases are triaged acceptably, at most 5% of
-    non-emergencies are sent to 999, and the literature bank holds at least 60 cases (15 cervicogenic, 20 primary,
+    non-emergencies are sent to 999, at least 90% of cervicogenic cases are graded likely or possible, and the
+    literature bank holds at least 60 cases (15 cervicogenic, 20 primary,
     20 secondary). Skips only while questionnaires/literature/ does not exist; from the moment it does, it must pass.
     """
     if not LITERATURE.is_dir():
@@ -400,4 +401,5 @@ def test_the_bundled_cases_and_the_literature_bank_meet_the_targets(capsys: Capt
     assert doc["urgent_floor"] == 1, misses
     assert doc["acceptable_triage"] >= 0.90, misses
     assert doc["false_emergency"] <= 0.05, misses
+    assert doc["cervicogenic_detected"] >= 0.90  # the target the product is held to outside this repository
     assert code == 0
