@@ -175,6 +175,7 @@ def test_a_confirmed_emergency_stops_the_questions_and_saves(mini: Definition, t
     asked = said.index(f'Yes to "{question}" means an emergency: the caller must ring 999 now.')
     instruction = said.index(mini.ruleset.disposition.texts["emergency"].staff)
     assert asked < instruction < said.index("Response saved")  # confirmed, then the 999 text, then saved
+    assert "1 other red flag was not checked" in said  # the symptoms were never asked
     assert len(list(tmp_path.glob("intake-*.pdf"))) == 1
 
 

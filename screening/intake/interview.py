@@ -1,7 +1,7 @@
 """The interview: asks the questions in order, keeps the draft up to date, and stops only for a confirmed emergency.
 
 Which question comes next is worked out again after every answer, so follow-up questions appear and disappear
-as they do on the web form. Every prompt offers a way back.
+as they do on the web form. Every prompt but the very first offers a way back.
 """
 
 from __future__ import annotations
@@ -323,4 +323,4 @@ class Interview:
         codes = [c for c in chosen if isinstance(c, str)]
         if len(codes) > 1:  # questionary shows one ticked option itself, several only as a count
             self.screen.say("→ " + answer_label(self.d, item.id, codes), "", "  ", "    ")
-        return codes
+        return codes or None

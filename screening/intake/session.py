@@ -179,7 +179,8 @@ def _show_result(screen: Screen, definition: Definition, assessment: Assessment,
             screen.say(flag.staff_message, "", "    ", "    ")
     if a.to_check and stopped_early:
         screen.say()
-        screen.say(f"{len(a.to_check)} other red flags were not checked: the questions stopped early.", "bold")
+        others = "1 other red flag was" if len(a.to_check) == 1 else f"{len(a.to_check)} other red flags were"
+        screen.say(f"{others} not checked: the questions stopped early.", "bold")
     elif a.to_check:
         screen.say()
         screen.say("To check: not ruled out (answered 'not sure' or not answered):", "bold")
