@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, RULES_TAIL
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
@@ -214,6 +215,77 @@ def test_ctrl_c_at_the_emergency_confirmation_resumes_at_the_confirmation(mini: 
     code, printed = intake(mini, tmp_path, CONFIRM, draft=load_draft(draft_path, mini), draft_path=draft_path)
     assert code == 0 and "means an emergency" in printed  # asked before anything else
     assert assess(mini, saved(mini, tmp_path, partial=True)).disposition == "emergency"
+
+
+COMBINED_QUESTIONNAIRE = """\
+id: combined
+version: 1.0.0
+title: Combined warning signs
+language: en-GB
+sections:
+  - id: signs
+    title: Warning signs
+    items:
+      - {id: fever, kind: yes_no, required: true, patient: Fever?, staff: Have you had a fever?}
+      - id: rash
+        kind: yes_no
+        patient: Rash?
+        staff: With the fever, have you had a rash?
+        enable_when: {yes: fever}
+      - id: stiff_neck
+        kind: yes_no
+        patient: Stiff neck?
+        staff: With the fever, has your neck been stiff?
+        enable_when: {yes: fever}
+      - {id: numbness, kind: yes_no, patient: Numb?, staff: Has part of your body gone numb?}
+      - {id: weakness, kind: yes_no, patient: Weak?, staff: Has an arm or leg gone weak?}
+"""
+COMBINED_RULES = (
+    """\
+id: combined_rules
+version: 1.0.0
+title: Combined rules
+questionnaire: {id: combined, version: 1.0.0}
+red_flags:
+  - id: fever_with_rash_or_stiff_neck
+    title: Fever with a rash or a stiff neck
+    condition: {all: [{yes: fever}, {any: [{yes: rash}, {yes: stiff_neck}]}]}
+    urgency: emergency
+    patient_message: Call 999 now.
+    staff_message: Advise 999 now.
+    source: Fictional test source
+  - id: new_weakness_or_numbness
+    title: New weakness or numbness
+    condition: {any: [{yes: numbness}, {yes: weakness}]}
+    urgency: emergency
+    patient_message: Call 999 now.
+    staff_message: Advise 999 now.
+    source: Fictional test source
+features:
+  - {id: any_fever, title: Fever, condition: {yes: fever}, weight: 1, criterion: Test, source: Fictional test source}
+"""
+    + RULES_TAIL
+)
+
+
+def test_the_confirmation_names_every_answer_behind_the_emergency_and_only_those(
+    make_definition: Callable[..., Definition], tmp_path: Path
+) -> None:
+    combined = make_definition(COMBINED_QUESTIONNAIRE, COMBINED_RULES)
+    # fever and a rash: both are named; back changes the rash (asked afresh), then a stiff neck "no";
+    # numbness "no" and weakness "yes": only the weakness is named
+    keys = NAME + "y\r" + "y\r" + "b\r" + "n\r" + "n\r" + "n\r" + "y\r" + CONFIRM
+    code, printed = intake(combined, tmp_path / "out", keys)
+    assert code == 0
+    said = " ".join(printed.split())
+    fever, rash, stiff, numb, weak = (
+        f'"{combined.items[i].staff}"' for i in ("fever", "rash", "stiff_neck", "numbness", "weakness")
+    )
+    assert f"Yes to {fever} and Yes to {rash} mean an emergency" in said
+    assert f"Yes to {weak} means an emergency" in said
+    assert numb not in said and stiff not in said  # answered "no": not behind the emergency
+    answers = saved(combined, tmp_path / "out", partial=True).answers
+    assert answers == {"fever": "yes", "rash": "no", "stiff_neck": "no", "numbness": "no", "weakness": "yes"}
 
 
 def test_enter_alone_chooses_nothing_and_asks_again(mini: Definition, tmp_path: Path) -> None:
