@@ -1,0 +1,117 @@
+"""An intake in progress: the draft kept up to date after every answer, saved on Ctrl-C, read back by --resume."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..definition import Definition
+from ..errors import ScreeningError
+from ..jsonio import loads_strict
+from ..limits import RESPONSE_LIMITS, LimitError, read_bounded
+from ..response import Answer, parse_response
+
+DRAFT_KIND = "screening-intake-draft"
+# steps besides the questions (never item ids: those are snake_case without brackets)
+NAME, BIRTH, CONTACT, REVIEW = "<name>", "<date_of_birth>", "<contact>", "<review>"
+DETAILS = (NAME, BIRTH, CONTACT)  # asked first, in this order
+OPTIONAL_DETAILS = (BIRTH, CONTACT)
+FIELDS = {NAME: "name", BIRTH: "date_of_birth", CONTACT: "contact"}  # their keys in the patient block
+
+
+class IntakeError(ScreeningError):
+    """The intake cannot start or cannot save: an unreadable draft, an unwritable folder, no terminal."""
+
+    exit_code = 1
+
+
+@dataclass
+class Draft:
+    """An intake in progress: who it is about, the answers so far, and where it stopped."""
+
+    questionnaire: str
+    version: str
+    name: str = ""
+    contact: str = ""
+    date_of_birth: str = ""  # ISO 8601, already checked
+    answers: dict[str, Answer] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)  # optional questions deliberately left unanswered
+    current: str = NAME
+
+    def detail(self, step: str) -> str:
+        """The name, date of birth or contact given so far ("" when none)."""
+        return {NAME: self.name, BIRTH: self.date_of_birth, CONTACT: self.contact}[step]
+
+    def set_detail(self, step: str, value: str) -> None:
+        if step == NAME:
+            self.name = value
+        elif step == BIRTH:
+            self.date_of_birth = value
+        else:
+            self.contact = value
+
+
+def draft_json(draft: Draft, saved_at: datetime) -> str:
+    data = {
+        "kind": DRAFT_KIND,
+        "questionnaire": draft.questionnaire,
+        "version": draft.version,
+        "saved_at": saved_at.isoformat(),
+        "patient": {"name": draft.name, "date_of_birth": draft.date_of_birth, "contact": draft.contact},
+        "answers": draft.answers,
+        "skipped": sorted(draft.skipped),
+        "current": draft.current,
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def load_draft(path: Path, definition: Definition) -> Draft:
+    """Read a draft saved by an interrupted intake; its answers and details are checked like a response's."""
+    damaged = f"{path}: the draft is damaged"
+    try:
+        data = loads_strict(read_bounded(path, RESPONSE_LIMITS))
+    except OSError as exc:
+        raise IntakeError(f"{path}: cannot read the draft ({exc.strerror}) — check the path") from exc
+    except LimitError as exc:
+        raise IntakeError(f"{damaged} ({exc.message}) — start the intake again") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise IntakeError(f"{damaged} (not JSON) — start the intake again") from exc
+    if not isinstance(data, dict) or data.get("kind") != DRAFT_KIND:
+        raise IntakeError(f"{path}: not a draft saved by screening intake — pass the file the intake printed")
+    q = definition.questionnaire
+    major = str(data.get("version", "")).split(".")[0]
+    if data.get("questionnaire") != q.id or major != q.version.split(".")[0]:
+        raise IntakeError(
+            f"{path}: the draft is for questionnaire {data.get('questionnaire')} {data.get('version')}, not "
+            f"{q.id} {q.version} — resume it with the questionnaire it was started with (--questionnaire)"
+        )
+    patient, skipped, current = data.get("patient"), data.get("skipped"), data.get("current")
+    if not isinstance(patient, dict) or not isinstance(skipped, list) or not isinstance(current, str):
+        raise IntakeError(f"{damaged} (patient, skipped or current is missing) — start the intake again")
+    draft = Draft(q.id, q.version)
+    for step in DETAILS:
+        draft.set_detail(step, str(patient.get(FIELDS[step]) or ""))
+    envelope = response_envelope(draft, data.get("answers"), datetime.now(UTC))
+    response = parse_response(envelope, definition, hidden="drop", partial=True, source=str(path))
+    draft.answers = dict(response.answers)
+    draft.skipped = {
+        s for s in skipped if s in OPTIONAL_DETAILS or (s in definition.items and s not in definition.required)
+    }
+    draft.current = current
+    return draft
+
+
+def response_envelope(draft: Draft, answers: Any, collected_at: datetime) -> dict[str, Any]:
+    """The draft as response data, for ``parse_response``."""
+    patient = {FIELDS[step]: value for step in DETAILS if (value := draft.detail(step))}
+    return {
+        "questionnaire": draft.questionnaire,
+        "version": draft.version,
+        "respondent": "staff",
+        "collected_at": collected_at.isoformat(),
+        "patient": patient or None,
+        "answers": answers,
+    }
