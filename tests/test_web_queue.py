@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, text, update
 from web import Site, errors_on, field
 
 from screening.cli import main
-from screening.web.db import AuditEvent, ContactRecord, DiscoveryCall, StatusChange, Submission
+from screening.web.db import AuditEvent, ContactRecord, DiscoveryCall, StatusChange, Submission, make_engine, migrate
+from screening.web.queue import needs_action_condition
 
 COUNT = re.compile(r'<span class="count[^"]*">(\d+)<span class="visually-hidden"> waiting</span></span>')
 EMERGENCY = {"sudden_onset_headache": "yes"}
@@ -323,3 +324,20 @@ def test_the_csv_has_a_received_column_in_the_clinics_time(
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["created_at"] for line in lines] == ["2026-06-30T23:15:00Z", "2026-11-02T08:00:00Z"]
     assert all("received" not in line for line in lines)  # JSON stays UTC only
+
+
+def test_the_queue_query_uses_indexes_only(tmp_path: Path) -> None:
+    """SQLite's plan for the queue and its count: index searches, never a scan of every submission."""
+    engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'plan.db'}")
+    migrate(engine)
+    queries = [
+        select(Submission.id, Submission.created_at).where(needs_action_condition()),
+        select(func.count()).select_from(Submission).where(needs_action_condition()),
+    ]
+    with engine.connect() as connection:
+        for query in queries:
+            sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+            plan = [row[3] for row in connection.execute(text("EXPLAIN QUERY PLAN " + sql))]
+            assert any("USING INDEX ix_submissions_disposition" in step for step in plan), plan
+            assert not any(step.startswith("SCAN") for step in plan), plan
+    engine.dispose()

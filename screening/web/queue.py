@@ -38,7 +38,7 @@ class QueueRow:
     last_try: datetime | None = None
 
 
-def _needs_action() -> ColumnElement[bool]:
+def needs_action_condition() -> ColumnElement[bool]:
     """Urgent, the newest version of its chain, and not yet handled (each test is an indexed look-up)."""
     later = aliased(Submission)
     corrected = exists().where(later.supersedes_id == Submission.id)
@@ -47,7 +47,7 @@ def _needs_action() -> ColumnElement[bool]:
 
 
 def needs_action_count(db: Session) -> int:
-    return db.scalar(select(func.count()).select_from(Submission).where(_needs_action())) or 0
+    return db.scalar(select(func.count()).select_from(Submission).where(needs_action_condition())) or 0
 
 
 def needs_action(db: Session, limit: int = 200) -> list[QueueRow]:
@@ -63,7 +63,7 @@ def needs_action(db: Session, limit: int = 200) -> list[QueueRow]:
             Submission.created_by,
             Submission.red_flags,
         )
-        .where(_needs_action())
+        .where(needs_action_condition())
         .order_by(Submission.created_at, Submission.id)
         .limit(limit)
     ).all()
