@@ -241,6 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", metavar="DATE", help="only submissions from this date (YYYY-MM-DD, UTC) on")
     export.add_argument("--with-names", action="store_true", help="include patient name, contact and date of birth")
     export.add_argument("--bom", action="store_true", help="start the CSV with a UTF-8 byte-order mark (for Excel)")
+    export.add_argument(
+        "--clinic",
+        type=Path,
+        metavar="SETTINGS",
+        help="clinic settings YAML, for the time zone of the CSV's 'received' column "
+        "(default: $SCREENING_CLINIC, else Europe/London)",
+    )
     export.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)")
     _database_options(export)
 
@@ -577,12 +584,15 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    import os
     from datetime import date
 
     from .loader import load_definition
+    from .report import load_clinic_settings
     from .tables import write_csv, write_jsonl
     from .web.exports import (
         FIXED_COLUMNS,
+        HUMAN_COLUMNS,
         NAME_COLUMNS,
         ExportError,
         database_engine,
@@ -600,9 +610,13 @@ def _export(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ExportError(f"--since {args.since!r} is not a date — write it like 2026-11-21") from exc
     items = item_columns(load_definition())
-    columns = FIXED_COLUMNS + (NAME_COLUMNS if args.with_names else []) + items
+    csv_out = args.format != "jsonl"
+    # people read the CSV: its "received" column is in the clinic's time; JSON lines keep UTC only
+    clinic_file = args.clinic or (Path(env) if (env := os.environ.get("SCREENING_CLINIC")) else None)
+    zone = load_clinic_settings(clinic_file).zone if csv_out else None
+    columns = FIXED_COLUMNS + HUMAN_COLUMNS + (NAME_COLUMNS if args.with_names else []) + items
     engine = database_engine(args.database, args.data)
-    records = (export_row(row, items, args.with_names) for row in submissions(engine, since))
+    records = (export_row(row, items, args.with_names, zone) for row in submissions(engine, since))
     out = args.output.open("w", encoding="utf-8", newline="") if args.output else sys.stdout
     try:
         count = write_jsonl(records, out) if args.format == "jsonl" else write_csv(records, columns, out, args.bom)

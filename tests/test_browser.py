@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
@@ -485,7 +486,7 @@ def test_staff_intake_list_status_and_pdf(
 
     page.get_by_role("link", name="New intake").click()
     expect(heading(page)).to_have_text("New intake")
-    tab_into(page, page.get_by_label("Patient's full name"), "the name field", most=6)  # past the header links
+    tab_into(page, page.get_by_label("Patient's full name"), "the name field", most=7)  # past the header links
     page.keyboard.type(patient)
     page.keyboard.press("Tab")
     expect(page.get_by_label("Phone number or email")).to_be_focused()
@@ -513,7 +514,7 @@ def test_staff_intake_list_status_and_pdf(
     expect(heading(page)).to_have_text("Submissions")
     row = page.get_by_role("row").filter(has_text=patient)
     expect(row).to_have_count(1)
-    for cell in ("Physio assessment", "New", "Staff intake"):
+    for cell in ("Physio assessment", "New", f"Staff intake by {STAFF_NAME}"):
         expect(row.get_by_role("cell", name=cell, exact=True)).to_have_count(1)
     row.get_by_role("link").click()
     expect(page).to_have_url(detail_url)
@@ -527,11 +528,11 @@ def test_staff_intake_list_status_and_pdf(
     entry = status.get_by_role("listitem")
     expect(entry).to_have_count(1)
     expect(entry).to_have_text(
-        re.compile(rf"^Contacted by {STAFF_NAME}, \d\d \w{{3}} \d{{4}} \d\d:\d\d UTC: Left a voicemail$")
+        re.compile(rf"^Contacted by {STAFF_NAME}, \d\d \w{{3}} \d{{4}} \d\d:\d\d (GMT|BST): Left a voicemail$")
     )
     stamp = re.search(r"\d\d \w{3} \d{4} \d\d:\d\d", entry.inner_text())
-    assert stamp is not None
-    when = datetime.strptime(stamp.group(0), "%d %b %Y %H:%M").replace(tzinfo=UTC)
+    assert stamp is not None  # shown in the clinic's time (Europe/London)
+    when = datetime.strptime(stamp.group(0), "%d %b %Y %H:%M").replace(tzinfo=ZoneInfo("Europe/London"))
     assert before <= when <= datetime.now(UTC), f"status change shown at {when}, expected about {before}"
     expect(page.locator(".meta")).to_contain_text("Contacted")
     expect(status.get_by_role("radio", name="Contacted", exact=True)).to_have_count(0)  # now: booked, GP, closed

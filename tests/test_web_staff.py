@@ -16,7 +16,7 @@ def test_login_logout_and_session_cookie(site: Site) -> None:
     site.add_staff()
     assert site.client.get("/staff/submissions").status_code == 303
     done = site.login()
-    assert done.status_code == 303 and done.headers["location"] == "/staff/submissions"
+    assert done.status_code == 303 and done.headers["location"] == "/staff/queue"
     cookie = done.headers["set-cookie"]
     assert "screening_session=" in cookie
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/staff" in cookie

@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from asgi_csrf import asgi_csrf
@@ -21,8 +22,9 @@ from ..definition import Definition
 from ..loader import load_definition
 from ..model import Disposition
 from ..report import load_clinic_settings
-from .db import STATUS_LABELS, make_engine, migrate
+from .db import CONTACT_ACTIONS, STATUS_LABELS, make_engine, migrate
 from .deps import NeedsLogin, Services, page
+from .localtime import shown_time, waited
 from .names import shown_name
 from .ratelimit import SharedRateLimiter
 from .security import AccessLog, BodyLimit, Errors, FormsOnly, HeadAsGet, RecordRoute, SecurityHeaders
@@ -39,7 +41,7 @@ DISPOSITION_WORDS = {
 }
 
 
-def _templates(definition: Definition) -> jinja2.Environment:
+def _templates(definition: Definition, zone: ZoneInfo) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,  # every answer and name is untrusted text
@@ -49,10 +51,12 @@ def _templates(definition: Definition) -> jinja2.Environment:
     )
     env.globals["disposition_words"] = {d.value: w for d, w in DISPOSITION_WORDS.items()}
     env.globals["status_labels"] = STATUS_LABELS
+    env.globals["contact_actions"] = CONTACT_ACTIONS
     env.globals["options"] = _options
     env.globals["questions_by_id"] = definition.wording  # the error summary names each question
     env.filters["shown_name"] = shown_name  # invisible characters in names become visible markers
-    env.filters["when"] = lambda value: value.astimezone(UTC).strftime("%d %b %Y %H:%M UTC") if value else ""
+    env.filters["when"] = lambda value: shown_time(value, zone)  # the clinic's local time, GMT or BST
+    env.filters["waited"] = lambda since: waited(since, datetime.now(UTC))
     return env
 
 
@@ -69,7 +73,7 @@ def create_app(
     settings: Settings | None = None, *, definition: Definition | None = None, migrate_database: bool = True
 ) -> FastAPI:
     """The ASGI application with its security middleware; brings the database schema up to date first."""
-    from . import api, patient, staff
+    from . import api, followup, patient, staff
 
     settings = settings or Settings.load()
     definition = definition or load_definition(settings.questionnaire, settings.ruleset)
@@ -88,13 +92,14 @@ def create_app(
         redirect_slashes=False,  # its redirects are absolute URLs built from the Host header
     )
     sessions = sessionmaker(engine, expire_on_commit=False)
+    clinic = load_clinic_settings(settings.clinic)
     app.state.services = Services(
         settings=settings,
         definition=definition,
         engine=engine,
         sessions=sessions,
-        clinic=load_clinic_settings(settings.clinic),
-        templates=_templates(definition),
+        clinic=clinic,
+        templates=_templates(definition, clinic.zone),
         limiter=SharedRateLimiter(sessions, settings.secret_key, settings.public_posts_per_minute, "submit"),
         page_limiter=SharedRateLimiter(sessions, settings.secret_key, settings.public_page_posts_per_minute, "page"),
         pdf_lock=threading.Lock(),
@@ -104,6 +109,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(patient.router)
     app.include_router(staff.router)
+    app.include_router(followup.router)
     app.include_router(api.router)
 
     @app.exception_handler(NeedsLogin)

@@ -29,7 +29,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 STATUSES = ("new", "contacted", "booked", "referred_to_gp", "closed")
 # Which follow-up status can come next (a closed submission can be reopened as contacted).
 NEXT_STATUSES = {
-    "new": ("contacted", "referred_to_gp", "closed"),
+    "new": ("contacted", "booked", "referred_to_gp", "closed"),  # a call booked straight away skips "contacted"
     "contacted": ("booked", "referred_to_gp", "closed"),
     "booked": ("referred_to_gp", "closed"),
     "referred_to_gp": ("contacted", "closed"),
@@ -112,6 +112,43 @@ class StatusChange(Base):
     changed_by: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     note: Mapped[str] = mapped_column(String(500), default="")
+
+
+# What staff did about a submission (acknowledging an urgent one, or any later contact). "No answer" leaves an urgent
+# submission waiting in the "Needs action" queue; every other action takes it out.
+CONTACT_ACTIONS = {
+    "called_patient": "Called the patient",
+    "advised_999": "Advised 999",
+    "gp_informed": "GP informed",
+    "no_answer": "No answer — try again",
+}
+HANDLED_ACTIONS = ("called_patient", "advised_999", "gp_informed")
+CALL_ACTIONS = ("called_patient", "advised_999", "no_answer")  # the ones that are a try to reach the patient
+
+
+class ContactRecord(Base):
+    """One thing done about a submission: who, when, which action, and an optional note (never in the audit log)."""
+
+    __tablename__ = "contact_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    acted_by: Mapped[str] = mapped_column(String(64))
+    acted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class DiscoveryCall(Base):
+    """When the discovery call with the patient is booked for; the newest row is the one that counts."""
+
+    __tablename__ = "discovery_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    call_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class Pdf(Base):

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import jinja2
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,10 +21,14 @@ from starlette.datastructures import FormData, UploadFile
 from .._version import __version__
 from ..definition import Definition
 from ..report import ClinicSettings
+from .auth import session_user
+from .db import User
+from .queue import needs_action_count
 from .ratelimit import SharedRateLimiter
 from .settings import Settings
 
 CSRF_FIELD = "csrftoken"
+SESSION_COOKIE = "screening_session"
 
 
 @dataclass
@@ -71,6 +75,28 @@ def release(db: Session) -> None:
     db.commit()
 
 
+def staff_user(request: Request, db: Session = Depends(database)) -> User:
+    """The signed-in staff member. A plain function (run in the thread pool, never blocking the event loop) that
+    hands its connection back before the route runs (``release``)."""
+    user = session_user(db, request.cookies.get(SESSION_COOKIE))
+    release(db)
+    if user is None:
+        raise NeedsLogin
+    return user
+
+
+def staff_viewer(request: Request, db: Session = Depends(database)) -> User:
+    """The signed-in staff member, for a route that shows a page: also counts what needs action, for the header
+    of every staff page (``page`` passes it on)."""
+    user = session_user(db, request.cookies.get(SESSION_COOKIE))
+    if user is not None:
+        request.state.needs_action = needs_action_count(db)
+    release(db)
+    if user is None:
+        raise NeedsLogin
+    return user
+
+
 async def form_data(request: Request) -> FormData:
     """The posted form, read on the event loop so that the route itself can run in a worker thread.
 
@@ -100,6 +126,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         statement=s.definition.ruleset.statement,
         questionnaire=s.definition.questionnaire,
         version=__version__,
+        needs_action=getattr(request.state, "needs_action", None),
         **context,
     )
     return HTMLResponse(html, status_code=status_code)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -22,6 +23,7 @@ from ..errors import ResponseError, ScreeningError
 from ..rescore import Change, compare, reassess
 from ..response import Response
 from .db import Submission, database_url_for, make_engine
+from .localtime import shown_time
 from .settings import DEFAULT_DATA_DIR
 
 FIXED_COLUMNS = [
@@ -42,6 +44,7 @@ FIXED_COLUMNS = [
     "likelihood",
     "red_flags",
 ]
+HUMAN_COLUMNS = ["received"]  # CSV only: created_at in the clinic's time, as the staff pages show it
 NAME_COLUMNS = ["patient_name", "patient_contact", "patient_date_of_birth"]
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection"), also when
 # spaces, line breaks or invisible characters come first.
@@ -77,12 +80,14 @@ def item_columns(definition: Definition) -> list[str]:
     return [i for i in definition.items if definition.is_answerable(i)]
 
 
-def export_row(row: Submission, items: list[str], with_names: bool) -> dict[str, Any]:
+def export_row(row: Submission, items: list[str], with_names: bool, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    """One submission as a flat record; with a ``zone``, also the human columns (``received``) for the CSV."""
     response = json.loads(row.response_json)
     answers: dict[str, Any] = response.get("answers", {})
     record: dict[str, Any] = {
         "id": row.id,
         "created_at": row.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        **({"received": shown_time(row.created_at, zone)} if zone is not None else {}),
         "channel": row.channel,
         "respondent": row.respondent,
         "complete": row.complete,

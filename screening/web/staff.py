@@ -16,16 +16,14 @@ from ..assessment import Assessment, emergency_flags
 from ..definition import Definition
 from ..errors import ResponseError
 from ..model import Disposition
-from ..report import build_view
 from ..response import Response as Response_
 from ..response import parse_response
 from ..scorer import assess
 from . import forms
 from .auth import authenticate, end_session, session_user, start_session
-from .db import NEXT_STATUSES, Submission, User
-from .deps import NeedsLogin, database, form_data, page, release, services
+from .db import Submission, User
+from .deps import SESSION_COOKIE, database, form_data, page, services, staff_user, staff_viewer
 from .documents import (
-    assessment_of,
     download,
     pdf_download,
     pdf_name,
@@ -43,14 +41,11 @@ from .store import (
     list_submissions,
     record_submission,
     response_fingerprint,
-    set_status,
-    status_history,
     versions_of,
 )
 from .throttle import Limits
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
-SESSION_COOKIE = "screening_session"
 LOGIN_REFUSED = (
     "The name or password is not right. Check them and try again. After several failed attempts, "
     "signing in from this device is paused for up to {minutes} minutes."
@@ -60,20 +55,10 @@ MAX_PAGE = 100_000  # a page number beyond it shows the last pages' worth of not
 FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)  # list filters outside these cannot be real
 
 
-def staff_user(request: Request, db: Session = Depends(database)) -> User:
-    """The signed-in staff member. A plain function (run in the thread pool, never blocking the event loop) that
-    hands its connection back before the route runs (``release``)."""
-    user = session_user(db, request.cookies.get(SESSION_COOKIE))
-    release(db)
-    if user is None:
-        raise NeedsLogin
-    return user
-
-
 @router.get("/login")
 def login_page(request: Request, db: Session = Depends(database)) -> Response:
     if session_user(db, request.cookies.get(SESSION_COOKIE)) is not None:
-        return RedirectResponse("/staff/submissions", status_code=303)
+        return RedirectResponse("/staff/queue", status_code=303)
     return page(request, "staff_login.html.j2", errors={}, name="")
 
 
@@ -96,7 +81,7 @@ def login(request: Request, form: FormData = Depends(form_data), db: Session = D
     token = start_session(db, result.user, s.settings.session_valid_for)
     audit(db, result.user.name, "login")
     db.commit()
-    response = RedirectResponse("/staff/submissions", status_code=303)
+    response = RedirectResponse("/staff/queue", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -122,7 +107,7 @@ def logout(request: Request, user: User = Depends(staff_user), db: Session = Dep
 @router.get("")
 @router.get("/")
 def home(user: User = Depends(staff_user)) -> Response:
-    return RedirectResponse("/staff/submissions", status_code=303)
+    return RedirectResponse("/staff/queue", status_code=303)
 
 
 @router.get("/submissions")
@@ -133,7 +118,7 @@ def submissions(
     until: str = "",
     name: str = "",
     page_number: int = 1,
-    user: User = Depends(staff_user),
+    user: User = Depends(staff_viewer),
     db: Session = Depends(database),
 ) -> Response:
     errors: dict[str, str] = {}
@@ -160,6 +145,7 @@ def submissions(
         name=name[:200],
         limit=PAGE_SIZE,
         offset=(page_number - 1) * PAGE_SIZE,
+        zone=services(request).clinic.zone,  # "from" and "to" are the clinic's days
     )
     rows, total = list_submissions(db, chosen)
     statuses = latest_status(db, [row.id for row in rows])
@@ -187,39 +173,6 @@ def _submission(db: Session, submission_id: str) -> Submission:
     return row
 
 
-@router.get("/submissions/{submission_id}")
-def detail(
-    request: Request, submission_id: str, user: User = Depends(staff_user), db: Session = Depends(database)
-) -> Response:
-    s = services(request)
-    row = _submission(db, submission_id)
-    assessment = assessment_of(row)
-    response = response_of(row)
-    current = row.questionnaire_sha256 == s.definition.questionnaire_sha256 and (
-        row.ruleset_sha256 == s.definition.ruleset_sha256
-    )
-    view = build_view(s.definition, response, assessment, s.clinic, row.created_at) if current else None
-    history = status_history(db, row.id)
-    status = history[-1].status if history else "new"
-    audit(db, user.name, "view", row.id)
-    db.commit()
-    return page(
-        request,
-        "staff_detail.html.j2",
-        user=user,
-        row=row,
-        response=response,
-        assessment=assessment,
-        view=view,
-        history=history,
-        status=status,
-        next_statuses=NEXT_STATUSES[status],
-        versions=versions_of(db, row),
-        just_created=request.query_params.get("created") == "1",
-        errors={},
-    )
-
-
 @router.get("/submissions/{submission_id}/summary.pdf")
 def detail_pdf(
     request: Request, submission_id: str, user: User = Depends(staff_user), db: Session = Depends(database)
@@ -241,34 +194,14 @@ def detail_fhir(
     return download(body, "application/fhir+json", pdf_name(row).replace(".pdf", ".fhir.json"))
 
 
-@router.post("/submissions/{submission_id}/status")
-def change_status(
-    submission_id: str,
-    form: FormData = Depends(form_data),
-    user: User = Depends(staff_user),
-    db: Session = Depends(database),
-) -> Response:
-    row = _submission(db, submission_id)
-    wanted = str(form.get("status") or "")
-    note = str(form.get("note") or "").strip()[:500]
-    history = status_history(db, row.id)
-    current = history[-1].status if history else "new"
-    if wanted not in NEXT_STATUSES[current]:
-        raise HTTPException(400, f"A submission that is '{current}' cannot move to '{wanted or 'nothing'}'.")
-    set_status(db, row.id, wanted, user.name, note)
-    audit(db, user.name, "status_change", row.id, f"{current}->{wanted}")
-    db.commit()
-    return RedirectResponse(f"/staff/submissions/{row.id}#status", status_code=303)
-
-
 @router.get("/intake")
-def intake_page(request: Request, user: User = Depends(staff_user)) -> Response:
+def intake_page(request: Request, user: User = Depends(staff_viewer)) -> Response:
     return _intake(request, user, forms.FormAnswers(), key=uuid.uuid4().hex)
 
 
 @router.get("/submissions/{submission_id}/correct")
 def correct_page(
-    request: Request, submission_id: str, user: User = Depends(staff_user), db: Session = Depends(database)
+    request: Request, submission_id: str, user: User = Depends(staff_viewer), db: Session = Depends(database)
 ) -> Response:
     row = _submission(db, submission_id)
     latest = versions_of(db, row)[-1]
@@ -304,7 +237,7 @@ def visibility(request: Request, form: FormData = Depends(form_data), user: User
 def intake(
     request: Request,
     form: FormData = Depends(form_data),
-    user: User = Depends(staff_user),
+    user: User = Depends(staff_viewer),
     db: Session = Depends(database),
 ) -> Response:
     s = services(request)

@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, tzinfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..assessment import Assessment, assessment_json
 from ..response import Response, response_json
 from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, utcnow
+from .localtime import day_after, day_start
 from .names import search_form
 
 KEY_MAX_LENGTH = 255  # longer idempotency keys are refused (the API answers 400)
@@ -145,6 +146,7 @@ class ListFilter:
     name: str = ""
     limit: int = 50
     offset: int = 0
+    zone: tzinfo = UTC  # the days of ``since`` and ``until`` start at midnight here
 
 
 def list_submissions(db: Session, f: ListFilter) -> tuple[list[Submission], int]:
@@ -153,11 +155,9 @@ def list_submissions(db: Session, f: ListFilter) -> tuple[list[Submission], int]
     if f.disposition:
         query = query.where(Submission.disposition == f.disposition)
     if f.since:
-        query = query.where(Submission.created_at >= datetime.combine(f.since, time.min).astimezone())
+        query = query.where(Submission.created_at >= day_start(f.since, f.zone))
     if f.until:
-        query = query.where(
-            Submission.created_at < datetime.combine(f.until + timedelta(days=1), time.min).astimezone()
-        )
+        query = query.where(Submission.created_at < day_after(f.until, f.zone))
     if term := search_form(f.name):
         return _matching_names(db, query, term, f)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
