@@ -297,3 +297,15 @@ def test_intake_page_reads_the_script_with_intros_and_notes(site: Site) -> None:
     assert str(escape(worst.help)) not in box
     notice = site.definition.items["call_999_now_notice"]
     assert notice.kind == "display" and notice.staff_help and str(escape(notice.staff_help)) in page.text
+
+
+def test_date_of_birth_is_one_text_field_typed_day_month_year(site: Site, physio_answers: dict[str, Any]) -> None:
+    site.add_staff()
+    site.login()
+    page = site.client.get("/staff/intake")
+    field_tag = re.search(r'<input[^>]*id="f-date_of_birth"[^>]*>', page.text)
+    assert field_tag and 'type="text"' in field_tag.group(0)  # one Tab stop, not a date picker's four
+    assert 'aria-describedby="h-date_of_birth"' in field_tag.group(0)
+    saved = site.staff_intake(physio_answers, name="Test Patient Born", date_of_birth="14/03/1979")
+    assert saved.status_code == 303, errors_on(saved.text)
+    assert "1979-03-14" in site.client.get(saved.headers["location"]).text
