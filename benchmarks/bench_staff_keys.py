@@ -206,6 +206,18 @@ class Keyboard:
         raise SystemExit(f"{MOST_TABS} presses of Tab did not reach {selector}")
 
 
+def date_field_is_day_first(page: Page) -> bool:
+    """Whether this Chromium's date field takes the day first (headless Chromium may use US order whatever
+    the page's locale); tried on a page of its own, so no key here is counted."""
+    probe = page.context.new_page()
+    probe.set_content("<input type=date id=d>")
+    probe.focus("#d")
+    probe.keyboard.type("01021990")
+    day_first: bool = probe.eval_on_selector("#d", "e => e.value") == "1990-02-01"
+    probe.close()
+    return day_first
+
+
 def fill_by_keyboard(page: Page, intake: Intake, tally: Tally) -> None:
     keys = Keyboard(page, tally)
     keys.press("Tab")  # the first stop is the skip link: Enter takes the focus to the main content
@@ -215,8 +227,9 @@ def fill_by_keyboard(page: Page, intake: Intake, tally: Tally) -> None:
         if not typed:
             continue
         keys.tab_into(f"#f-{name}")
-        if page.get_attribute(f"#f-{name}", "type") == "date":  # en-GB: dd, mm, yyyy as digits, moving on alone
-            typed = typed.replace("/", "")
+        if page.get_attribute(f"#f-{name}", "type") == "date":  # digits only: the field moves on by itself
+            day, month, year = typed.split("/")
+            typed = day + month + year if date_field_is_day_first(page) else month + day + year
         keys.type(typed)
     order = page.eval_on_selector_all("[data-item]", "boxes => boxes.map(b => b.dataset.item)")
     for item_id in order:
