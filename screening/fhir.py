@@ -10,7 +10,9 @@ Choices worth knowing:
   ``<section>__intro``; importers ignore them.
 - Yes/no questions are ``choice`` with codes yes/no(/not_sure) from ``YES_NO_SYSTEM``, so "not sure" fits.
   Options are codings in one code system per question (``option_system``).
-- Staff wording (and ``staff_help``) travels in the ``STAFF_WORDING`` extension; ``text`` is the patient wording.
+- ``text`` is the patient wording. What reception reads aloud travels in extensions of our own: the question in
+  ``STAFF_WORDING`` on the item, the note for staff (``staff_help``) in ``STAFF_HELP`` on the item, and the
+  section's ``staff_intro`` in ``STAFF_INTRO`` on the section's group.
 - ``enable_when`` becomes ``enableWhen`` only when FHIR's rules give exactly our result (see ``_enable_when``);
   anything else becomes an SDC ``enableWhenExpression`` in FHIRPath. Every gated item also carries the
   condition itself as JSON (``ENABLE_WHEN_CONDITION``), so nothing is lost on the way back.
@@ -64,6 +66,8 @@ ROOT = "https://screening.invalid/fhir"
 DEFAULT_BASE_URL = f"{ROOT}/Questionnaire"
 YES_NO_SYSTEM = f"{ROOT}/CodeSystem/yes-no-not-sure"
 STAFF_WORDING = f"{ROOT}/StructureDefinition/staff-wording"
+STAFF_HELP = f"{ROOT}/StructureDefinition/staff-help"
+STAFF_INTRO = f"{ROOT}/StructureDefinition/staff-intro"
 ENABLE_WHEN_CONDITION = f"{ROOT}/StructureDefinition/enable-when-condition"
 
 _HL7 = "http://hl7.org/fhir/StructureDefinition"
@@ -126,14 +130,14 @@ def questionnaire_resource(definition: Definition, *, base_url: str = DEFAULT_BA
 def _section(section: Section, definition: Definition) -> JSON:
     children = [_display(f"{section.id}__intro", section.intro)] if section.intro else []
     children += [_item(item, definition) for item in section.items]
-    return {"linkId": section.id, "text": section.title, "type": "group", "item": children}
+    group: JSON = {}
+    if section.staff_intro:
+        group["extension"] = [{"url": STAFF_INTRO, "valueString": section.staff_intro}]
+    return {**group, "linkId": section.id, "text": section.title, "type": "group", "item": children}
 
 
-def _display(link_id: str, text: str, control: str | None = None, staff: str | None = None) -> JSON:
-    extensions = [_control(control)] if control else []
-    if staff is not None:
-        extensions.append({"url": STAFF_WORDING, "valueString": staff})
-    out: JSON = {"extension": extensions} if extensions else {}
+def _display(link_id: str, text: str, control: str | None = None) -> JSON:
+    out: JSON = {"extension": [_control(control)]} if control else {}
     return {**out, "linkId": link_id, "text": text, "type": "display"}
 
 
@@ -143,6 +147,8 @@ def _control(code: str) -> JSON:
 
 def _item(item: Item, definition: Definition) -> JSON:
     extensions: list[JSON] = [{"url": STAFF_WORDING, "valueString": item.staff}]
+    if item.staff_help:
+        extensions.append({"url": STAFF_HELP, "valueString": item.staff_help})
     out: JSON = {"linkId": item.id, "text": item.patient}
     children: list[JSON] = []
     if isinstance(item, DisplayItem):
@@ -170,14 +176,13 @@ def _item(item: Item, definition: Definition) -> JSON:
         out["maxLength"] = item.max_length
     if not isinstance(item, DisplayItem):
         out["required"] = item.required
-        help_text, staff_help = item.help, item.staff_help
+        help_text = item.help
         if isinstance(item, ScaleItem):
             # renderers that ignore the lower/upper label controls (LHC-Forms) still show the ends in the help
             ends = f"{item.min_label}; {item.max_label}."
             help_text = f"{help_text} {ends}" if help_text else ends
-            staff_help = f"{staff_help} {ends}" if staff_help else None
         if help_text:
-            children.append(_display(f"{item.id}__help", help_text, "help", staff_help))
+            children.append(_display(f"{item.id}__help", help_text, "help"))
     gate = item.enable_when
     if gate is not None:
         extensions.append({"url": ENABLE_WHEN_CONDITION, "valueString": condition_json(gate)})

@@ -238,9 +238,9 @@ class Option(Frozen):
 class ItemBase(Frozen):
     id: Id
     patient: Text  # second person, plain English, for patients reading on their own
-    staff: Text  # third person, for reception reading aloud
-    help: Text | None = None  # shown to patients; also read by staff unless staff_help is given
-    staff_help: Text | None = None  # help in third person, for reading aloud
+    staff: Text  # the words reception reads aloud to the caller: second person, natural speech
+    help: Text | None = None  # shown to patients; shown to staff too when there is no staff_help
+    staff_help: Text | None = None  # a note for staff, not read aloud: what to listen for, what counts as yes
     required: bool = False
     enable_when: Condition | None = None
 
@@ -291,6 +291,7 @@ class DisplayItem(Frozen):
     kind: Literal["display"]
     patient: Text
     staff: Text
+    staff_help: Text | None = None  # what staff should do, not read aloud
     enable_when: Condition | None = None
 
 
@@ -303,7 +304,8 @@ Item = Annotated[
 class Section(Frozen):
     id: Id
     title: Text
-    intro: Text | None = None
+    intro: Text | None = None  # shown to patients at the top of the section
+    staff_intro: Text | None = None  # read aloud by reception when the section starts
     items: Annotated[list[Item], Field(min_length=1)]
 
 

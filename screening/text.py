@@ -42,20 +42,24 @@ def render_questions(definition: Definition, audience: Audience = "patient") -> 
     number = 0
     for section in q.sections:
         out += [section.title.upper(), ""]
-        if section.intro:
-            out += [_wrap(section.intro, "  "), ""]
+        intro = (section.staff_intro or section.intro) if audience == "staff" else section.intro
+        if intro:
+            out += [_wrap(intro, "  "), ""]
         for item in section.items:
             wording = item.staff if audience == "staff" else item.patient
             if isinstance(item, DisplayItem):
                 out.append(_wrap(wording, "  "))
+                if audience == "staff" and item.staff_help:
+                    out.append(_wrap(f"Note: {item.staff_help}", "     "))
             else:
                 number += 1
                 mark = " *" if item.required else ""
                 out.append(_wrap(f"{number}. {wording}{mark}", "  ", "     "))
                 out.append(f"     [{item.id}] {_answer_hint(item)}")
-                helptext = item.staff_help if audience == "staff" and item.staff_help else item.help
-                if helptext:
-                    out.append(_wrap(f"Help: {helptext}", "     "))
+                if audience == "staff" and item.staff_help:
+                    out.append(_wrap(f"Note: {item.staff_help}", "     "))
+                elif item.help:
+                    out.append(_wrap(f"Help: {item.help}", "     "))
             if item.enable_when is not None:
                 out.append(_wrap(f"(asked only if {describe(item.enable_when)})", "     "))
             out.append("")

@@ -486,11 +486,19 @@ def test_help_does_not_import_pydantic(tmp_path: Path) -> None:
                                                                         "weasyprint")]
 
 
-def test_questions_read_staff_help_to_staff_and_patient_help_to_patients(capsys: pytest.CaptureFixture[str]) -> None:
+def test_questions_read_the_script_to_staff_and_patient_help_to_patients(
+    capsys: pytest.CaptureFixture[str], bundled: Definition
+) -> None:
     assert main(["questions", "--staff"]) == 0
-    staff = capsys.readouterr().out
+    staff = " ".join(capsys.readouterr().out.split())
     assert main(["questions", "--patient"]) == 0
-    patient = capsys.readouterr().out
-    assert "Help: Ask everyone this question; the answer is no if it does not apply." in staff
-    assert "Answer no if it does not apply to you" not in staff
-    assert "Help: We ask everyone this question. Answer no if it does not apply to you." in patient
+    patient = " ".join(capsys.readouterr().out.split())
+    asked = bundled.items["pregnant_or_recent_birth"]
+    assert asked.kind != "display" and asked.help and asked.staff_help
+    assert f"Note: {asked.staff_help}" in staff and asked.staff in staff
+    assert asked.help not in staff and asked.staff_help not in patient
+    assert f"Help: {asked.help}" in patient and asked.patient in patient
+    for section in bundled.questionnaire.sections:  # each section opens with the words reception says
+        assert section.staff_intro and section.staff_intro in staff and section.staff_intro not in patient
+    notice = bundled.items["call_999_now_notice"]
+    assert notice.kind == "display" and f"Note: {notice.staff_help}" in staff

@@ -27,6 +27,8 @@ from screening.fhir import (
     ITEM_CONTROL,
     MAX_VALUE,
     MIN_VALUE,
+    STAFF_HELP,
+    STAFF_INTRO,
     STAFF_WORDING,
     UNIT,
     YES_NO_SYSTEM,
@@ -272,9 +274,24 @@ def test_sections_are_groups_holding_their_items_once(any_definition: Definition
         ours = [node["linkId"] for node in group["item"] if not node["linkId"].endswith("__intro")]
         assert ours == [item.id for item in section.items]
         assert any(node["linkId"] == f"{section.id}__intro" for node in group["item"]) == bool(section.intro)
+        # what reception reads aloud at the start of the section travels on the group, as staff wording does
+        staff_intro = extension(group, STAFF_INTRO)
+        assert (staff_intro or {}).get("valueString") == section.staff_intro
     links = [node["linkId"] for node in flat_items(resource["item"])]
     for item_id in any_definition.items:
         assert links.count(item_id) == 1
+
+
+def test_the_bundled_export_carries_the_read_aloud_script(bundled: Definition) -> None:
+    resource = questionnaire_resource(bundled)
+    intros = [extension(group, STAFF_INTRO) for group in resource["item"]]
+    assert len(intros) == len(bundled.questionnaire.sections) and all(intros)
+    assert [i["valueString"] for i in intros if i] == [s.staff_intro for s in bundled.questionnaire.sections]
+    notes = {link: extension(node, STAFF_HELP) for link, node in by_link(resource).items()}
+    worst = bundled.items["worst_ever_headache"].staff_help
+    assert worst and notes["worst_ever_headache"] == {"url": STAFF_HELP, "valueString": worst}
+    assert notes["call_999_now_notice"] is not None  # a display item's note for staff travels too
+    assert notes["neck_pain_present"] is None
 
 
 def test_each_kind_of_item_is_mapped(any_definition: Definition) -> None:
@@ -284,6 +301,7 @@ def test_each_kind_of_item_is_mapped(any_definition: Definition) -> None:
         node = nodes[item_id]
         assert node["text"] == item.patient
         assert extension(node, STAFF_WORDING) == {"url": STAFF_WORDING, "valueString": item.staff}
+        assert (extension(node, STAFF_HELP) or {}).get("valueString") == item.staff_help
         if isinstance(item, DisplayItem):
             assert node["type"] == "display"
             assert "required" not in node
@@ -298,9 +316,7 @@ def test_each_kind_of_item_is_mapped(any_definition: Definition) -> None:
             assert help_node["type"] == "display" and help_node["text"] == want
             assert controls(help_node) == ["help"]
             assert node["item"][-1] == help_node  # last: LHC-Forms shows the last help-like child
-            staff_help = extension(help_node, STAFF_WORDING)
-            staff_want = " ".join(t for t in (item.staff_help, ends) if t) if item.staff_help else None
-            assert (staff_help or {}).get("valueString") == staff_want
+            assert extension(help_node, STAFF_WORDING) is None  # the staff note is on the item itself
         if isinstance(item, YesNoItem):
             assert node["type"] == "choice" and "repeats" not in node
             assert answer_codes(node) == (["yes", "no", "not_sure"] if item.allow_not_sure else ["yes", "no"])

@@ -284,3 +284,43 @@ def test_an_empty_file_is_reported_on_line_one(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError) as caught:
         load_questionnaire(path)
     assert [(p.line, p.message) for p in caught.value.problems] == [(1, "the questionnaire file is empty")]
+
+
+def test_a_section_may_carry_a_staff_intro_and_a_display_item_a_staff_note(tmp_path: Path) -> None:
+    questionnaire = (
+        QUESTIONNAIRE.replace("    title: S\n", "    title: S\n    staff_intro: Now some questions about your neck.\n")
+        .replace("    items:\n", "    items:\n      - id: notice\n        kind: display\n        patient: Read this.\n"
+                 "        staff: Please listen to this.\n        staff_help: Stop if the caller is unwell.\n", 1)
+    )
+    definition = load_definition(*write_definition(tmp_path, questionnaire, RULES + RULES_TAIL))
+    (section,) = definition.questionnaire.sections
+    assert section.staff_intro == "Now some questions about your neck."
+    assert definition.items["notice"].staff_help == "Stop if the caller is unwell."
+    # optional: a section without one still loads
+    plain = load_definition(*write_definition(tmp_path / "plain", QUESTIONNAIRE, RULES + RULES_TAIL))
+    assert plain.questionnaire.sections[0].staff_intro is None
+
+
+@pytest.mark.parametrize(
+    ("staff_intro", "message", "fix"),
+    [
+        ("12", "'staff_intro' must be text, not 12", "put the value in quotes"),
+        ("''", "string should have at least 1 character", ""),
+        ("[a, b]", "'staff_intro' must be text, not ['a', 'b']", "put the value in quotes"),
+        ("'" + "x" * 2001 + "'", "string should have at most 2000 characters", ""),
+    ],
+)
+def test_a_staff_intro_is_checked_like_other_text(tmp_path: Path, staff_intro: str, message: str, fix: str) -> None:
+    questionnaire = QUESTIONNAIRE.replace("    title: S\n", f"    title: S\n    staff_intro: {staff_intro}\n")
+    problems = problems_for(tmp_path, questionnaire, RULES + RULES_TAIL)
+    assert [(p.line, p.subject, p.message, p.fix) for p in problems] == [
+        (line_of(questionnaire, "staff_intro"), "section 's'", message, fix)
+    ]
+
+
+def test_a_misspelt_staff_intro_is_an_unknown_key(tmp_path: Path) -> None:
+    questionnaire = QUESTIONNAIRE.replace("    title: S\n", "    title: S\n    staff_introduction: Hello.\n")
+    problems = problems_for(tmp_path, questionnaire, RULES + RULES_TAIL)
+    assert [(p.line, p.message) for p in problems] == [
+        (line_of(questionnaire, "staff_introduction"), "unknown key 'staff_introduction'")
+    ]

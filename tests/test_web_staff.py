@@ -273,3 +273,39 @@ def test_a_date_of_birth_typed_wrong_is_asked_again_and_never_blocks_an_emergenc
     assert saved.status_code == 303  # saved at once, without the date that is no date
     (row,) = site.submissions()
     assert (row.disposition, row.patient_name) == ("emergency", "Test Patient Emergency")
+
+
+def test_intake_page_reads_the_script_with_intros_and_notes(site: Site) -> None:
+    from markupsafe import escape
+
+    site.add_staff()
+    site.login()
+    page = site.client.get("/staff/intake")
+    assert page.status_code == 200
+    questionnaire = site.definition.questionnaire
+    for section in questionnaire.sections:  # each section opens with what reception says, under its heading
+        heading = page.text.index(f'id="s-{section.id}"')
+        intro = page.text.index(f'<p class="staff-intro" data-staff-intro>{escape(section.staff_intro)}</p>')
+        assert heading < intro < page.text.index(f'data-item="{section.items[0].id}"')
+    worst = site.definition.items["worst_ever_headache"]
+    assert worst.kind != "display" and worst.help and worst.staff_help
+    # the question in the words to say, then the note for staff (not the patient's help), tied to the answers
+    box = page.text[page.text.index('data-item="worst_ever_headache"'):]
+    box = box[: box.index("</fieldset>")]
+    assert f"{escape(worst.staff)}" in box and 'aria-describedby="h-worst_ever_headache"' in box
+    assert f'<strong class="staff-note__label">Note:</strong> {escape(worst.staff_help)}' in box
+    assert str(escape(worst.help)) not in box
+    notice = site.definition.items["call_999_now_notice"]
+    assert notice.kind == "display" and notice.staff_help and str(escape(notice.staff_help)) in page.text
+
+
+def test_date_of_birth_is_one_text_field_typed_day_month_year(site: Site, physio_answers: dict[str, Any]) -> None:
+    site.add_staff()
+    site.login()
+    page = site.client.get("/staff/intake")
+    field_tag = re.search(r'<input[^>]*id="f-date_of_birth"[^>]*>', page.text)
+    assert field_tag and 'type="text"' in field_tag.group(0)  # one Tab stop, not a date picker's four
+    assert 'aria-describedby="h-date_of_birth"' in field_tag.group(0)
+    saved = site.staff_intake(physio_answers, name="Test Patient Born", date_of_birth="14/03/1979")
+    assert saved.status_code == 303, errors_on(saved.text)
+    assert "1979-03-14" in site.client.get(saved.headers["location"]).text
