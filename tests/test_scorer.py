@@ -241,7 +241,7 @@ def test_likely_requires_is_traced(graded: Definition) -> None:
 def _example_answers(name: str, bundled: Definition) -> dict[str, Any]:
     from pathlib import Path
 
-    from screening.response import load_response
+    from screening.reading import load_response
 
     path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.yaml"
     return dict(load_response(path, bundled).answers)
