@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="screening",
         description="Screen headaches for a neck-related (cervicogenic) origin and for red flags that need a "
         "doctor. A screening aid, not a diagnosis.",
-        epilog="Exit codes: 0 ok, 1 bad response, 2 bad definition.",
+        epilog="Exit codes: 0 ok, 1 bad response, 2 bad definition (or, for clinic check, bad clinic settings).",
     )
     parser.add_argument("--version", action="version", version=f"screening {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -135,6 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
     _rendering_options(batch)
     batch.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
     _definition_options(batch)
+
+    clinic = commands.add_parser(
+        "clinic",
+        help="check a clinic settings file",
+        description="Check clinic settings (name, address, phone, e-mail, time zone, alerts) and report every "
+        "problem with its line, including the placeholder address shipped with the program. Exit 0 when the file "
+        "can be used for referrals, 2 when it cannot.",
+    )
+    clinic.add_argument("action", choices=("check",), help="check: validate the file")
+    clinic.add_argument("settings", type=Path, metavar="SETTINGS", help="clinic settings YAML")
 
     schema = commands.add_parser(
         "schema",
@@ -353,6 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "questions": _questions,
             "score": _score,
             "schema": _schema,
+            "clinic": _clinic,
             "report": _report,
             "batch": _batch,
             "test": _test,
@@ -481,11 +492,20 @@ def _score(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from .errors import ReportError
     from .reading import load_response
-    from .report import generated_at_from, load_clinic_settings, render_html, render_pdf, write_atomic
+    from .report import (
+        generated_at_from,
+        load_clinic_settings,
+        placeholder_warning,
+        render_html,
+        render_pdf,
+        write_atomic,
+    )
     from .scorer import assess
 
     when = generated_at_from(args.generated_at)
     clinic = load_clinic_settings(args.clinic)
+    if warning := placeholder_warning(clinic, args.clinic):
+        print(warning, file=sys.stderr)
     definition = _load(args)
     response = load_response(args.response, definition, hidden="drop" if args.ignore_hidden else "error")
     assessment = assess(definition, response)
@@ -676,6 +696,25 @@ def _web(args: argparse.Namespace) -> int:
     from .web.admin import run_command
 
     return run_command(args)
+
+
+def _clinic(args: argparse.Namespace) -> int:
+    from .errors import ReportError
+    from .report import clinic_problems, load_clinic_settings
+
+    path: Path = args.settings
+    try:
+        problems = clinic_problems(path)
+    except ReportError as exc:
+        print(exc.format_message(), file=sys.stderr)
+        return EXIT_BAD_DEFINITION
+    if problems:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        print(f"{count} in the clinic settings:", *(f"  {p}" for p in problems), sep="\n", file=sys.stderr)
+        return EXIT_BAD_DEFINITION
+    settings = load_clinic_settings(path)
+    print(f"ok: {path} — {settings.name}; times shown in {settings.time_zone}")
+    return EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:

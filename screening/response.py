@@ -40,8 +40,12 @@ class Patient(BaseModel):
     name: Short | None = None
     date_of_birth: date | None = None
     contact: Short | None = None
-    nhs_number: Annotated[str, StringConstraints(max_length=20)] | None = None  # kept as 10 digits, no spaces
-    gp_practice: Short | None = None  # the patient's GP surgery, as typed
+    nhs_number: Annotated[str, StringConstraints(max_length=20)] | None = Field(
+        default=None,
+        description="NHS number: 10 digits, the last a Modulus 11 check digit; spaces allowed, kept without them",
+        json_schema_extra={"pattern": "^( *[0-9]){10} *$"},
+    )
+    gp_practice: Short | None = Field(default=None, description="The patient's GP practice (surgery), as given")
 
     @field_validator("name", "contact", "gp_practice")
     @classmethod

@@ -15,6 +15,8 @@ from screening.errors import ResponseError, ScreeningError
 from screening.reading import load_response
 from screening.response import Response, parse_response
 
+Capture = pytest.CaptureFixture[str]
+
 
 def doc(**answers: Any) -> dict[str, Any]:
     return {"questionnaire": "mini", "version": "1.2.0", "collected_at": "2026-03-01T10:30:00+00:00",
@@ -88,7 +90,7 @@ def test_an_invalid_nhs_number_is_a_response_error_naming_the_field(mini: Defini
     assert subject == "response" and text.startswith(f"'patient.nhs_number': {message}")
 
 
-def test_an_invalid_nhs_number_exits_1_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_invalid_nhs_number_exits_1_from_the_command_line(tmp_path: Path, capsys: Capture) -> None:
     source = tmp_path / "response.yaml"
     example = (Path(__file__).parent.parent / "examples" / "physio_cervicogenic.yaml").read_text(encoding="utf-8")
     source.write_text(example.replace('contact: "01632 960123"', 'contact: "01632 960123", nhs_number: "943 476 5918"'))
