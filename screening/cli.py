@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="screening",
         description="Screen headaches for a neck-related (cervicogenic) origin and for red flags that need a "
         "doctor. A screening aid, not a diagnosis.",
-        epilog="Exit codes: 0 ok, 1 bad response, 2 bad definition (or, for clinic check, bad clinic settings).",
+        epilog="Exit codes: 0 ok, 1 bad response, 2 bad definition.",
     )
     parser.add_argument("--version", action="version", version=f"screening {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -504,8 +504,6 @@ def _report(args: argparse.Namespace) -> int:
 
     when = generated_at_from(args.generated_at)
     clinic = load_clinic_settings(args.clinic)
-    if warning := placeholder_warning(clinic, args.clinic):
-        print(warning, file=sys.stderr)
     definition = _load(args)
     response = load_response(args.response, definition, hidden="drop" if args.ignore_hidden else "error")
     assessment = assess(definition, response)
@@ -519,6 +517,8 @@ def _report(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ReportError(f"{output}: cannot write the report ({exc.strerror or exc}) — choose another path") from exc
     print(f"{output}: {assessment.disposition.value} — {assessment.next_step.title}")
+    if warning := placeholder_warning(clinic, args.clinic):  # after the work, so errors stay first and alone
+        print(warning, file=sys.stderr)
     return EXIT_OK
 
 
