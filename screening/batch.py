@@ -112,7 +112,7 @@ def _not_a_file(entry: Path) -> str:
 
 def run_batch(args: argparse.Namespace) -> int:
     from .loader import default_questionnaire_path, load_definition, ruleset_path_for
-    from .report import REPORTS, generated_at_from, load_clinic_settings
+    from .report import REPORTS, generated_at_from, load_clinic_settings, placeholder_warning
 
     input_dir: Path = args.input_dir
     if not input_dir.is_dir():
@@ -120,7 +120,7 @@ def run_batch(args: argparse.Namespace) -> int:
         return 1
     when = generated_at_from(args.generated_at)
     load_definition(args.questionnaire, args.ruleset)  # fail early, once, on a broken definition
-    load_clinic_settings(args.clinic)
+    warning = placeholder_warning(load_clinic_settings(args.clinic), args.clinic)
     q_path = args.questionnaire or default_questionnaire_path()
     depends_on = [q_path, args.ruleset or ruleset_path_for(q_path), *REPORTS.rglob("*")]
     if args.clinic:
@@ -142,6 +142,8 @@ def run_batch(args: argparse.Namespace) -> int:
     )
     for outcome in failed:
         print(f"FAILED {outcome.source}:\n  " + (outcome.error or "").replace("\n", "\n  "), file=sys.stderr)
+    if warning and len(outcomes) > len(failed):  # only when referrals were written with the placeholders
+        print(warning, file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -136,6 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
     _definition_options(batch)
 
+    clinic = commands.add_parser(
+        "clinic",
+        help="check a clinic settings file",
+        description="Check clinic settings (name, address, phone, e-mail, time zone, alerts) and report every "
+        "problem with its line, including the placeholder address shipped with the program. Exit 0 when the file "
+        "can be used for referrals, 2 when it cannot.",
+    )
+    clinic.add_argument("action", choices=("check",), help="check: validate the file")
+    clinic.add_argument("settings", type=Path, metavar="SETTINGS", help="clinic settings YAML")
+
     schema = commands.add_parser(
         "schema",
         help="print JSON Schemas of the response and assessment",
@@ -360,6 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "questions": _questions,
             "score": _score,
             "schema": _schema,
+            "clinic": _clinic,
             "report": _report,
             "batch": _batch,
             "test": _test,
@@ -488,7 +499,14 @@ def _score(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from .errors import ReportError
     from .reading import load_response
-    from .report import generated_at_from, load_clinic_settings, render_html, render_pdf, write_atomic
+    from .report import (
+        generated_at_from,
+        load_clinic_settings,
+        placeholder_warning,
+        render_html,
+        render_pdf,
+        write_atomic,
+    )
     from .scorer import assess
 
     when = generated_at_from(args.generated_at)
@@ -506,6 +524,8 @@ def _report(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ReportError(f"{output}: cannot write the report ({exc.strerror or exc}) — choose another path") from exc
     print(f"{output}: {assessment.disposition.value} — {assessment.next_step.title}")
+    if warning := placeholder_warning(clinic, args.clinic):  # after the work, so errors stay first and alone
+        print(warning, file=sys.stderr)
     return EXIT_OK
 
 
@@ -690,6 +710,25 @@ def _web(args: argparse.Namespace) -> int:
     from .web.admin import run_command
 
     return run_command(args)
+
+
+def _clinic(args: argparse.Namespace) -> int:
+    from .errors import ReportError
+    from .report import clinic_problems, load_clinic_settings
+
+    path: Path = args.settings
+    try:
+        problems = clinic_problems(path)
+    except ReportError as exc:
+        print(exc.format_message(), file=sys.stderr)
+        return EXIT_BAD_DEFINITION
+    if problems:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        print(f"{count} in the clinic settings:", *(f"  {p}" for p in problems), sep="\n", file=sys.stderr)
+        return EXIT_BAD_DEFINITION
+    settings = load_clinic_settings(path)
+    print(f"ok: {path} — {settings.name}; times shown in {settings.time_zone}")
+    return EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ from typing import Any
 from .conditions import describe, item_of
 from .definition import Definition
 from .errors import Problem, ResponseError
+from .identifiers import NHS_NUMBER_SYSTEM
 from .limits import MAX_SUGGESTIONS
 from .model import (
     NO,
@@ -504,6 +505,10 @@ def response_resource(
             contained["telecom"] = [{"system": _telecom_system(patient.contact), "value": patient.contact}]
         if patient.date_of_birth:
             contained["birthDate"] = patient.date_of_birth.isoformat()
+        if patient.nhs_number:
+            contained["identifier"] = [{"system": NHS_NUMBER_SYSTEM, "value": patient.nhs_number}]
+        if patient.gp_practice:
+            contained["generalPractitioner"] = [{"type": "Organization", "display": patient.gp_practice}]
         resource["contained"] = [contained]
         resource["subject"] = {"reference": f"#{PATIENT_ID}", "type": "Patient"}
         if subject_display and "name" in contained:
@@ -736,5 +741,13 @@ def _patient(resource: Mapping[str, Any]) -> JSON | None:
     for telecom in found.get("telecom") or ():
         if telecom.get("value"):
             patient["contact"] = telecom["value"]
+            break
+    for identifier in found.get("identifier") or ():  # other identifiers (hospital numbers...) are not kept
+        if isinstance(identifier, dict) and identifier.get("system") == NHS_NUMBER_SYSTEM and identifier.get("value"):
+            patient["nhs_number"] = identifier["value"]  # checked, with the other details, by parse_response
+            break
+    for practice in found.get("generalPractitioner") or ():
+        if isinstance(practice, dict) and practice.get("display"):
+            patient["gp_practice"] = practice["display"]
             break
     return patient

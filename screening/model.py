@@ -348,6 +348,9 @@ class RedFlag(Frozen):
     patient_message: Text
     staff_message: Text
     source: Text
+    # What the referral says was ruled out when every yes/no question behind the flag was answered "no",
+    # written to follow "no" (e.g. "fever"); without it the flag adds nothing to the pertinent negatives
+    negative: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
 
 
 class Feature(Frozen):

@@ -12,10 +12,9 @@ import atexit
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .assessment import AnswerRead, Assessment, assessment_json
+from .assessment import Assessment, assessment_json
 from .definition import Definition
 from .errors import Problem, ReportError
 from .limits import (
@@ -38,12 +37,24 @@ from .limits import (
     read_text_bounded,
 )
 from .loader import bundled_dir
-from .model import DisplayItem, Ge, IntegerItem, MultiChoiceItem, ScaleItem, SingleChoiceItem, YesNoItem
+from .referral import GRADE_LABELS, URGENCY_LABELS, answer_text, build_view
 from .response import Response, response_json
 from .yamlio import YamlSyntaxError, line_for, load_with_lines
 
 if TYPE_CHECKING:
     import weasyprint
+
+__all__ = [  # the view's helpers are used by the web pages and the terminal intake too
+    "GRADE_LABELS",
+    "URGENCY_LABELS",
+    "ClinicSettings",
+    "Renderer",
+    "answer_text",
+    "build_view",
+    "load_clinic_settings",
+    "render_html",
+    "render_pdf",
+]
 
 REPORTS = bundled_dir("reports")
 TEMPLATE = "referral.html.j2"
@@ -81,6 +92,13 @@ class ClinicSettings(BaseModel):
     base_url: str | None = Field(default=None, max_length=200)  # where staff reach the server, for links in alerts
     alerts: AlertSettings | None = None
 
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone_as_text(cls, value: object) -> object:
+        if isinstance(value, int | float):  # YAML reads an unquoted 01632960999 as a number and drops the 0
+            raise ValueError('write the phone number in quotes, like phone: "01632 960999"')
+        return value
+
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -101,6 +119,70 @@ class ClinicSettings(BaseModel):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
+    @property
+    def placeholders(self) -> list[str]:
+        """What referrals still lack (a real address; a phone number or e-mail); empty once the details are set."""
+        missing = []
+        if not self.address or any(line.strip().startswith(PLACEHOLDER_ADDRESS) for line in self.address):
+            missing.append("a real address")
+        if not self.phone and not self.email:
+            missing.append("a phone number or e-mail address")
+        return missing
+
+
+PLACEHOLDER_ADDRESS = "Set your clinic address"  # the shipped settings' address line
+
+
+def placeholder_warning(clinic: ClinicSettings, source: Path | None) -> str:
+    """A warning for the terminal while the clinic settings lack real contact details, else an empty string."""
+    if not clinic.placeholders:
+        return ""
+    where = f"in {source}" if source else "(the shipped defaults are in use: pass --clinic SETTINGS)"
+    return (
+        f"warning: the clinic settings {where} lack {' and '.join(clinic.placeholders)}, so referrals do not say "
+        "how to reach the clinic — fill them in and check the file with `screening clinic check SETTINGS`"
+    )
+
+
+def clinic_problems(path: Path) -> list[Problem]:
+    """What keeps a clinic settings file from being used for referrals, each with its line.
+
+    A file that cannot be read or does not fit the format raises ``ReportError`` (see ``load_clinic_settings``);
+    a valid file may still hold the shipped placeholder address or no way to reach the clinic.
+    """
+    settings = load_clinic_settings(path)
+    data, lines = load_with_lines(read_text_bounded(path, DEFINITION_LIMITS), DEFINITION_LIMITS)
+    problems = []
+    for index, line in enumerate(settings.address):
+        if line.strip().startswith(PLACEHOLDER_ADDRESS):
+            where = line_for(("address", index), data, lines)
+            fix = "replace it with the clinic's postal address, one line per entry"
+            problems.append(
+                Problem(str(path), where, "address", f"'{line}' is the placeholder shipped with the program", fix)
+            )
+    if not settings.address:
+        problems.append(
+            Problem(
+                str(path),
+                line_for(("name",), data, lines),
+                "address",
+                "no address is given",
+                "add the clinic's postal address under 'address:'",
+            )
+        )
+    if not settings.phone and not settings.email:
+        where = line_for(("phone",), data, lines) or line_for(("email",), data, lines)
+        problems.append(
+            Problem(
+                str(path),
+                where,
+                "phone, email",
+                "neither a phone number nor an e-mail address is given",
+                "add at least one, so a GP who reads a referral can reach the clinic",
+            )
+        )
+    return problems
+
 
 def load_clinic_settings(path: Path | None = None) -> ClinicSettings:
     """Read clinic settings (YAML); the neutral defaults ship in ``reports/clinic.yaml``."""
@@ -112,8 +194,11 @@ def load_clinic_settings(path: Path | None = None) -> ClinicSettings:
     except LimitError as exc:
         where = f"{path}:{exc.line}" if exc.line is not None else str(path)
         raise ReportError(f"{where}: {exc.message} — {exc.fix}") from exc
-    except (UnicodeDecodeError, YamlSyntaxError) as exc:
-        raise ReportError(f"{path}: the clinic settings are not valid YAML ({exc}) — fix the syntax") from exc
+    except YamlSyntaxError as exc:
+        where = f"{path}:{exc.line}" if exc.line is not None else str(path)
+        raise ReportError(f"{where}: the clinic settings are not valid YAML ({exc}) — fix the syntax") from exc
+    except UnicodeDecodeError as exc:
+        raise ReportError(f"{path}: the clinic settings are not UTF-8 text — save the file as UTF-8") from exc
     try:
         return ClinicSettings.model_validate(data)
     except ValidationError as exc:
@@ -122,203 +207,11 @@ def load_clinic_settings(path: Path | None = None) -> ClinicSettings:
                 str(path),
                 line_for(tuple(e["loc"]), data, lines),
                 "clinic settings",
-                f"'{'.'.join(map(str, e['loc'])) or 'settings'}': {e['msg']}",
+                f"'{'.'.join(map(str, e['loc'])) or 'settings'}': {e['msg'].removeprefix('Value error, ')}",
             )
             for e in exc.errors()
         ]
         raise ReportError("\n".join(str(p) for p in problems)) from exc
-
-
-# ---------------------------------------------------------------------------------------------
-# The view: everything the template shows, worked out here so the template stays plain
-
-
-DISPOSITION_LABELS = {
-    "emergency": ("EMERGENCY", "!!", "Send to hospital now (999 / A&E)"),
-    "urgent_gp": ("URGENT", "!", "Same-day medical assessment"),
-    "routine_gp": ("GP REVIEW", "GP", "Routine GP review"),
-    "physio_assessment": ("PHYSIOTHERAPY", "✓", "Suitable for physiotherapy assessment"),
-    "self_care": ("SELF-CARE", "✓", "Self-care with safety-netting"),
-}
-URGENCY_LABELS = {"emergency": "Emergency", "urgent_gp": "Urgent (same day)", "routine_gp": "Routine GP"}
-GRADE_LABELS = {
-    "likely": "Likely",
-    "possible": "Possible",
-    "unlikely": "Unlikely",
-    "insufficient_information": "Insufficient information",
-}
-STATUS_LABELS = {"met": "Met", "not_met": "Not met", "unknown": "Unknown"}
-RESULT_WORDS = {"true": "yes", "false": "no", "unknown": "unknown"}
-ANSWER_LABELS = {
-    "not_sure": "Not sure",
-    "unanswered": "No answer",
-    "not_decided": "Not asked (depends on an unanswered question)",
-    "not_shown": "Not asked (did not apply)",
-}
-
-
-@dataclass(frozen=True)
-class AnswerRow:
-    question: str
-    answer: str
-    status: str
-
-
-@dataclass(frozen=True)
-class SectionView:
-    title: str
-    rows: list[AnswerRow]
-    not_asked: list[str]
-
-
-def answer_text(definition: Definition, read: AnswerRead) -> str:
-    """An answer in words: option labels rather than codes, numbers with their unit."""
-    if read.status != "answered":
-        return ANSWER_LABELS[read.status]
-    item = definition.items[read.item]
-    value = read.answer
-    if isinstance(item, YesNoItem):
-        return {"yes": "Yes", "no": "No"}.get(str(value), str(value))
-    if isinstance(item, SingleChoiceItem | MultiChoiceItem):
-        labels = {o.code: o.label for o in item.options}
-        codes = value if isinstance(value, tuple) else (value,)
-        return "; ".join(labels.get(str(c), str(c)) for c in codes)
-    if isinstance(item, IntegerItem):
-        return f"{value} {_singular(item.unit) if value == 1 else item.unit}"
-    if isinstance(item, ScaleItem):
-        return f"{value} out of {item.max}"
-    return str(value)
-
-
-def _singular(unit: str) -> str:
-    """'days a month' -> 'day a month', 'years' -> 'year' (for an answer of exactly 1)."""
-    first, _, rest = unit.partition(" ")
-    return " ".join(filter(None, (first.removesuffix("s"), rest)))
-
-
-def _question(definition: Definition, item_id: str, respondent: str) -> str:
-    patient, staff = definition.wording[item_id]
-    return staff if respondent == "staff" else patient
-
-
-def _sections(definition: Definition, reads: Mapping[str, AnswerRead], respondent: str) -> list[SectionView]:
-    views = []
-    for section in definition.questionnaire.sections:
-        rows: list[AnswerRow] = []
-        not_asked: list[str] = []
-        for item in section.items:
-            if isinstance(item, DisplayItem):
-                continue
-            read = reads[item.id]
-            question = _question(definition, item.id, respondent)
-            if read.status in ("not_shown", "not_decided"):
-                not_asked.append(question)
-            else:
-                rows.append(AnswerRow(question, answer_text(definition, read), read.status))
-        views.append(SectionView(section.title, rows, not_asked))
-    return views
-
-
-@dataclass(frozen=True)
-class MedicationRow:
-    label: str
-    days: str
-    threshold: int
-    over: bool
-
-
-def _medication_rows(definition: Definition, reads: Mapping[str, AnswerRead]) -> list[MedicationRow]:
-    """Reported medicine days next to the overuse threshold that the ruleset's findings use for them."""
-    thresholds: dict[str, tuple[str, int]] = {}
-    for finding in definition.ruleset.findings:
-        cond = finding.condition
-        if isinstance(cond, Ge) and isinstance(definition.items.get(cond.ge.item), IntegerItem):
-            thresholds.setdefault(cond.ge.item, (finding.title, cond.ge.value))
-    rows = []
-    for item_id, (title, threshold) in thresholds.items():
-        item = definition.items[item_id]
-        if not isinstance(item, IntegerItem) or "day" not in item.unit or item_id not in reads:
-            continue
-        read = reads[item_id]
-        if read.status == "not_shown":
-            continue
-        days = read.answer if read.status == "answered" and isinstance(read.answer, int) else None
-        over = days is not None and days >= threshold
-        rows.append(MedicationRow(title, answer_text(definition, read), threshold, over))
-    return rows
-
-
-def build_view(
-    definition: Definition,
-    response: Response,
-    assessment: Assessment,
-    clinic: ClinicSettings,
-    generated_at: datetime,
-    reference: str = "",
-) -> dict[str, Any]:
-    """Everything the referral template shows, in display order.
-
-    ``reference`` (e.g. a submission id) goes into the document title; the patient's name never does, since
-    the title is copied into the PDF's metadata, which viewers, indexers and mail previews show and keep.
-    """
-    reads = {read.item: read for read in assessment.answers}
-
-    def answers_of(items: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
-        return [
-            (_question(definition, i, assessment.respondent), answer_text(definition, reads[i]))
-            for i in items
-            if reads[i].status not in ("not_shown",)
-        ]
-
-    # findings are shown inside the rules that use them, each with its value
-    fired = [t for t in assessment.explanation if t.result == "true" and t.kind != "finding"]
-    finding_values = {t.id: t.result for t in assessment.explanation if t.kind == "finding"}
-    titles = definition.finding_titles
-    label, icon, gp_words = DISPOSITION_LABELS[assessment.disposition.value]
-    if assessment.next_step.checks_undecided_flags:
-        label, gp_words = "SAME-DAY CHECK", "Same-day check of safety answers that could not be ruled out"
-    patient = response.patient
-    return {
-        "clinic": clinic,
-        "generated_at": generated_at,
-        "collected_at": response.collected_at,
-        "patient": patient,
-        "respondent": assessment.respondent,
-        "assessment": assessment,
-        "outcome": {
-            "kind": assessment.disposition.value,
-            "label": label,
-            "icon": icon,
-            "headline": gp_words,
-            "title": assessment.next_step.title,
-        },
-        "urgency_labels": URGENCY_LABELS,
-        "grade_label": GRADE_LABELS[assessment.likelihood.grade.value],
-        "caps": [cap.title for cap in definition.ruleset.grading.caps if cap.id in assessment.likelihood.capped_by],
-        "status_labels": STATUS_LABELS,
-        "red_flags": [
-            (flag, answers_of([r.item for r in flag.answers if r.status == "answered"]))
-            for flag in assessment.red_flags
-        ],
-        "to_check": [
-            (flag, [(q, a) for q, a in answers_of([r.item for r in flag.answers if r.status != "answered"])])
-            for flag in assessment.to_check
-        ],
-        "medication": _medication_rows(definition, reads),
-        "sections": _sections(definition, reads, assessment.respondent),
-        "fired": [
-            (
-                trace,
-                [(titles.get(f, f), RESULT_WORDS[finding_values[f]]) for f in trace.findings],
-                answers_of(trace.items),
-            )
-            for trace in fired
-        ],
-        "provenance": assessment.provenance,
-        "statement": assessment.statement,
-        "title": "Headache screening summary",
-        "reference": reference,
-    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,9 +227,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["datetime"] = lambda value: value.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
     env.filters["breakable"] = lambda value: str(value).replace("_", "_\u200b")  # let long ids wrap
-    env.filters["date"] = lambda value: value.strftime("%d %b %Y") if isinstance(value, date) else ""
     return env
 
 
@@ -347,10 +238,15 @@ def render_html(
     clinic: ClinicSettings | None = None,
     generated_at: datetime | None = None,
     reference: str = "",
+    completed_by: str | None = None,
 ) -> str:
-    """The referral summary as an HTML document (what the PDF is made from)."""
+    """The referral summary as an HTML document (what the PDF is made from).
+
+    ``completed_by`` names the staff member who asked the questions, for a staff intake.
+    """
     when = generated_at or datetime.now(UTC)
-    view = build_view(definition, response, assessment, clinic or load_clinic_settings(), when, reference)
+    settings = clinic or load_clinic_settings()
+    view = build_view(definition, response, assessment, settings, when, reference, completed_by)
     return _environment().get_template(TEMPLATE).render(view)
 
 
@@ -472,10 +368,11 @@ def render_pdf(
     *,
     using: Renderer | None = None,
     reference: str = "",
+    completed_by: str | None = None,
 ) -> bytes:
     """The referral summary as PDF/A-3b bytes with the assessment and response embedded as JSON."""
     when = (generated_at or datetime.now(UTC)).replace(microsecond=0)
-    html = render_html(definition, response, assessment, clinic, when, reference)
+    html = render_html(definition, response, assessment, clinic, when, reference, completed_by)
     attachments = [
         (
             "assessment.json",

@@ -14,6 +14,7 @@ from .answers import control_character_problem
 from .conditions import describe
 from .definition import Definition
 from .errors import Problem, ResponseError
+from .identifiers import nhs_number_problem, normal_nhs_number
 from .limits import (
     EARLIEST_DATE,
     EARLIEST_TIME,
@@ -39,13 +40,28 @@ class Patient(BaseModel):
     name: Short | None = None
     date_of_birth: date | None = None
     contact: Short | None = None
+    nhs_number: Annotated[str, StringConstraints(max_length=20)] | None = Field(
+        default=None,
+        description="NHS number: 10 digits, the last a Modulus 11 check digit; spaces allowed, kept without them",
+        json_schema_extra={"pattern": "^( *[0-9]){10} *$"},
+    )
+    gp_practice: Short | None = Field(default=None, description="The patient's GP practice (surgery), as given")
 
-    @field_validator("name", "contact")
+    @field_validator("name", "contact", "gp_practice")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
         if value is not None and (problem := control_character_problem(value)):
             raise ValueError(problem)
         return value
+
+    @field_validator("nhs_number")
+    @classmethod
+    def _nhs_number(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if problem := nhs_number_problem(value):
+            raise ValueError(problem)
+        return normal_nhs_number(value)
 
 
 class Response(BaseModel):
@@ -104,7 +120,8 @@ def parse_response(
             elif err["type"] == "extra_forbidden":
                 add(loc, "response", f"unknown key '{key}'", "remove it or check its spelling")
             else:
-                add(loc, "response", f"'{key}': {err['msg'][0].lower()}{err['msg'][1:]}")
+                message = f"{err['msg'][0].lower()}{err['msg'][1:]}".removeprefix("value error, ")
+                add(loc, "response", f"'{key}': {message}")
 
     q = definition.questionnaire
     if base is not None:

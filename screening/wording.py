@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from .answers import control_character_problem
+from .identifiers import nhs_number_problem
 from .model import IntegerItem, Item, MultiChoiceItem, TextItem, YesNoItem
 
 WHOLE_NUMBER = re.compile(r"^[+-]?\d{1,9}$")
@@ -40,6 +41,14 @@ def detail_errors(details: Mapping[str, str], *, contact_required: bool, today: 
         errors["contact"] = "Enter a phone number or email address so the clinic can reach you"
     elif len(contact) > 200 or control_character_problem(contact):
         errors["contact"] = "Enter a phone number or email address of 200 characters or fewer"
+    nhs_number = details.get("nhs_number", "")
+    if nhs_number and nhs_number_problem(nhs_number):
+        errors["nhs_number"] = (
+            "Enter the 10-digit NHS number exactly as it is written, like 943 476 5919, or leave it blank"
+        )
+    practice = details.get("gp_practice", "")
+    if len(practice) > 200 or control_character_problem(practice):
+        errors["gp_practice"] = "Enter the GP practice in 200 characters or fewer, without special characters"
     dob = details.get("date_of_birth", "")
     if dob:
         born = birth_date(dob)

@@ -323,6 +323,11 @@ def test_schema_prints_response_and_assessment(capsys: Capture, mini_files: Defi
         "type": "integer", "minimum": 16, "maximum": 110, "description": ""}
     assert answers["properties"]["symptoms"]["items"] == {"enum": ["fever", "weight_loss", "blurred_vision", "none"]}
     assert "disposition" in documents["assessment"]["properties"]
+    patient = response["$defs"]["Patient"]["properties"]
+    assert {"name", "date_of_birth", "contact", "nhs_number", "gp_practice"} == set(patient)
+    assert "Modulus 11" in patient["nhs_number"]["description"]
+    assert not conforms("943 476 5919", patient["nhs_number"], response)
+    assert conforms("943-476-5919", patient["nhs_number"], response)
     code, out, _ = run(capsys, "schema", "response", *definition_args(mini_files))
     assert code == 0
     assert json.loads(out) == response

@@ -51,7 +51,7 @@ from screening.model import (
     TextItem,
     YesNoItem,
 )
-from screening.response import Response, parse_response
+from screening.response import Patient, Response, parse_response
 from screening.sampling import sample_answer
 from screening.scorer import assess
 
@@ -894,10 +894,53 @@ def test_examples_directory_response_round_trips(bundled: Definition) -> None:
     """A hand-written clinical example (not generated) survives the trip too."""
     from screening.reading import load_response
 
-    path = Path(__file__).resolve().parent.parent / "examples" / "physio_cervicogenic.yaml"
-    native = load_response(path, bundled)
-    back = parse_response(response_from_resource(bundled, response_resource(bundled, native)), bundled)
-    assert back == native
+    for name in ("physio_cervicogenic", "gp_medication_overuse"):  # the second carries an NHS number and practice
+        path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.yaml"
+        native = load_response(path, bundled)
+        back = parse_response(response_from_resource(bundled, response_resource(bundled, native)), bundled)
+        assert back == native
+
+
+NHS = "https://fhir.nhs.uk/Id/nhs-number"  # written out: the system NHS England's FHIR profiles use
+
+
+def test_nhs_number_and_gp_practice_travel_in_the_contained_patient(mini: Definition) -> None:
+    native = Response(
+        questionnaire="mini",
+        version="1.2.0",
+        collected_at="2026-01-01T09:00:00Z",
+        patient={"name": "Ada Example", "nhs_number": "943 476 5919", "gp_practice": "Example Lane Surgery"},
+    )
+    [patient] = response_resource(mini, native)["contained"]
+    assert patient["identifier"] == [{"system": NHS, "value": "9434765919"}]
+    assert patient["generalPractitioner"] == [{"type": "Organization", "display": "Example Lane Surgery"}]
+    back = parse_response(response_from_resource(mini, response_resource(mini, native)), mini, partial=True)
+    assert back.patient == native.patient
+    plain = native.model_copy(update={"patient": Patient(name="Ada Example")})
+    assert "identifier" not in response_resource(mini, plain)["contained"][0]
+
+
+def test_nhs_number_from_other_clients_is_read_by_its_system_and_checked(mini: Definition) -> None:
+    patient = {
+        "resourceType": "Patient",
+        "id": "p1",
+        "identifier": [
+            {"system": "https://example.org/hospital-number", "value": "H123"},
+            {"system": NHS, "value": "943 476 5919"},
+        ],
+        "generalPractitioner": [{"reference": "Organization/1"}, {"display": "Example Lane Surgery"}],
+    }
+    document = response_from_resource(mini, foreign(subject={"reference": "#p1"}, contained=[patient]))
+    assert document["patient"] == {"nhs_number": "943 476 5919", "gp_practice": "Example Lane Surgery"}
+    expected = Patient(nhs_number="9434765919", gp_practice="Example Lane Surgery")
+    assert parse_response(document, mini, partial=True).patient == expected
+    patient["identifier"] = [{"system": NHS, "value": "943 476 5918"}]
+    wrong = response_from_resource(mini, foreign(subject={"reference": "#p1"}, contained=[patient]))
+    with pytest.raises(ResponseError, match=r"'patient\.nhs_number': the last digit of this NHS number"):
+        parse_response(wrong, mini, partial=True)
+    patient["identifier"] = [{"system": "https://example.org/hospital-number", "value": "9434765919"}]
+    other = response_from_resource(mini, foreign(subject={"reference": "#p1"}, contained=[patient]))
+    assert "nhs_number" not in other["patient"], "only the NHS number system is read as an NHS number"
 
 
 def test_contained_patient_from_other_clients(mini: Definition) -> None:

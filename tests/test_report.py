@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 import pypdf
 import pytest
+import yaml
 from conftest import MINI_QUESTIONNAIRE, MINI_RULES, write_definition
 from fontTools.ttLib import TTFont
 from markupsafe import escape
@@ -86,15 +87,26 @@ OUTCOME_WORDS = {
 }
 
 
+STATUS_WORDS = {"met": "Met", "not_met": "Not met", "unknown": "Unknown"}
+# What the letter asks of the doctor reading it: the start of the request, written out here.
+ASKS = {
+    "emergency": "What we ask of you: The patient has been told to call 999 or go to A&E now.",
+    "urgent_gp": "What we ask of you: Please see the patient today for the red flags below",
+    "routine_gp": "What we ask of you: Please review the patient within about 1–2 weeks",
+    "physio_assessment": "What we ask of you: No action is needed: this is for your information.",
+    "self_care": "What we ask of you: No action is needed now: this is for your information.",
+}
 # an outcome that rests only on red flags not ruled out is a same-day check, not a same-day GP visit
 UNSURE_WORDS = ("SAME-DAY CHECK", "Same-day check of safety answers that could not be ruled out.")
+UNSURE_ASK = "What we ask of you: Some warning signs could not be ruled out"
 
 
-def outcome_lines(assessment: Assessment) -> tuple[str, str]:
+def outcome_lines(assessment: Assessment) -> tuple[str, str, str]:
     label, words = OUTCOME_WORDS[assessment.disposition.value]
+    ask = ASKS[assessment.disposition.value]
     if assessment.next_step.checks_undecided_flags:
-        label, words = UNSURE_WORDS
-    return f"{label} — {flat(assessment.next_step.title)}", words
+        (label, words), ask = UNSURE_WORDS, UNSURE_ASK
+    return f"{label} — {flat(assessment.next_step.title)}", words, ask
 # Three examples answered by the patient and one (not_sure_red_flag) by staff, so both wordings are checked.
 EXAMPLES = {
     "emergency_thunderclap": "emergency",
@@ -160,8 +172,8 @@ def test_pdf_states_the_outcome_and_what_to_do(name: str, examples: dict[str, Re
     first_page = flat(ex.pages[0])
     for line in outcome_lines(ex.assessment):
         assert line in first_page
-    assert f"Recommended action: {flat(ex.assessment.next_step.action)}" in first_page
     assert f"Time frame: {flat(ex.assessment.next_step.time_frame)}" in first_page
+    assert "booked" not in ex.text, "the screening books nothing, and the referral must not say it did"
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -231,7 +243,7 @@ def test_every_page_has_its_number_the_statement_and_the_provenance(name: str, e
         f"Questionnaire {p.questionnaire_id} {p.questionnaire_version} ({p.questionnaire_sha256[:12]})",
         f"rules {p.ruleset_id} {p.ruleset_version} ({p.ruleset_sha256[:12]})",
         f"engine {p.engine_version}",
-        "generated 21 Nov 2026, 12:00 UTC",
+        "generated 21 Nov 2026, 12:00 GMT",  # the clinic's time zone (Europe/London): GMT in November
     )
     assert "not a diagnosis" in ex.assessment.statement
     for number, page in enumerate(ex.pages, start=1):
@@ -240,6 +252,109 @@ def test_every_page_has_its_number_the_statement_and_the_provenance(name: str, e
         assert flat(ex.assessment.statement) in text, f"page {number} lacks the screening-not-diagnosis statement"
         for part in provenance:
             assert part in text, f"page {number} footer lacks {part!r}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Page 1 is the letter; the evidence follows in the appendix
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_page_one_is_the_letter_and_the_appendix_follows(name: str, examples: dict[str, Rendered]) -> None:
+    ex = examples[name]
+    letter, appendix = flat(ex.pages[0]), flat("\n".join(ex.pages[1:]))
+    likelihood = ex.assessment.likelihood
+    grade = {"likely": "Likely", "possible": "Possible", "unlikely": "Unlikely"}.get(
+        likelihood.grade.value, "Insufficient information"
+    )
+    assert f"Neck-related (cervicogenic) pattern: {grade} ({likelihood.points} of {likelihood.maximum} points" in letter
+    assert "From: Physiotherapy Clinic" in letter
+    for flag in (*ex.assessment.red_flags, *ex.assessment.to_check):
+        assert flat(flag.title) in letter, f"{flag.id} is not on the letter"
+    assert "Appendix" not in letter and "Questions and answers" not in letter
+    assert appendix.startswith("Appendix"), "the appendix starts on page 2"
+    for feature in ex.assessment.features:
+        assert flat(feature.criterion) in appendix
+    assert "Why: the rules that fired, and what they read" in appendix
+
+
+def test_the_letter_says_who_completed_the_questions(bundled: Definition) -> None:
+    def completed_by(name: str, who: str | None = None) -> str:
+        response = load_response(EXAMPLES_DIR / f"{name}.yaml", bundled)
+        html = render_html(bundled, response, assess(bundled, response), generated_at=WHEN, completed_by=who)
+        found = re.search(r"<th scope=\"row\">Completed by</th><td>(.*?)</td>", html)
+        assert found is not None
+        return found.group(1)
+
+    assert completed_by("physio_cervicogenic") == "The patient, online, 21 Nov 2026, 10:30 GMT"
+    assert completed_by("not_sure_red_flag", "Jo Reception") == (
+        "Jo Reception (clinic staff), with the patient, 21 Nov 2026, 10:30 GMT"
+    )
+    assert completed_by("not_sure_red_flag") == "Clinic staff, with the patient, 21 Nov 2026, 10:30 GMT"
+    assert completed_by("not_sure_red_flag", "<b>Jo</b>") == (
+        "&lt;b&gt;Jo&lt;/b&gt; (clinic staff), with the patient, 21 Nov 2026, 10:30 GMT"
+    )
+
+
+def test_the_letter_carries_the_nhs_number_and_gp_practice_when_given(examples: dict[str, Rendered]) -> None:
+    letter = flat(examples["gp_medication_overuse"].pages[0])
+    assert "NHS number 999 000 0018" in letter
+    assert "GP practice Example Lane Surgery (fictional)" in letter
+    for name in ("physio_cervicogenic", "emergency_thunderclap"):
+        assert "NHS number" not in examples[name].text and "GP practice" not in examples[name].text
+
+
+def test_the_letter_shows_medicine_days_against_the_overuse_thresholds(examples: dict[str, Rendered]) -> None:
+    letter = flat(examples["gp_medication_overuse"].pages[0])
+    assert "Headache and medicine days (overuse threshold):" in letter
+    assert "Headache on 15 or more days a month: 20 days a month (threshold 15, at or over)" in letter
+    assert "Other headache patterns considered:" in letter
+
+
+ALL_RULED_OUT = (
+    "Ruled out on screening: No sudden (thunderclap) onset; no new weakness, numbness, speech problem or loss of "
+    "sight; no drowsiness or confusion; no fit; no brainstem warning signs (double vision, swallowing trouble, drop "
+    "attacks, unsteadiness); no worst-ever headache; no fever; no recent head or neck injury."
+)
+
+
+def test_pertinent_negatives_are_one_sentence_on_the_letter(examples: dict[str, Rendered]) -> None:
+    assert ALL_RULED_OUT in flat(examples["physio_cervicogenic"].pages[0])
+    emergency = flat(examples["emergency_thunderclap"].pages[0])
+    assert "sudden (thunderclap) onset" not in emergency.split("Ruled out on screening:")[-1]
+
+
+def negatives_of(bundled: Definition, **changes: Any) -> str:
+    """The pertinent-negatives sentence of the physio example with some answers changed (None: removed)."""
+    data = yaml.safe_load((EXAMPLES_DIR / "physio_cervicogenic.yaml").read_text(encoding="utf-8"))
+    for item, value in changes.items():
+        if value is None:
+            data["answers"].pop(item, None)
+        else:
+            data["answers"][item] = value
+    response = parse_response(data, bundled, partial=True)
+    html = render_html(bundled, response, assess(bundled, response), generated_at=WHEN)
+    found = re.search(r"<strong>Ruled out on screening:</strong> (.*?)</p>", html)
+    return found.group(1) if found else ""
+
+
+def test_a_negative_is_claimed_only_when_every_question_behind_it_was_answered_no(bundled: Definition) -> None:
+    assert negatives_of(bundled) == ALL_RULED_OUT.removeprefix("Ruled out on screening: ")
+    assert "no fever" not in negatives_of(bundled, fever="yes")
+    # one question of four behind the flag left open: the others do not rule it out
+    assert "new weakness" not in negatives_of(bundled, new_numbness=None)
+    assert "brainstem" not in negatives_of(bundled, new_double_vision="not_sure")
+    assert "worst-ever" not in negatives_of(bundled, worst_ever_headache="not_sure")
+    # the rest of the sentence stands
+    assert "no sudden (thunderclap) onset" in negatives_of(bundled, fever="yes").lower()
+
+
+def test_times_are_in_the_clinic_time_zone_with_bst_in_summer(bundled: Definition) -> None:
+    response = load_response(EXAMPLES_DIR / "physio_cervicogenic.yaml", bundled)
+    summer = response.model_copy(update={"collected_at": datetime(2026, 7, 1, 9, 30, tzinfo=UTC)})
+    html = render_html(bundled, summer, assess(bundled, summer), generated_at=datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
+    assert "The patient, online, 01 Jul 2026, 10:30 BST" in html
+    assert "Generated 01 Jul 2026, 13:00 BST" in html
+    assert "UTC" not in html
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,7 +667,8 @@ def body_text(pdf: bytes, folder: Path, statement: str) -> str:
     """The text of every page without the running footer (statement, provenance, page number), squeezed."""
     text = flat("\n".join(pdf_pages_text(pdf, folder)))
     text = text.replace(flat(statement), "")
-    text = re.sub(r"Questionnaire \S+ \S+ \(\w+\) · rules .*? generated \d{1,2} \w{3} \d{4}, \d\d:\d\d UTC", "", text)
+    footer = r"Questionnaire \S+ \S+ \(\w+\) · rules .*? generated \d{1,2} \w{3} \d{4}, \d\d:\d\d [A-Z]{3}"
+    text = re.sub(footer, "", text)
     return squeezed(re.sub(r"Page \d+ of \d+", "", text))
 
 
@@ -815,7 +931,8 @@ def test_every_case_renders_with_its_outcome_and_attachments(stem: str, case_pdf
     assert pypdf.PdfReader(io.BytesIO(rendered.pdf)).pages
     for line in outcome_lines(rendered.assessment):
         assert line in rendered.text
-    assert f"Recommended action: {flat(rendered.assessment.next_step.action)}" in rendered.text
+    for feature in rendered.assessment.features:  # a status is never broken inside the word ("Unknow n")
+        assert f"{STATUS_WORDS[feature.status]} · {flat(feature.title)}" in rendered.text
     for flag in (*rendered.assessment.red_flags, *rendered.assessment.to_check):
         assert flat(flag.title) in rendered.text
     files = embedded_files(rendered.pdf)
@@ -853,7 +970,7 @@ def test_html_format_writes_the_outcome_before_the_red_flags(tmp_path: Path, cap
     assert outcome < html.index("Red flags raised") < html.index("Questions and answers")
     assert html.index("Patient") < outcome
     assert OUTCOME_WORDS["emergency"][1].replace("&", "&amp;") in html
-    assert "Generated 21 Nov 2026, 12:00 UTC" in html
+    assert "Generated 21 Nov 2026, 12:00 GMT" in html
 
 
 CLINIC = """\
@@ -891,7 +1008,10 @@ def test_custom_clinic_details_appear_in_the_header(tmp_path: Path, capsys: Capt
     pdf = pdf_path.read_bytes()
     assert pypdf.PdfReader(io.BytesIO(pdf)).metadata.author == "Harbour View Physiotherapy (fictional)"
     first_page = flat(pdf_pages_text(pdf, tmp_path)[0])
-    assert "Harbour View Physiotherapy (fictional) 1 Example Quay Exampleton EX1 2AB Tel: 01632 960999" in first_page
+    assert (
+        "From: Harbour View Physiotherapy (fictional) · 1 Example Quay · Exampleton EX1 2AB · Tel: 01632 960999 · "
+        "referrals@example.org" in first_page
+    )
 
 
 @pytest.mark.parametrize(
@@ -918,3 +1038,78 @@ def test_a_broken_clinic_file_is_a_clear_error(
     assert str(clinic) in err and message in err
     assert "Traceback" not in out + err
     assert not output.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking clinic settings, and warning while the shipped placeholders are in use
+
+
+def test_clinic_check_accepts_filled_in_settings(tmp_path: Path, capsys: Capture) -> None:
+    clinic = tmp_path / "clinic.yaml"
+    clinic.write_text(CLINIC, encoding="utf-8")
+    assert main(["clinic", "check", str(clinic)]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"ok: {clinic} — Harbour View Physiotherapy (fictional); times shown in Europe/London\n"
+    assert err == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "messages"),
+    [
+        (
+            (REPORTS / "clinic.yaml").read_text(encoding="utf-8"),
+            [
+                ":5: address: 'Set your clinic address in clinic settings' is the placeholder shipped with the program",
+                ":6: phone, email: neither a phone number nor an e-mail address is given",
+            ],
+        ),
+        (
+            "name: Clinic\naddress: [1 Example Quay]\nphone: 1632960999\ntime_zone: Mars/Base_One\n",
+            [
+                ":3: clinic settings: 'phone': write the phone number in quotes",
+                ":4: clinic settings: 'time_zone': 'Mars/Base_One' is not a time zone name",
+            ],
+        ),
+        ("name: Clinic\naddress: [unclosed\n", [":3: the clinic settings are not valid YAML"]),
+        ("name: Clinic\naddress: [1 Example Quay]\nemail: a@example.org\nfax: 1\n", [":4: clinic settings: 'fax'"]),
+        (None, ["cannot read the clinic settings"]),
+    ],
+    ids=["shipped_placeholders", "number_and_zone", "syntax", "unknown_key", "missing_file"],
+)
+def test_clinic_check_names_each_problem_with_its_line_and_exits_2(
+    content: str | None, messages: list[str], tmp_path: Path, capsys: Capture
+) -> None:
+    clinic = tmp_path / "clinic.yaml"
+    if content is not None:
+        clinic.write_text(content, encoding="utf-8")
+    assert main(["clinic", "check", str(clinic)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    for message in messages:
+        assert (f"{clinic}{message}" if message.startswith(":") else message) in err, err
+    assert str(clinic) in err
+
+
+PLACEHOLDER_WARNING = "lack a real address and a phone number or e-mail address"
+
+
+def test_report_and_batch_warn_while_the_clinic_details_are_placeholders(tmp_path: Path, capsys: Capture) -> None:
+    source = EXAMPLES_DIR / "physio_cervicogenic.yaml"
+    assert main(["report", str(source), "--format", "html", "-o", str(tmp_path / "a.html")]) == 0
+    err = capsys.readouterr().err
+    assert PLACEHOLDER_WARNING in err and "screening clinic check SETTINGS" in err
+    responses = tmp_path / "responses"
+    responses.mkdir()
+    (responses / "one.yaml").write_bytes(source.read_bytes())
+    assert main(["batch", str(responses), "-o", str(tmp_path / "out"), "--no-progress", "--workers", "1"]) == 0
+    assert PLACEHOLDER_WARNING in capsys.readouterr().err
+    clinic = tmp_path / "clinic.yaml"
+    clinic.write_text(CLINIC, encoding="utf-8")
+    html = ["report", str(source), "--format", "html", "-o", str(tmp_path / "b.html")]
+    assert main([*html, "--clinic", str(clinic)]) == 0
+    assert capsys.readouterr().err == ""
+    only_email = tmp_path / "email.yaml"
+    only_email.write_text("name: Clinic\naddress: [1 Example Quay]\nemail: a@example.org\n", encoding="utf-8")
+    assert main(["clinic", "check", str(only_email)]) == 0
+    assert main([*html, "--clinic", str(only_email)]) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 from conftest import RULES_TAIL, line_of
 
+from screening.cli import main
 from screening.definition import Definition
 from screening.errors import ResponseError, ScreeningError
 from screening.reading import load_response
 from screening.response import Response, parse_response
+
+Capture = pytest.CaptureFixture[str]
 
 
 def doc(**answers: Any) -> dict[str, Any]:
@@ -58,6 +61,42 @@ def test_patient_block_and_respondent(mini: Definition) -> None:
     assert response.respondent == "staff"
     assert response.patient is not None
     assert (response.patient.name, response.patient.date_of_birth.isoformat()) == ("Testy McTestface", "1970-01-31")
+
+
+@pytest.mark.parametrize("typed", ["943 476 5919", "9434765919", " 943 4765919 "])
+def test_nhs_number_and_gp_practice_are_kept_with_the_patient(mini: Definition, typed: str) -> None:
+    data = {**doc(neck_pain="no"), "patient": {"nhs_number": typed, "gp_practice": "Example Lane Surgery"}}
+    patient = parse_response(data, mini).patient
+    assert patient is not None
+    assert (patient.nhs_number, patient.gp_practice) == ("9434765919", "Example Lane Surgery")
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("943 476 5918", "the last digit of this NHS number does not match the others"),  # check digit off by one
+        ("9434765991", "the last digit of this NHS number does not match the others"),  # two digits swapped
+        ("123 456 7890", "the last digit of this NHS number does not match the others"),  # check digit would be 10
+        ("943476591", "an NHS number is 10 digits"),
+        ("94347659190", "an NHS number is 10 digits"),
+        ("943-476-5919", "an NHS number is 10 digits"),
+        ("９４３４７６５９１９", "an NHS number is 10 digits"),  # full-width digits are not ASCII digits
+    ],
+)
+def test_an_invalid_nhs_number_is_a_response_error_naming_the_field(mini: Definition, typed: str, message: str) -> None:
+    found = problems(mini, {**doc(neck_pain="no"), "patient": {"nhs_number": typed}})
+    assert len(found) == 1
+    subject, text = found[0]
+    assert subject == "response" and text.startswith(f"'patient.nhs_number': {message}")
+
+
+def test_an_invalid_nhs_number_exits_1_from_the_command_line(tmp_path: Path, capsys: Capture) -> None:
+    source = tmp_path / "response.yaml"
+    example = (Path(__file__).parent.parent / "examples" / "physio_cervicogenic.yaml").read_text(encoding="utf-8")
+    source.write_text(example.replace('contact: "01632 960123"', 'contact: "01632 960123", nhs_number: "943 476 5918"'))
+    assert main(["score", str(source)]) == 1
+    err = capsys.readouterr().err
+    assert f"{source}:7: response: 'patient.nhs_number': the last digit of this NHS number" in err
 
 
 def test_unknown_item_with_suggestion(mini: Definition) -> None:
@@ -183,11 +222,11 @@ def test_wrong_questionnaire_and_version(mini: Definition) -> None:
 
 def test_envelope_problems(mini: Definition) -> None:
     data = {"questionnaire": "mini", "version": "1.2", "respondent": "nurse", "colour": "red",
-            "patient": {"name": "Ada Example", "nhs_number": "000"}, "answers": {"neck_pain": "no"}}
+            "patient": {"name": "Ada Example", "hospital_number": "000"}, "answers": {"neck_pain": "no"}}
     found = problems(mini, data)
     assert ("response", "'collected_at' is missing") in found
     assert ("response", "unknown key 'colour'") in found
-    assert ("response", "unknown key 'patient.nhs_number'") in found
+    assert ("response", "unknown key 'patient.hospital_number'") in found
     assert ("response", "'respondent': input should be 'patient' or 'staff'") in found
     assert any(subject == "response" and message.startswith("'version': ") for subject, message in found)
     assert len(found) == 5

@@ -71,3 +71,21 @@ def test_birth_dates_in_iso_and_uk_forms() -> None:
         "name": "A",
         "date_of_birth": "1980-03-27",
     }
+
+
+def test_nhs_number_and_gp_practice_are_read_checked_and_normalised(bundled: Definition) -> None:
+    posted = FormData([("name", "A"), ("nhs_number", " 943 476 5919 "), ("gp_practice", "Example Lane Surgery")])
+    details = forms.read_form(bundled, posted).details
+    assert details == {"name": "A", "nhs_number": "943 476 5919", "gp_practice": "Example Lane Surgery"}
+    today = date(2026, 11, 21)
+    assert not wording.detail_errors(details, contact_required=False, today=today)
+    block = forms.patient_block(details)
+    assert block == {"name": "A", "nhs_number": "9434765919", "gp_practice": "Example Lane Surgery"}
+    for wrong in ("943 476 5918", "94347659", "NHS 9434765919"):
+        errors = wording.detail_errors({"name": "A", "nhs_number": wrong}, contact_required=False, today=today)
+        assert list(errors) == ["nhs_number"], wrong
+    long_practice = wording.detail_errors({"name": "A", "gp_practice": "x" * 201}, contact_required=False, today=today)
+    assert list(long_practice) == ["gp_practice"]
+    assert list(wording.detail_errors({"name": "A", "gp_practice": "A\x07B"}, contact_required=False, today=today)) == [
+        "gp_practice"
+    ]

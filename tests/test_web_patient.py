@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -146,3 +147,31 @@ def test_a_not_sure_answer_gets_one_same_day_check_listing_only_the_question_ask
             assert flag.title not in page
     (row,) = site.submissions()
     assert row.disposition == "urgent_gp"
+
+
+def test_nhs_number_and_gp_practice_are_asked_for_and_kept(site: Site, physio_answers: dict[str, Any]) -> None:
+    details = {
+        "name": "Test Patient Identified",
+        "contact": "01632 960000",
+        "nhs_number": "943 476 5919",
+        "gp_practice": "Example Lane Surgery (fictional)",
+    }
+    pages = list(site.walk(physio_answers, details))
+    form = next(p.text for p in pages if p.status_code == 200 and 'name="contact"' in p.text)
+    assert 'name="nhs_number"' in form and 'name="gp_practice"' in form
+    assert "NHS number <span class=\"optional\">(optional)</span>" in form
+    assert pages[-1].status_code == 303
+    (row,) = site.submissions()
+    patient = json.loads(row.response_json)["patient"]
+    assert (patient["nhs_number"], patient["gp_practice"]) == ("9434765919", "Example Lane Surgery (fictional)")
+
+
+def test_a_mistyped_nhs_number_is_asked_again_next_to_the_field(site: Site, physio_answers: dict[str, Any]) -> None:
+    details = {"name": "Test Patient", "contact": "01632 960000", "nhs_number": "943 476 5918"}
+    last = site.complete(physio_answers, details)
+    assert last.status_code == 200
+    assert errors_on(last.text) == [
+        "Enter the 10-digit NHS number exactly as it is written, like 943 476 5919, or leave it blank"
+    ]
+    assert 'aria-invalid="true"' in last.text.split('name="nhs_number"')[1].split(">")[0]
+    assert site.submissions() == []

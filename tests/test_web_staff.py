@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from typing import Any
 
 import pypdf
 from web import STAFF_PASSWORD, Site, errors_on, field
 
+from screening.report import ClinicSettings
 from screening.web.db import StatusChange, Submission
 
 
@@ -309,3 +311,40 @@ def test_date_of_birth_is_one_text_field_typed_day_month_year(site: Site, physio
     saved = site.staff_intake(physio_answers, name="Test Patient Born", date_of_birth="14/03/1979")
     assert saved.status_code == 303, errors_on(saved.text)
     assert "1979-03-14" in site.client.get(saved.headers["location"]).text
+
+
+def test_intake_keeps_the_identifiers_and_the_pdf_names_who_asked(site: Site, physio_answers: dict[str, Any]) -> None:
+    site.add_staff(name="jo.reception")
+    site.login(name="jo.reception")
+    extra = {"nhs_number": "9434765919", "gp_practice": "Example Lane Surgery (fictional)"}
+    saved = site.staff_intake(physio_answers, name="Test Patient Identified", **extra)
+    assert saved.status_code == 303, errors_on(saved.text)
+    (row,) = site.submissions()
+    patient = json.loads(row.response_json)["patient"]
+    assert (patient["nhs_number"], patient["gp_practice"]) == ("9434765919", "Example Lane Surgery (fictional)")
+    pdf = site.client.get(f"/staff/submissions/{row.id}/summary.pdf").content
+    letter = " ".join(pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    assert "NHS number 943 476 5919" in letter
+    assert "GP practice Example Lane Surgery (fictional)" in letter
+    assert "jo.reception (clinic staff), with the patient" in letter
+
+
+def test_intake_asks_again_for_a_mistyped_nhs_number(site: Site, physio_answers: dict[str, Any]) -> None:
+    site.add_staff()
+    site.login()
+    page = site.staff_intake(physio_answers, name="Test Patient", nhs_number="12345")
+    assert page.status_code == 200
+    assert "Enter the 10-digit NHS number exactly as it is written" in " ".join(errors_on(page.text))
+    assert site.submissions() == []
+
+
+def test_staff_pages_say_while_the_clinic_details_are_placeholders(site: Site) -> None:
+    site.add_staff()
+    site.login()
+    banner = "Clinic details not set:"
+    page = site.client.get("/staff/submissions").text
+    assert banner in page and "lack a real address and a phone number or e-mail address" in page
+    filled = ClinicSettings(name="Example Clinic (fictional)", address=["1 Example Quay"], phone="01632 960999")
+    site.services.clinic = filled
+    assert banner not in site.client.get("/staff/submissions").text
+    assert banner not in site.client.get("/staff/intake").text

@@ -54,10 +54,17 @@ def submission_pdf(services: Services, db: Session, row: Submission) -> bytes:
     ):
         raise StaleDefinition(row.id)
     response, assessment, created_at, row_id = response_of(row), assessment_of(row), row.created_at, row.id
-    db.commit()  # hand the connection back while rendering (about half a second)
+    completed_by = row.created_by if row.channel == "staff" else None  # the staff member who asked the questions
+    db.commit()  # hand the connection back while rendering
     with services.pdf_lock:  # one render at a time: WeasyPrint shares its font configuration
         data = render_pdf(
-            definition, response, assessment, services.clinic, generated_at=created_at, reference=row_id[:8]
+            definition,
+            response,
+            assessment,
+            services.clinic,
+            generated_at=created_at,
+            reference=row_id[:8],
+            completed_by=completed_by,
         )
     keep_pdf(db, row_id, data)
     db.commit()

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ..definition import Definition
+from ..identifiers import nhs_number_problem, normal_nhs_number
 from ..model import (
     DisplayItem,
     IntegerItem,
@@ -25,7 +26,7 @@ from ..model import (
 from ..response import Answer
 from ..wording import WHOLE_NUMBER, birth_date, required_message
 
-DETAILS = ("name", "contact", "date_of_birth")
+DETAILS = ("name", "contact", "date_of_birth", "nhs_number", "gp_practice")
 
 
 class FormLike(Protocol):
@@ -132,6 +133,8 @@ def patient_block(details: Mapping[str, str]) -> dict[str, str] | None:
     block = {key: details[key] for key in DETAILS if details.get(key)}
     if "date_of_birth" in block and (born := birth_date(block["date_of_birth"])) is not None:
         block["date_of_birth"] = born.isoformat()
+    if "nhs_number" in block and not nhs_number_problem(block["nhs_number"]):
+        block["nhs_number"] = normal_nhs_number(block["nhs_number"])
     return block or None
 
 
