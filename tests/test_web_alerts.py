@@ -13,23 +13,25 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 from starlette.testclient import TestClient
 from web import Site, hidden_fields
 
+from screening.report import AlertSettings, ClinicSettings
 from screening.response import read_response_file
 from screening.web.alerts import CHANNELS, AlertSender, Timing
 from screening.web.app import create_app
 from screening.web.db import AlertOutbox, make_engine, utcnow
-from screening.web.mail import Alert
+from screening.web.mail import Alert, AlertConfigError, alert_email, send_email
 from screening.web.settings import Settings
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -372,3 +374,36 @@ def test_a_correction_that_keeps_the_urgency_sends_no_second_alert(database_url:
         assert corrected.status_code == 303
         assert [s.supersedes_id for s in site.submissions()] == [None, first.id]
         assert [row.submission_id for row in outbox(site)] == [first.id]
+
+
+def test_the_email_uses_the_clinic_time_zone_and_works_without_a_base_url() -> None:
+    settings = AlertSettings(email_to="duty@clinic.example", email_from="screening@clinic.example", smtp_host="x")
+    clinic = ClinicSettings(name="Test Clinic", time_zone="Pacific/Auckland", alerts=settings)
+    alert = Alert(7, "0123456789abcdef" * 2, "email", "urgent_gp", datetime(2026, 11, 29, 23, 30, tzinfo=UTC))
+    message = alert_email(clinic, settings, alert)
+    body = message.get_content()
+    assert "Arrived:   30 Nov 2026, 12:30 NZDT" in body  # the next day there
+    assert "http" not in body and "with reference 01234567" in body
+    assert message["Subject"] == "Urgent GP screening result waiting, reference 01234567"
+    assert message["Message-ID"] == "<alert-7-01234567@clinic.example>"  # the same each time it is sent
+
+
+def test_the_smtp_password_is_needed_and_never_sent_unencrypted() -> None:
+    port = free_port()
+    plain = AlertSettings(
+        email_to="duty@clinic.example",
+        email_from="screening@clinic.example",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        starttls=False,
+        smtp_user="screening",
+    )
+    message = alert_email(ClinicSettings(name="Test Clinic"), plain, Alert(1, "a" * 32, "email", "emergency", utcnow()))
+    with smtp_server(port) as inbox:
+        with pytest.raises(AlertConfigError, match="SCREENING_SMTP_PASSWORD is not"):
+            send_email(plain, message, password=None, timeout=5)
+        with pytest.raises(AlertConfigError, match="never sent unencrypted"):
+            send_email(plain, message, password="a test password", timeout=5)
+        assert inbox.raw == []
+        send_email(plain.model_copy(update={"smtp_user": None}), message, password=None, timeout=5)
+        assert len(inbox.wait_for(1)) == 1
