@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import email
 import json
+import smtplib
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -407,3 +410,51 @@ def test_the_smtp_password_is_needed_and_never_sent_unencrypted() -> None:
         assert inbox.raw == []
         send_email(plain.model_copy(update={"smtp_user": None}), message, password=None, timeout=5)
         assert len(inbox.wait_for(1)) == 1
+
+
+def test_starttls_and_sign_in_and_no_plain_text_fallback(tmp_path: Path) -> None:
+    """The usual clinic set-up (port 587, STARTTLS, a user): the password goes over TLS, and a server that
+    does not offer STARTTLS gets nothing."""
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    client_tls = ssl.create_default_context(cafile=str(cert))
+    signed_in: list[tuple[bytes, bool]] = []
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        signed_in.append((data.login, data.password == b"a test password"))
+        return AuthResult(success=data.password == b"a test password")
+
+    inbox, port = Inbox(), free_port()
+    settings = AlertSettings(
+        email_to="duty@clinic.example",
+        email_from="screening@clinic.example",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_user="screening",
+    )
+    message = alert_email(
+        ClinicSettings(name="Test Clinic"), settings, Alert(1, "b" * 32, "email", "emergency", utcnow())
+    )
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, tls_context=server_tls, require_starttls=True,
+        authenticator=authenticate, auth_require_tls=True,
+    )  # fmt: skip
+    controller.start()
+    try:
+        send_email(settings, message, password="a test password", timeout=5, tls=client_tls)
+    finally:
+        controller.stop()
+    assert signed_in == [(b"screening", True)] and len(inbox.raw) == 1
+    with smtp_server(port) as plain_inbox:  # no STARTTLS on offer: refused before any password or message
+        with pytest.raises(smtplib.SMTPNotSupportedError):
+            send_email(settings, message, password="a test password", timeout=5, tls=client_tls)
+        assert plain_inbox.raw == []
