@@ -7,6 +7,9 @@ connection and then never answers. Every test runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import email
+import hashlib
+import hmac
+import http.server
 import json
 import smtplib
 import socket
@@ -19,7 +22,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -90,7 +93,7 @@ def smtp_server(port: int) -> Iterator[Inbox]:
         controller.stop()
 
 
-def clinic_file(folder: Path, port: int) -> Path:
+def clinic_file(folder: Path, port: int, more: str = "") -> Path:
     path = folder / "clinic.yaml"
     path.write_text(
         "name: Test Physiotherapy Clinic\n"
@@ -101,18 +104,20 @@ def clinic_file(folder: Path, port: int) -> Path:
         "  email_from: screening@clinic.example\n"
         "  smtp_host: 127.0.0.1\n"
         f"  smtp_port: {port}\n"
-        "  starttls: false\n",
+        "  starttls: false\n" + more,
         encoding="utf-8",
     )
     return path
 
 
 @contextmanager
-def alert_site(database_url: str, folder: Path, port: int, *, started: bool = True, **overrides: Any) -> Iterator[Site]:
+def alert_site(
+    database_url: str, folder: Path, port: int, *, started: bool = True, alerts: str = "", **overrides: Any
+) -> Iterator[Site]:
     """A site whose clinic settings send alerts to 127.0.0.1:port; ``started``: its sender runs (lifespan)."""
     folder.mkdir(parents=True, exist_ok=True)
     settings = Settings.load(
-        folder / "data", database_url=database_url, clinic=clinic_file(folder, port), **{**FAST, **overrides}
+        folder / "data", database_url=database_url, clinic=clinic_file(folder, port, alerts), **{**FAST, **overrides}
     )
     app = create_app(settings)
     client = TestClient(app, follow_redirects=False)
@@ -458,3 +463,60 @@ def test_starttls_and_sign_in_and_no_plain_text_fallback(tmp_path: Path) -> None
         with pytest.raises(smtplib.SMTPNotSupportedError):
             send_email(settings, message, password="a test password", timeout=5, tls=client_tls)
         assert plain_inbox.raw == []
+
+
+class Hooks(http.server.BaseHTTPRequestHandler):
+    """A clinic system receiving webhooks: records each one; answers 503 while ``down``."""
+
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+    down: ClassVar[bool] = False
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if not Hooks.down:
+            Hooks.received.append((dict(self.headers.items()), body))
+        self.send_response(503 if Hooks.down else 204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_webhook_gets_a_signed_alert_once_and_is_retried(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "a shared webhook secret for the tests"
+    monkeypatch.setenv("SCREENING_ALERT_WEBHOOK_SECRET", secret)
+    Hooks.received, Hooks.down = [], True
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hooks)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    port, hook = free_port(), f"  webhook_url: http://127.0.0.1:{receiver.server_address[1]}/alerts\n"
+    try:
+        with smtp_server(port) as inbox, alert_site(database_url, tmp_path, port, alerts=hook) as site:
+            response = api_submit(site, document("emergency_thunderclap.yaml"), site.api_token())
+            assert response.status_code == 201
+            assert len(inbox.wait_for(1)) == 1  # the e-mail does not wait for the webhook
+            assert eventually(lambda: any(r.channel == "webhook" and r.attempts >= 1 for r in outbox(site)))
+            assert "HTTPError" in next(r.last_error for r in outbox(site) if r.channel == "webhook")
+            Hooks.down = False
+            assert eventually(lambda: len(Hooks.received) == 1)
+            time.sleep(0.5)
+            assert len(Hooks.received) == 1 and len(inbox.raw) == 1
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    (headers, body), row = Hooks.received[0], response.json()
+    expected = hmac.new(secret.encode(), headers["X-Screening-Timestamp"].encode() + b"." + body, hashlib.sha256)
+    assert headers["X-Screening-Signature"] == "sha256=" + expected.hexdigest()
+    sent = json.loads(body)
+    assert (sent["urgency"], sent["reference"], sent["submission_id"]) == ("emergency", row["id"][:8], row["id"])
+    assert sent["link"] == f"{BASE_URL}/staff/submissions/{row['id']}"
+    assert b"Ada Example" not in body and b"thunderclap" not in body
+
+
+def test_a_webhook_must_be_https_unless_on_this_machine() -> None:
+    base = {"email_to": "d@c.example", "email_from": "s@c.example", "smtp_host": "x"}
+    assert AlertSettings(**base, webhook_url="https://clinic.example/hook").webhook_url
+    assert AlertSettings(**base, webhook_url="http://127.0.0.1:9000/hook").webhook_url
+    with pytest.raises(ValueError, match="https://"):
+        AlertSettings(**base, webhook_url="http://clinic.example/hook")

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..report import ClinicSettings
 from .db import AlertOutbox, AuditEvent, Submission, utcnow
-from .mail import Alert, alert_email, send_email
+from .mail import Alert, AlertConfigError, alert_email, send_email
+from .webhook import post_webhook, webhook_body
 
 log = logging.getLogger("screening.web.alerts")
 
@@ -102,8 +103,9 @@ class AlertSender:
         self.sessions = sessions
         self.clinic = clinic
         self.timing = timing
-        self.deliver = deliver or self._email
+        self.deliver = deliver or self._send
         self._password = os.environ.get("SCREENING_SMTP_PASSWORD")
+        self._webhook_secret = os.environ.get("SCREENING_ALERT_WEBHOOK_SECRET")
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -253,9 +255,22 @@ class AlertSender:
             )
         return Trouble(count, last or "")
 
-    def _email(self, alert: Alert) -> None:
+    def _send(self, alert: Alert) -> None:
         settings = self.clinic.alerts
         if settings is None:
-            raise RuntimeError("no alerts block in the clinic settings")
-        message = alert_email(self.clinic, settings, alert)
-        send_email(settings, message, password=self._password, timeout=self.timing.send_timeout)
+            raise AlertConfigError("no alerts block in the clinic settings")
+        if alert.channel == "webhook" and settings.webhook_url:
+            body = webhook_body(self.clinic, alert)
+            post_webhook(settings.webhook_url, body, secret=self._webhook_secret, timeout=self.timing.send_timeout)
+        elif alert.channel == "email":
+            message = alert_email(self.clinic, settings, alert)
+            send_email(settings, message, password=self._password, timeout=self.timing.send_timeout)
+        else:
+            raise AlertConfigError(f"alerts on '{alert.channel}' are not set up in the clinic settings")
+
+
+def alert_channels(clinic: ClinicSettings) -> tuple[str, ...]:
+    """Where this clinic's alerts go: e-mail, and a webhook too when one is set."""
+    if clinic.alerts is None:
+        return ()
+    return ("email", "webhook") if clinic.alerts.webhook_url else ("email",)

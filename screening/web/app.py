@@ -25,7 +25,7 @@ from ..definition import Definition
 from ..loader import load_definition
 from ..model import Disposition
 from ..report import ClinicSettings, load_clinic_settings
-from .alerts import CHANNELS, AlertSender, Timing
+from .alerts import CHANNELS, AlertSender, Timing, alert_channels
 from .db import STATUS_LABELS, make_engine, migrate
 from .deps import NeedsLogin, Services, page
 from .names import shown_name
@@ -96,7 +96,7 @@ def create_app(
     )
     clinic = load_clinic_settings(settings.clinic)
     # record_submission queues an alert on each of these channels (see alerts.enqueue_alert)
-    sessions = sessionmaker(engine, expire_on_commit=False, info={CHANNELS: ("email",) if clinic.alerts else ()})
+    sessions = sessionmaker(engine, expire_on_commit=False, info={CHANNELS: alert_channels(clinic)})
     sender = _alert_sender(settings, clinic, sessions)
     templates = _templates(definition)
     templates.globals["alert_trouble"] = sender.trouble if sender else lambda: None

@@ -206,7 +206,7 @@ class AlertOutbox(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
-    channel: Mapped[str] = mapped_column(String(16))  # email
+    channel: Mapped[str] = mapped_column(String(16))  # email or webhook
     urgency: Mapped[str] = mapped_column(String(32))  # the submission's disposition: emergency or urgent_gp
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # the next attempt, not before
