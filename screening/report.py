@@ -78,6 +78,17 @@ class AlertSettings(BaseModel):
     smtp_port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
     smtp_user: str | None = Field(default=None, max_length=200)
+    # also POSTed as signed JSON to clinic systems (HMAC-SHA256 with SCREENING_ALERT_WEBHOOK_SECRET), if set
+    webhook_url: str | None = Field(default=None, max_length=500)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _secure_webhook(cls, value: str | None) -> str | None:
+        if value is None or value.startswith("https://"):
+            return value
+        if urlsplit(value).scheme == "http" and urlsplit(value).hostname in {"127.0.0.1", "localhost", "::1"}:
+            return value  # on this machine nothing crosses a network
+        raise ValueError("webhook_url must start with https:// (plain http:// only to this machine)")
 
 
 class ClinicSettings(BaseModel):

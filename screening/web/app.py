@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
 import jinja2
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -21,7 +25,8 @@ from .._version import __version__
 from ..definition import Definition
 from ..loader import load_definition
 from ..model import Disposition
-from ..report import load_clinic_settings
+from ..report import ClinicSettings, load_clinic_settings
+from .alerts import CHANNELS, AlertSender, Timing, alert_channels
 from .db import CONTACT_ACTIONS, STATUS_LABELS, make_engine, migrate
 from .deps import NeedsLogin, Services, page
 from .localtime import shown_time, waited
@@ -31,6 +36,7 @@ from .security import AccessLog, BodyLimit, Errors, FormsOnly, HeadAsGet, Record
 from .settings import Settings
 
 HERE = Path(__file__).parent
+log = logging.getLogger("screening.web")
 
 DISPOSITION_WORDS = {
     Disposition.EMERGENCY: "Emergency",
@@ -90,19 +96,25 @@ def create_app(
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/v1/openapi.json",
         redirect_slashes=False,  # its redirects are absolute URLs built from the Host header
+        lifespan=_lifespan,
     )
-    sessions = sessionmaker(engine, expire_on_commit=False)
     clinic = load_clinic_settings(settings.clinic)
+    # record_submission queues an alert on each of these channels (see alerts.enqueue_alert)
+    sessions = sessionmaker(engine, expire_on_commit=False, info={CHANNELS: alert_channels(clinic)})
+    sender = _alert_sender(settings, clinic, sessions)
+    templates = _templates(definition, clinic.zone)
+    templates.globals["alert_trouble"] = sender.trouble if sender else lambda: None
     app.state.services = Services(
         settings=settings,
         definition=definition,
         engine=engine,
         sessions=sessions,
         clinic=clinic,
-        templates=_templates(definition, clinic.zone),
+        templates=templates,
         limiter=SharedRateLimiter(sessions, settings.secret_key, settings.public_posts_per_minute, "submit"),
         page_limiter=SharedRateLimiter(sessions, settings.secret_key, settings.public_page_posts_per_minute, "page"),
         pdf_lock=threading.Lock(),
+        alerts=sender,
     )
     app.add_middleware(RecordRoute)
     app.add_middleware(Errors)
@@ -141,6 +153,30 @@ def create_app(
     app.add_middleware(HeadAsGet)
     app.add_middleware(AccessLog)
     return app
+
+
+def _alert_sender(settings: Settings, clinic: ClinicSettings, sessions: sessionmaker[Session]) -> AlertSender | None:
+    if clinic.alerts is None:
+        return None
+    if not clinic.base_url:
+        log.warning("alerts: base_url is not set in the clinic settings, so alert e-mails carry no link")
+    timing = Timing(
+        poll=settings.alert_poll, first_retry=settings.alert_first_retry, longest_retry=settings.alert_longest_retry
+    )
+    return AlertSender(sessions, clinic, timing)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Each server process runs its own alert sender while it serves (claims keep them from sending twice)."""
+    sender: AlertSender | None = app.state.services.alerts
+    if sender is not None:
+        sender.start()
+    try:
+        yield
+    finally:
+        if sender is not None:
+            await anyio.to_thread.run_sync(sender.stop)
 
 
 def app_from_environment() -> FastAPI:

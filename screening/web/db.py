@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -227,6 +228,31 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(32))
     submission_id: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AlertOutbox(Base):
+    """An alert to send about an emergency or urgent submission, written in the same transaction as it.
+
+    A sender thread (``alerts.AlertSender``) delivers it off the request path: a sender claims a row until
+    ``claimed_until`` before it sends, so two server processes never send the same alert at once; a failure
+    sets ``due_at`` later (exponential back-off) and keeps the error for the staff pages. No patient data here.
+    """
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (UniqueConstraint("submission_id", "channel", name="uq_alert_outbox_submission_channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # email or webhook
+    urgency: Mapped[str] = mapped_column(String(32))  # the submission's disposition: emergency or urgent_gp
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # the next attempt, not before
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claim: Mapped[str | None] = mapped_column(String(32))  # the claiming sender's random token
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
 
 
 def database_url_for(data_dir: Path) -> str:

@@ -21,6 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 from .._version import __version__
 from ..definition import Definition
 from ..report import ClinicSettings
+from .alerts import AlertSender
 from .auth import session_user
 from .db import User
 from .queue import needs_action_count
@@ -44,6 +45,7 @@ class Services:
     limiter: SharedRateLimiter  # stored patient submissions per address
     page_limiter: SharedRateLimiter  # every patient post per address
     pdf_lock: threading.Lock
+    alerts: AlertSender | None = None  # sends alerts about urgent submissions, when the clinic settings ask for it
 
 
 class NeedsLogin(Exception):

@@ -139,6 +139,11 @@ class Settings:
     questionnaire: Path | None = None
     ruleset: Path | None = None
     clinic: Path | None = None
+    # alerts (clinic settings say where to): a failed one is tried again after alert_first_retry, then after
+    # twice as long each time, at most alert_longest_retry apart; alert_poll is how often due alerts are looked for
+    alert_first_retry: timedelta = timedelta(minutes=1)
+    alert_longest_retry: timedelta = timedelta(minutes=30)
+    alert_poll: timedelta = timedelta(seconds=5)
 
     @classmethod
     def load(cls, data_dir: Path | None = None, **overrides: object) -> Settings:

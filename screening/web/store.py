@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..assessment import Assessment, assessment_json
 from ..response import Response, response_json
+from .alerts import enqueue_alert
 from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, utcnow
 from .localtime import day_after, day_start
 from .names import search_form
@@ -93,6 +94,7 @@ def record_submission(
         if found is None or not idempotency_key:
             raise
         return found, False
+    enqueue_alert(db, row)  # emergency and urgent ones: in this transaction, sent after it commits
     return row, True
 
 
