@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ from screening.definition import Definition
 from screening.loader import load_definition
 from screening.response import parse_response
 from screening.sampling import RandomChooser, sample_response
-from screening.scorer import assess
+from screening.interpreted import assess_interpreted
+from screening.scorer import assess, assess_compact
 
 
 def _median_seconds(fn: object, repeat: int) -> float:
@@ -40,36 +42,48 @@ def _verdict(ok: bool) -> str:
     return "meets target" if ok else "MISSES TARGET"
 
 
-def _throughput(definition: Definition, documents: list[dict[str, Any]], label: str) -> None:
-    baseline = _median_seconds(lambda: [copy.copy(d) for d in documents], 3)
-    responses = [parse_response(d, definition) for d in documents]
+def _rate(definition: Definition, documents: list[dict[str, Any]], score: Callable[..., object]) -> float:
+    """Seconds for parse + ``score`` over every document, median of 3 after a warm-up."""
 
     def run_all() -> None:
         for document in documents:
-            assess(definition, parse_response(document, definition))
+            score(definition, parse_response(document, definition))
 
     run_all()  # warm caches once
-    elapsed = _median_seconds(run_all, 3)
+    return _median_seconds(run_all, 3)
+
+
+def _throughput(definition: Definition, documents: list[dict[str, Any]], label: str) -> None:
+    baseline = _median_seconds(lambda: [copy.copy(d) for d in documents], 3)
+    responses = [parse_response(d, definition) for d in documents]
+    n = len(documents)
+
     def parse_all() -> None:
         for document in documents:
             parse_response(document, definition)
 
-    def assess_all() -> None:  # results are dropped as they come, as in run_all
-        for response in responses:
-            assess(definition, response)
-
     parse_only = _median_seconds(parse_all, 3)
-    assess_only = _median_seconds(assess_all, 3)
-    rate = len(documents) / elapsed
-    dispositions = Counter(assess(definition, r).disposition.value for r in responses)
-    n = len(documents)
     print(f"\nparse + assess {n:,} generated responses, {label}:")
-    print(f"  {elapsed:.3f} s -> {rate:,.0f} responses/s (target >= 20,000/s: {_verdict(rate >= 20_000)})")
+    print(f"  parse alone {parse_only / n * 1e6:.1f} µs; baseline (shallow copy of each document) "
+          f"{baseline / n * 1e6:.2f} µs")
+    timings = {}
+    for name, score in (
+        ("interpreted assess (reference)", assess_interpreted),
+        ("compiled assess (full Assessment)", assess),
+        ("compiled assess_compact", assess_compact),
+    ):
+        elapsed = timings[name] = _rate(definition, documents, score)
+        rate = n / elapsed
+        print(
+            f"  {name:34} {elapsed:.3f} s -> {rate:8,.0f} responses/s, {elapsed / n * 1e6:6.1f} µs each "
+            f"(target >= 20,000/s: {_verdict(rate >= 20_000)})"
+        )
+    reference = timings["interpreted assess (reference)"]
     print(
-        f"  per response {elapsed / n * 1e6:.1f} µs = parse {parse_only / n * 1e6:.1f} µs + assess "
-        f"{assess_only / n * 1e6:.1f} µs; baseline (shallow copy of each document) {baseline / n * 1e6:.2f} µs, "
-        f"ratio {elapsed / baseline:.0f}x"
+        f"  speed-up over the interpreted path: full {reference / timings['compiled assess (full Assessment)']:.1f}x, "
+        f"compact {reference / timings['compiled assess_compact']:.1f}x"
     )
+    dispositions = Counter(assess_compact(definition, r).disposition.value for r in responses)
     print(f"  dispositions: {dict(sorted(dispositions.items()))}")
 
 

@@ -1,4 +1,8 @@
-"""``assess``: a pure function from a checked response to an Assessment. Red flags always win."""
+"""``assess``: a pure function from a checked response to an Assessment. Red flags always win.
+
+The rules run as the definition's generated function (``screening.compiled``); ``assess_compact`` stops at the
+outcome, ``assess`` goes on to the explanation. ``screening.interpreted`` is the reference both must agree with.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from .assessment import (
     RuleKind,
     RuleTrace,
 )
+from .compiled import TRUE, UNSURE, Evaluation, evaluate
 from .conditions import NOT_APPLICABLE, UNKNOWN, Truth
 from .definition import CompiledRule, Definition
 from .model import NOT_SURE, DisplayItem, Disposition, IntegerItem, Likelihood, ScaleItem, SingleChoiceItem, YesNoItem
@@ -161,78 +166,168 @@ def _read_answers(
     return tuple(reads)
 
 
-def assess(definition: Definition, response: Response) -> Assessment:
-    """Screen one response. Pure and deterministic: same definition and response, same Assessment."""
+@dataclass(frozen=True, slots=True)
+class CompactResult:
+    """The outcome of one response without its explanation: enough to store, count, compare or rescore.
+
+    ``rules`` holds every rule's value in ``Definition.scorer.rules`` order: 0 false, 1 unknown, 2 true.
+    """
+
+    disposition: Disposition
+    grade: Likelihood
+    points: int
+    unknown_points: int
+    capped_by: tuple[str, ...]
+    red_flags: tuple[str, ...]  # raised
+    to_check: tuple[str, ...]  # could not be ruled out
+    rules: tuple[int, ...]
+
+
+_TRUTH: tuple[Truth, Truth, Truth] = (False, None, True)
+_BY_RANK = sorted(Disposition, key=_RANK.__getitem__)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where each kind of rule sits in the generated function's result, with what it leads to."""
+
+    traces: tuple[tuple[RuleTrace, RuleTrace, RuleTrace], ...]  # per rule, by value 0/1/2
+    findings: dict[str, int]
+    red_flags: tuple[tuple[int, str, int, int], ...]  # slot, id, rank when raised, rank when unsure
+    features: tuple[tuple[int, tuple[FeatureResult, FeatureResult, FeatureResult]], ...]
+    requires: int | None
+    caps: tuple[tuple[int, str, Likelihood], ...]
+    differentials: tuple[tuple[int, CompiledRule[Any]], ...]
+    by_likelihood: dict[Likelihood, int]
+    grading: tuple[int, int, int]
+
+
+@lru_cache(maxsize=16)
+def _plan(definition: Definition) -> _Plan:
     tables = _tables(definition)
     policy = definition.ruleset.disposition
     grading = definition.ruleset.grading
-    values, shown = definition.effective_values(response.answers)
-    findings: dict[str, Truth] = {}
-    trace: list[RuleTrace] = []
-    unknown_rules: list[str] = []
+    traces: dict[tuple[str, str], Traces] = {}
+    for finding_id, _, t in tables.findings:
+        traces["finding", finding_id] = t
+    for compiled, t, *_ in tables.red_flags:
+        traces["red_flag", compiled.rule.id] = t
+    for compiled, t, _ in tables.features:
+        traces["feature", compiled.rule.id] = t
+    if tables.likely_requires is not None:
+        traces["grading", tables.likely_requires[0].rule.id] = tables.likely_requires[1]
+    for compiled, t, _ in tables.caps:
+        traces["grade_cap", compiled.rule.id] = t
+    for compiled, t in tables.differentials:
+        traces["differential", compiled.rule.id] = t
+    slots = {key: k for k, key in enumerate(definition.scorer.rules)}
+    return _Plan(
+        traces=tuple((traces[key][False], traces[key][None], traces[key][True]) for key in definition.scorer.rules),
+        findings={rule_id: k for (kind, rule_id), k in slots.items() if kind == "finding"},
+        red_flags=tuple(
+            (slots["red_flag", c.rule.id], c.rule.id, _RANK[Disposition(c.rule.urgency)],
+             _RANK[policy.when_red_flag_unsure[c.rule.urgency]])
+            for c in definition.red_flags
+        ),
+        features=tuple(
+            (slots["feature", c.rule.id], (s[False], s[None], s[True])) for c, _, s in tables.features
+        ),
+        requires=slots["grading", tables.likely_requires[0].rule.id] if tables.likely_requires else None,
+        caps=tuple((slots["grade_cap", c.rule.id], c.rule.id, ceiling) for c, _, ceiling in tables.caps),
+        differentials=tuple((slots["differential", c.rule.id], c) for c, _ in tables.differentials),
+        by_likelihood={g: _RANK[d] for g, d in policy.by_likelihood.items()},
+        grading=(grading.likely_at, grading.possible_at, grading.insufficient_when_unknown_at_least),
+    )
 
-    for finding_id, compiled, traces in tables.findings:
-        result = findings[finding_id] = compiled.evaluate(values, findings)
-        trace.append(traces[result])
 
+def assess_compact(definition: Definition, response: Response) -> CompactResult:
+    """Screen one response without building its explanation (for batches, rescoring and storage).
+
+    Same outcome as ``assess``; ``explain`` turns it into the full Assessment when a page, PDF or JSON needs one.
+    """
+    return _compact(_plan(definition), evaluate(definition, response.answers))
+
+
+def _compact(plan: _Plan, ev: Evaluation) -> CompactResult:
+    rules = ev.rules
+    requires = _TRUTH[rules[plan.requires]] if plan.requires is not None else True
+    grade = _grade(ev.points, ev.unknown_points, requires, *plan.grading)
+    capped_by: tuple[str, ...] = ()
+    for slot, cap_id, ceiling in plan.caps:
+        if rules[slot] == TRUE and grade in _GRADE_RANK and _GRADE_RANK[grade] > _GRADE_RANK[ceiling]:
+            grade = ceiling
+            capped_by += (cap_id,)
+    rank = plan.by_likelihood[grade]
+    raised: list[str] = []
+    unsure: list[str] = []
+    for slot, flag_id, fired, not_ruled_out in plan.red_flags:
+        value = rules[slot]
+        if value == TRUE:
+            raised.append(flag_id)
+            rank = fired if fired > rank else rank
+        elif value == UNSURE:
+            unsure.append(flag_id)
+            rank = not_ruled_out if not_ruled_out > rank else rank
+    for slot, compiled in plan.differentials:
+        if rules[slot] == TRUE:
+            diff = compiled.rule
+            if diff.floor is not None:
+                rank = max(rank, _RANK[Disposition(diff.floor)])
+            if diff.floor_when_unlikely is not None and grade is Likelihood.UNLIKELY:
+                rank = max(rank, _RANK[Disposition(diff.floor_when_unlikely)])
+    return CompactResult(
+        _BY_RANK[rank], grade, ev.points, ev.unknown_points, capped_by, tuple(raised), tuple(unsure), rules
+    )
+
+
+def assess(definition: Definition, response: Response) -> Assessment:
+    """Screen one response. Pure and deterministic: same definition and response, same Assessment."""
+    evaluation = evaluate(definition, response.answers)
+    plan = _plan(definition)
+    return _explain(definition, plan, response, evaluation, _compact(plan, evaluation))
+
+
+def explain(definition: Definition, response: Response, result: CompactResult) -> Assessment:
+    """The full Assessment (trace, answers read, messages) behind a compact result of ``assess_compact``."""
+    return _explain(definition, _plan(definition), response, evaluate(definition, response.answers), result)
+
+
+def _explain(
+    definition: Definition, plan: _Plan, response: Response, ev: Evaluation, result: CompactResult
+) -> Assessment:
+    tables = _tables(definition)
+    policy = definition.ruleset.disposition
+    rules = ev.rules
+    grade = result.grade
+    reasons = [DispositionReason("likelihood", grade.value, policy.by_likelihood[grade])]
     raised: list[RedFlagResult] = []
     unsure: list[RedFlagResult] = []
-    reasons: list[DispositionReason] = []
     unsure_reasons: list[DispositionReason] = []
-    for compiled, traces, flag, fired_reason, unsure_reason in tables.red_flags:
-        result = compiled.evaluate(values, findings)
-        trace.append(traces[result])
-        if result:
+    unknown_rules: list[str] = []
+    for (slot, *_), (_, _, flag, fired_reason, unsure_reason) in zip(plan.red_flags, tables.red_flags, strict=True):
+        value = rules[slot]
+        if value == TRUE:
             raised.append(flag)
             reasons.append(fired_reason)
-        elif result is None:
+        elif value == UNSURE:
             unsure.append(flag)
             unsure_reasons.append(unsure_reason)
             unknown_rules.append(flag.id)
-
-    features: list[FeatureResult] = []
-    points = unknown_points = 0
-    for compiled, traces, statuses in tables.features:
-        result = compiled.evaluate(values, findings)
-        trace.append(traces[result])
-        feature = statuses[result]
+    reasons += unsure_reasons
+    features = []
+    for slot, statuses in plan.features:
+        feature = statuses[rules[slot]]
         features.append(feature)
-        if result:
-            points += feature.weight
-        elif result is None:
-            unknown_points += feature.weight
+        if rules[slot] == UNSURE:
             unknown_rules.append(feature.id)
-
-    requires: Truth = True
-    if tables.likely_requires is not None:
-        compiled, traces = tables.likely_requires
-        requires = compiled.evaluate(values, findings)
-        trace.append(traces[requires])
-    grade = _grade(
-        points,
-        unknown_points,
-        requires,
-        grading.likely_at,
-        grading.possible_at,
-        grading.insufficient_when_unknown_at_least,
-    )
-    capped_by: list[str] = []
-    for compiled, traces, ceiling in tables.caps:
-        result = compiled.evaluate(values, findings)
-        trace.append(traces[result])
-        if result and grade in _GRADE_RANK and _GRADE_RANK[grade] > _GRADE_RANK[ceiling]:
-            grade = ceiling
-            capped_by.append(compiled.rule.id)
-
-    reasons = [DispositionReason("likelihood", grade.value, policy.by_likelihood[grade]), *reasons, *unsure_reasons]
     differentials: list[DifferentialResult] = []
-    for compiled, traces in tables.differentials:
-        result = compiled.evaluate(values, findings)
-        trace.append(traces[result])
-        if not result:
+    for slot, compiled in plan.differentials:
+        if rules[slot] != TRUE:
             continue
         diff = compiled.rule
-        because = tuple(definition.finding_titles[f] for f in compiled.findings if findings.get(f))
+        because = tuple(
+            definition.finding_titles[f] for f in compiled.findings if rules[plan.findings[f]] == TRUE
+        )
         differentials.append(
             DifferentialResult(
                 diff.id,
@@ -247,25 +342,25 @@ def assess(definition: Definition, response: Response) -> Assessment:
             reasons.append(DispositionReason("differential", diff.id, Disposition(diff.floor)))
         if diff.floor_when_unlikely is not None and grade is Likelihood.UNLIKELY:
             reasons.append(DispositionReason("differential", diff.id, Disposition(diff.floor_when_unlikely)))
-
-    disposition = max((reason.disposition for reason in reasons), key=_RANK.__getitem__)
+    values = dict(zip(definition.slot, ev.values, strict=True))
+    shown = {item_id: _TRUTH[s] for item_id, s in zip(definition.slot, ev.shown, strict=True)}
     answers = _read_answers(tables, response.answers, values, shown)
     if raised or unsure:
         by_item = {read.item: read for read in answers}
         raised = [_with_answers(flag, by_item) for flag in raised]
         unsure = [_with_answers(flag, by_item) for flag in unsure]
     return Assessment(
-        disposition=disposition,
-        next_step=tables.next_steps[disposition],
+        disposition=result.disposition,
+        next_step=tables.next_steps[result.disposition],
         disposition_reasons=tuple(reasons),
-        likelihood=LikelihoodResult(grade, points, tables.maximum, unknown_points, tuple(capped_by)),
+        likelihood=LikelihoodResult(grade, result.points, tables.maximum, result.unknown_points, result.capped_by),
         red_flags=tuple(raised),
         to_check=tuple(unsure),
         features=tuple(features),
         differentials=tuple(differentials),
         missing=_missing(definition, values, shown, unknown_rules, response.respondent),
         answers=answers,
-        explanation=tuple(trace),
+        explanation=tuple(t[v] for t, v in zip(plan.traces, rules, strict=True)),
         provenance=tables.provenance,
         respondent=response.respondent,
         statement=definition.ruleset.statement,
