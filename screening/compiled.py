@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import CodeType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .conditions import NOT_APPLICABLE, UNKNOWN
@@ -62,6 +63,7 @@ class CompiledScorer:
     evaluate: Callable[[Mapping[str, Any]], Evaluation]
     source: str
     source_sha256: str
+    code: CodeType
     rules: tuple[tuple[str, str], ...]  # (kind, id): findings, red flags, features, grading, caps, differentials
 
 
@@ -252,6 +254,12 @@ def _namespace(constants: Mapping[str, frozenset[str]]) -> dict[str, Any]:
 
 
 _cache: dict[tuple[str, str], CompiledScorer] = {}
+_codes: dict[str, CodeType] = {}  # source sha256 -> its code, compiled in an earlier run (see screening.stored)
+
+
+def known_code(source: str, code: CodeType) -> None:
+    """Code compiled from this source before: used instead of compiling it again when the source is generated."""
+    _codes[hashlib.sha256(source.encode()).hexdigest()] = code
 
 
 def compile_scorer(definition: Definition) -> CompiledScorer:
@@ -261,9 +269,11 @@ def compile_scorer(definition: Definition) -> CompiledScorer:
     if found is not None:
         return found
     source, constants, rules = generate_source(definition)
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    code = _codes.pop(digest, None) or compile(source, f"<screening rules {digest[:12]}>", "exec")
     namespace = _namespace(constants)
-    exec(compile(source, f"<screening rules {definition.ruleset_sha256[:12]}>", "exec"), namespace)
-    scorer = CompiledScorer(namespace["evaluate"], source, hashlib.sha256(source.encode()).hexdigest(), rules)
+    exec(code, namespace)
+    scorer = CompiledScorer(namespace["evaluate"], source, digest, code, rules)
     if len(_cache) >= _CACHE_SIZE:
         _cache.pop(next(iter(_cache)))
     _cache[key] = scorer
