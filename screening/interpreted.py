@@ -19,15 +19,16 @@ from .assessment import (
 from .conditions import Truth
 from .definition import Definition
 from .model import Disposition, Likelihood
+from .plan import GRADE_RANK, RANK, definition_tables
 from .response import Response
-from .scorer import _GRADE_RANK, _RANK, _grade, _missing, _read_answers, _tables, _with_answers
+from .scorer import _grade, _missing, _read_answers, _with_answers
 
 __all__ = ["assess_interpreted"]
 
 
 def assess_interpreted(definition: Definition, response: Response) -> Assessment:
     """Screen one response condition by condition: the reference ``scorer.assess`` must agree with."""
-    tables = _tables(definition)
+    tables = definition_tables(definition)
     policy = definition.ruleset.disposition
     grading = definition.ruleset.grading
     values, shown = definition.effective_values(response.answers)
@@ -84,7 +85,7 @@ def assess_interpreted(definition: Definition, response: Response) -> Assessment
     for compiled, traces, ceiling in tables.caps:
         result = compiled.evaluate(values, findings)
         trace.append(traces[result])
-        if result and grade in _GRADE_RANK and _GRADE_RANK[grade] > _GRADE_RANK[ceiling]:
+        if result and grade in GRADE_RANK and GRADE_RANK[grade] > GRADE_RANK[ceiling]:
             grade = ceiling
             capped_by.append(compiled.rule.id)
 
@@ -112,7 +113,7 @@ def assess_interpreted(definition: Definition, response: Response) -> Assessment
         if diff.floor_when_unlikely is not None and grade is Likelihood.UNLIKELY:
             reasons.append(DispositionReason("differential", diff.id, Disposition(diff.floor_when_unlikely)))
 
-    disposition = max((reason.disposition for reason in reasons), key=_RANK.__getitem__)
+    disposition = max((reason.disposition for reason in reasons), key=RANK.__getitem__)
     answers = _read_answers(tables, response.answers, values, shown)
     if raised or unsure:
         by_item = {read.item: read for read in answers}
