@@ -7,7 +7,11 @@ response is screened.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from .assessment import (
+    AnswerRead,
     Assessment,
     DifferentialResult,
     DispositionReason,
@@ -16,12 +20,12 @@ from .assessment import (
     RedFlagResult,
     RuleTrace,
 )
-from .conditions import Truth
+from .conditions import UNKNOWN, Truth
 from .definition import Definition
 from .model import Disposition, Likelihood
-from .plan import GRADE_RANK, RANK, definition_tables
+from .plan import GRADE_RANK, RANK, Tables, definition_tables
 from .response import Response
-from .scorer import _grade, _missing, _read_answers, _with_answers
+from .scorer import _grade, _missing, _with_answers
 
 __all__ = ["assess_interpreted"]
 
@@ -135,3 +139,20 @@ def assess_interpreted(definition: Definition, response: Response) -> Assessment
         respondent=response.respondent,
         statement=definition.ruleset.statement,
     )
+
+
+def _read_answers(
+    tables: Tables, answers: Mapping[str, Any], values: Mapping[str, Any], shown: Mapping[str, Truth]
+) -> tuple[AnswerRead, ...]:
+    reads = []
+    for table in tables.answers:
+        value = values[table.item]
+        if value is UNKNOWN:
+            reads.append(table.unanswered if shown[table.item] else table.not_decided)
+            continue
+        found = table.known.get(value) if not isinstance(value, frozenset) else None
+        if found is None:
+            raw = answers[table.item]
+            found = AnswerRead(table.item, "answered", tuple(raw) if isinstance(raw, list) else raw)
+        reads.append(found)
+    return tuple(reads)

@@ -156,6 +156,7 @@ class Plan:
     differentials: tuple[tuple[int, CompiledRule[Any]], ...]
     by_likelihood: dict[Likelihood, int]
     grading: tuple[int, int, int]
+    answer_slots: tuple[int, ...]  # where each of Tables.answers sits in an Evaluation's values
 
 
 @lru_cache(maxsize=16)
@@ -193,5 +194,6 @@ def definition_plan(definition: Definition) -> Plan:
         differentials=tuple((slots["differential", c.rule.id], c) for c, _ in tables.differentials),
         by_likelihood={g: RANK[d] for g, d in policy.by_likelihood.items()},
         grading=(grading.likely_at, grading.possible_at, grading.insufficient_when_unknown_at_least),
+        answer_slots=tuple(definition.slot[table.item] for table in tables.answers),
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from operator import getitem
 from typing import Any, Literal
 
 from .assessment import (
@@ -28,13 +29,14 @@ from .response import Response
 
 
 def _read_answers(
-    tables: Tables, answers: Mapping[str, Any], values: Mapping[str, Any], shown: Mapping[str, Truth]
+    tables: Tables, answers: Mapping[str, Any], values: tuple[Any, ...], shown: tuple[int, ...], slots: tuple[int, ...]
 ) -> tuple[AnswerRead, ...]:
+    """Each answer as the rules saw it, in the order asked; ``slots`` places each item in the Evaluation."""
     reads = []
-    for table in tables.answers:
-        value = values[table.item]
+    for table, k in zip(tables.answers, slots, strict=True):
+        value = values[k]
         if value is UNKNOWN:
-            reads.append(table.unanswered if shown[table.item] else table.not_decided)
+            reads.append(table.unanswered if shown[k] == TRUE else table.not_decided)
             continue
         found = table.known.get(value) if not isinstance(value, frozenset) else None
         if found is None:
@@ -168,9 +170,12 @@ def _explain(
             reasons.append(DispositionReason("differential", diff.id, Disposition(diff.floor)))
         if diff.floor_when_unlikely is not None and grade is Likelihood.UNLIKELY:
             reasons.append(DispositionReason("differential", diff.id, Disposition(diff.floor_when_unlikely)))
-    values = dict(zip(definition.slot, ev.values, strict=True))
-    shown = {item_id: _TRUTH[s] for item_id, s in zip(definition.slot, ev.shown, strict=True)}
-    answers = _read_answers(tables, response.answers, values, shown)
+    answers = _read_answers(tables, response.answers, ev.values, ev.shown, plan.answer_slots)
+    missing: tuple[MissingAnswer, ...] = ()
+    if unknown_rules:
+        values = dict(zip(definition.slot, ev.values, strict=True))
+        shown = {item_id: _TRUTH[s] for item_id, s in zip(definition.slot, ev.shown, strict=True)}
+        missing = _missing(definition, values, shown, unknown_rules, response.respondent)
     if raised or unsure:
         by_item = {read.item: read for read in answers}
         raised = [_with_answers(flag, by_item) for flag in raised]
@@ -184,9 +189,9 @@ def _explain(
         to_check=tuple(unsure),
         features=tuple(features),
         differentials=tuple(differentials),
-        missing=_missing(definition, values, shown, unknown_rules, response.respondent),
+        missing=missing,
         answers=answers,
-        explanation=tuple(t[v] for t, v in zip(plan.traces, rules, strict=True)),
+        explanation=tuple(map(getitem, plan.traces, rules)),
         provenance=tables.provenance,
         respondent=response.respondent,
         statement=definition.ruleset.statement,
