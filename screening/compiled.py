@@ -143,17 +143,19 @@ class _Writer:
                 f"(1 if {self.constant(wanted)}.isdisjoint({v}) else 4) if isinstance({v}, FS) "
                 f"else (4 if {v} in {literal} else 1)"
             )
-        elif isinstance(cond, Ge | Le | Between):
-            v = self.item(cond.ge.item if isinstance(cond, Ge) else cond.le.item if isinstance(cond, Le) else
-                          cond.between.item)
+        elif isinstance(cond, Ge):
+            v = self.item(cond.ge.item)
             unknown_or_not_sure = "{v} is U"  # numbers have no "not sure"
-            if isinstance(cond, Ge):
-                test = f"4 if {v} >= {_literal(cond.ge.value)} else 1"
-            elif isinstance(cond, Le):
-                test = f"4 if {v} <= {_literal(cond.le.value)} else 1"
-            else:
-                low, high = _literal(cond.between.min), _literal(cond.between.max)
-                test = f"4 if {low} <= {v} <= {high} else 1"
+            test = f"4 if {v} >= {_literal(cond.ge.value)} else 1"
+        elif isinstance(cond, Le):
+            v = self.item(cond.le.item)
+            unknown_or_not_sure = "{v} is U"
+            test = f"4 if {v} <= {_literal(cond.le.value)} else 1"
+        elif isinstance(cond, Between):
+            v = self.item(cond.between.item)
+            unknown_or_not_sure = "{v} is U"
+            low, high = _literal(cond.between.min), _literal(cond.between.max)
+            test = f"4 if {low} <= {v} <= {high} else 1"
         else:  # pragma: no cover - the model admits no other kind
             raise TypeError(f"not a condition: {cond!r}")
         return self.leaf(f"1 if {v} is NA else 2 if ({unknown_or_not_sure.format(v=v)}) else ({test})")
@@ -216,10 +218,9 @@ def generate_source(definition: Definition) -> tuple[str, dict[str, frozenset[st
         weight = _literal(c.rule.weight)
         points.append(f"({weight} if {name} == 4 else 0)")
         unknown.append(f"({weight} if {name} == 2 else 0)")
-    if definition.likely_requires is not None:
-        grading = definition.ruleset.grading.likely_requires
-        assert grading is not None  # likely_requires is compiled from it
-        rule("grading", definition.likely_requires.rule.id, grading)
+    requires = definition.ruleset.grading.likely_requires
+    if requires is not None and definition.likely_requires is not None:
+        rule("grading", definition.likely_requires.rule.id, requires)
     for c in definition.caps:
         rule("grade_cap", c.rule.id, c.rule.when)
     for c in definition.differentials:

@@ -28,7 +28,17 @@ from .model import Questionnaire, Ruleset
 
 _FORMAT = 1
 # the modules whose code decides what a checked definition is; a change to any of them is a new engine
-_ENGINE_FILES = ("model.py", "checks.py", "loader.py", "definition.py", "conditions.py", "compiled.py", "stored.py")
+_ENGINE_FILES = (
+    "model.py",
+    "checks.py",
+    "loader.py",
+    "yamlio.py",
+    "limits.py",
+    "definition.py",
+    "conditions.py",
+    "compiled.py",
+    "stored.py",
+)
 
 
 class Stored(NamedTuple):
