@@ -142,7 +142,6 @@ def definition_tables(definition: Definition) -> Tables:
     )
 
 
-
 @dataclass(frozen=True)
 class Plan:
     """Where each kind of rule sits in the generated function's result, with what it leads to."""
@@ -182,13 +181,15 @@ def definition_plan(definition: Definition) -> Plan:
         traces=tuple((traces[key][False], traces[key][None], traces[key][True]) for key in definition.scorer.rules),
         findings={rule_id: k for (kind, rule_id), k in slots.items() if kind == "finding"},
         red_flags=tuple(
-            (slots["red_flag", c.rule.id], c.rule.id, RANK[Disposition(c.rule.urgency)],
-             RANK[policy.when_red_flag_unsure[c.rule.urgency]])
+            (
+                slots["red_flag", c.rule.id],
+                c.rule.id,
+                RANK[Disposition(c.rule.urgency)],
+                RANK[policy.when_red_flag_unsure[c.rule.urgency]],
+            )
             for c in definition.red_flags
         ),
-        features=tuple(
-            (slots["feature", c.rule.id], (s[False], s[None], s[True])) for c, _, s in tables.features
-        ),
+        features=tuple((slots["feature", c.rule.id], (s[False], s[None], s[True])) for c, _, s in tables.features),
         requires=slots["grading", tables.likely_requires[0].rule.id] if tables.likely_requires else None,
         caps=tuple((slots["grade_cap", c.rule.id], c.rule.id, ceiling) for c, _, ceiling in tables.caps),
         differentials=tuple((slots["differential", c.rule.id], c) for c, _ in tables.differentials),
@@ -196,4 +197,3 @@ def definition_plan(definition: Definition) -> Plan:
         grading=(grading.likely_at, grading.possible_at, grading.insufficient_when_unknown_at_least),
         answer_slots=tuple(definition.slot[table.item] for table in tables.answers),
     )
-

@@ -67,7 +67,6 @@ _TRUTH: tuple[Truth, Truth, Truth] = (False, None, True)
 _BY_RANK = sorted(Disposition, key=RANK.__getitem__)
 
 
-
 def assess_compact(definition: Definition, response: Response) -> CompactResult:
     """Screen one response without building its explanation (for batches, rescoring and storage).
 
@@ -153,9 +152,7 @@ def _explain(
         if rules[slot] != TRUE:
             continue
         diff = compiled.rule
-        because = tuple(
-            definition.finding_titles[f] for f in compiled.findings if rules[plan.findings[f]] == TRUE
-        )
+        because = tuple(definition.finding_titles[f] for f in compiled.findings if rules[plan.findings[f]] == TRUE)
         differentials.append(
             DifferentialResult(
                 diff.id,

@@ -120,8 +120,9 @@ def every_kind(tmp_path_factory: pytest.TempPathFactory) -> Definition:
     from conftest import MINI_RULES
 
     tail = MINI_RULES[MINI_RULES.index("disposition:") :]
-    return load_definition(*write_definition(tmp_path_factory.mktemp("kinds"), MINI_QUESTIONNAIRE,
-                                             EVERY_KIND_RULES + tail, "mini"))
+    return load_definition(
+        *write_definition(tmp_path_factory.mktemp("kinds"), MINI_QUESTIONNAIRE, EVERY_KIND_RULES + tail, "mini")
+    )
 
 
 @pytest.fixture(scope="session", params=["mini", "bundled", "every_kind"])
@@ -147,7 +148,9 @@ def test_compiled_scorer_equals_the_interpreted_one(any_definition: Definition, 
         assert compact.disposition == reference.disposition
         assert compact.grade == reference.likelihood.grade
         assert (compact.points, compact.unknown_points) == (
-            reference.likelihood.points, reference.likelihood.unknown_points)
+            reference.likelihood.points,
+            reference.likelihood.unknown_points,
+        )
         assert compact.capped_by == reference.likelihood.capped_by
         assert compact.red_flags == tuple(f.id for f in reference.red_flags)
         assert compact.to_check == tuple(f.id for f in reference.to_check)
@@ -190,8 +193,11 @@ def test_generated_source_holds_no_answer(mini: Definition) -> None:
     id or option code of the definition)."""
     import ast
 
-    strings = {n.value for n in ast.walk(ast.parse(mini.scorer.source)) if isinstance(n, ast.Constant)
-               and isinstance(n.value, str)}
+    strings = {
+        n.value
+        for n in ast.walk(ast.parse(mini.scorer.source))
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
     codes = {o.code for item in mini.items.values() for o in getattr(item, "options", [])}
     assert strings <= set(mini.items) | codes | {"yes", "no"}
 
@@ -205,12 +211,12 @@ def test_scorer_is_compiled_once_per_definition_files(mini_files: tuple[Path, Pa
 def test_a_changed_rule_gets_its_own_scorer(tmp_path: Path, mini: Definition) -> None:
     from conftest import MINI_RULES
 
-    changed = load_definition(*write_definition(tmp_path, MINI_QUESTIONNAIRE,
-                                                MINI_RULES.replace("value: 8}", "value: 9}"), "mini"))
+    changed = load_definition(
+        *write_definition(tmp_path, MINI_QUESTIONNAIRE, MINI_RULES.replace("value: 8}", "value: 9}"), "mini")
+    )
     assert changed.scorer is not mini.scorer and "9" in changed.scorer.source
     answers = {"neck_pain": "no", "severity": 8, "age": 30, "thunderclap": "no", "symptoms": ["blurred_vision"]}
-    doc = {"questionnaire": "mini", "version": "1.2.0", "collected_at": "2026-01-01T09:00:00+00:00",
-           "answers": answers}
+    doc = {"questionnaire": "mini", "version": "1.2.0", "collected_at": "2026-01-01T09:00:00+00:00", "answers": answers}
     before, after = (assess(d, parse_response(doc, d)) for d in (mini, changed))
     assert [x.id for x in before.differentials] == ["migraine_pattern"] and not after.differentials
     assert isinstance(after, Assessment)
