@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from .model import Disposition, Likelihood, Questionnaire, Ruleset
     from .reading import load_response
     from .response import Response, parse_response
-    from .scorer import assess
+    from .scorer import CompactResult, assess, assess_compact, explain
 
 __all__ = [
     "Assessment",
+    "CompactResult",
     "Definition",
     "DefinitionError",
     "Disposition",
@@ -35,8 +36,10 @@ __all__ = [
     "ScreeningError",
     "__version__",
     "assess",
+    "assess_compact",
     "assessment_from_json",
     "assessment_json",
+    "explain",
     "load_definition",
     "load_questionnaire",
     "load_response",
@@ -63,6 +66,9 @@ _HOMES = {
     "load_response": "reading",
     "parse_response": "response",
     "assess": "scorer",
+    "assess_compact": "scorer",
+    "CompactResult": "scorer",
+    "explain": "scorer",
 }
 
 

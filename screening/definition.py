@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from .answers import Checker, answer_checker
+from .compiled import CompiledScorer, compile_scorer
 from .conditions import (
     NOT_APPLICABLE,
     UNKNOWN,
@@ -96,6 +97,8 @@ class Definition:
     wording: dict[str, tuple[str, str]] = field(init=False)  # item id -> (patient, staff) wording
     required: tuple[str, ...] = field(init=False)  # questions that must be answered when shown
     multi_choice: tuple[str, ...] = field(init=False)  # ungated multiple-choice items (answers become sets)
+    slot: dict[str, int] = field(init=False)  # item id -> its place in ``order`` (and in an Evaluation)
+    scorer: CompiledScorer = field(init=False)  # every rule as one generated function
 
     def __post_init__(self) -> None:
         q, r = self.questionnaire, self.ruleset
@@ -129,6 +132,8 @@ class Definition:
         set_(self, "wording", {i: (it.patient, it.staff) for i, it in items.items()})
         set_(self, "required", tuple(i for i, it in items.items() if not isinstance(it, DisplayItem) and it.required))
         set_(self, "multi_choice", tuple(i for i in self.ungated if isinstance(items[i], MultiChoiceItem)))
+        set_(self, "slot", {item_id: k for k, (item_id, _) in enumerate(self.order)})
+        set_(self, "scorer", compile_scorer(self))
 
     def items_behind(self, rules: tuple[CompiledRule[Any], ...]) -> set[str]:
         """Every item the rules read, directly or through findings."""

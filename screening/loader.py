@@ -5,16 +5,20 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .checks import Issue, check_questionnaire, check_ruleset
+from . import stored
+from .compiled import known_code
 from .definition import Definition
 from .errors import DefinitionError, Problem
 from .limits import DEFINITION_LIMITS, LimitError, read_bounded
 from .model import Questionnaire, Ruleset
 from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
+
+if TYPE_CHECKING:
+    from .checks import Issue
 
 RULES_SUFFIX = ".rules.yaml"
 DEFAULT_QUESTIONNAIRE = "cervicogenic_headache"
@@ -61,15 +65,25 @@ class Document:
 
 def read_document(path: Path) -> Document:
     """Read a YAML (or JSON) file; unreadable or malformed files become a DefinitionError."""
+    return parse_document(path, read_definition_bytes(path))
+
+
+def read_definition_bytes(path: Path) -> bytes:
+    """The bytes of a definition file within its size limit; else a DefinitionError."""
     name = str(path)
     try:
-        raw = read_bounded(path, DEFINITION_LIMITS)
+        return read_bounded(path, DEFINITION_LIMITS)
     except LimitError as exc:
         raise DefinitionError([Problem(name, None, "", exc.message, exc.fix)]) from exc
     except OSError as exc:
         raise DefinitionError(
             [Problem(name, None, "", f"cannot read the file ({exc.strerror})", "check the path")]
         ) from exc
+
+
+def parse_document(path: Path, raw: bytes) -> Document:
+    """A definition file's bytes parsed as YAML, with the line of each key; malformed text is a DefinitionError."""
+    name = str(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -171,6 +185,8 @@ def _issue_problems(issues: list[Issue], docs: dict[str, Document]) -> list[Prob
 
 def load_questionnaire(path: Path) -> Questionnaire:
     """Load and check a questionnaire on its own."""
+    from .checks import check_questionnaire
+
     doc = read_document(path)
     q, problems = _validate(doc, Questionnaire, "questionnaire")
     if q is not None:
@@ -181,14 +197,40 @@ def load_questionnaire(path: Path) -> Questionnaire:
 
 
 def load_definition(questionnaire_path: Path | None = None, ruleset_path: Path | None = None) -> Definition:
-    """Load a questionnaire and its ruleset, check both, and compile them for scoring."""
+    """Load a questionnaire and its ruleset, check both, and compile them for scoring.
+
+    Files checked before (the same bytes, by the same engine) are taken from ``screening.stored``.
+    """
     q_path = questionnaire_path or default_questionnaire_path()
     r_path = ruleset_path or ruleset_path_for(q_path)
+    problems: list[Problem] = []
+    raw: dict[str, bytes] = {}
+    for key, path in (("questionnaire", q_path), ("ruleset", r_path)):
+        try:
+            raw[key] = read_definition_bytes(path)
+        except DefinitionError as exc:
+            problems += exc.problems
+    if problems:
+        raise DefinitionError(problems)
+    q_sha, r_sha = (hashlib.sha256(raw[key]).hexdigest() for key in ("questionnaire", "ruleset"))
+    found = stored.fetch(q_sha, r_sha)
+    if found is not None:
+        known_code(found.source, found.code)
+        return Definition(found.questionnaire, found.ruleset, q_sha, r_sha, str(q_path), str(r_path))
+    definition = _check_definition(q_path, r_path, raw)
+    scorer = definition.scorer
+    stored.store(q_sha, r_sha, stored.Stored(definition.questionnaire, definition.ruleset, scorer.source, scorer.code))
+    return definition
+
+
+def _check_definition(q_path: Path, r_path: Path, raw: dict[str, bytes]) -> Definition:
+    from .checks import check_questionnaire, check_ruleset  # only for files not checked before
+
     problems: list[Problem] = []
     docs: dict[str, Document] = {}
     for key, path in (("questionnaire", q_path), ("ruleset", r_path)):
         try:
-            docs[key] = read_document(path)
+            docs[key] = parse_document(path, raw[key])
         except DefinitionError as exc:
             problems += exc.problems
     q = r = None

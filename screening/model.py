@@ -48,7 +48,7 @@ class Likelihood(StrEnum):
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,8 +221,8 @@ _TAG_CLASSES: dict[str, type[Frozen]] = {
     "finding": FindingRef,
 }
 
-for _cls in (AllOf, AnyOf, Not, AtLeastArgs):
-    _cls.model_rebuild()
+# No model_rebuild() for the forward references to Condition: every model is built on first use (defer_build),
+# by then Condition is defined. A command that loads a stored definition never builds them at all.
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from .assessment import Assessment
 from .definition import Definition
 from .errors import ResponseError
 from .response import Response, parse_response
-from .scorer import assess
+from .scorer import CompactResult, assess, assess_compact
 
 
 @dataclass(frozen=True)
@@ -43,16 +43,26 @@ def reassess(stored: Response, definition: Definition, complete: bool = True) ->
     return assess(definition, response)
 
 
-def compare(ident: str, created_at: str, old: Assessment, new: Assessment | None, problem: str = "") -> Change:
-    old_flags = {f.id for f in old.red_flags}
-    new_flags = {f.id for f in new.red_flags} if new else set()
+Outcome = Assessment | CompactResult
+
+
+def _outcome(result: Outcome) -> tuple[str, str, set[str]]:
+    """Disposition, grade and the red flags raised, from a full or a compact result."""
+    if isinstance(result, CompactResult):
+        return result.disposition.value, result.grade.value, set(result.red_flags)
+    return result.disposition.value, result.likelihood.grade.value, {f.id for f in result.red_flags}
+
+
+def compare(ident: str, created_at: str, old: Outcome, new: Outcome | None, problem: str = "") -> Change:
+    old_disposition, old_grade, old_flags = _outcome(old)
+    new_disposition, new_grade, new_flags = _outcome(new) if new else ("", "", set())
     return Change(
         ident,
         created_at,
-        old.disposition.value,
-        new.disposition.value if new else "",
-        old.likelihood.grade.value,
-        new.likelihood.grade.value if new else "",
+        old_disposition,
+        new_disposition,
+        old_grade,
+        new_grade,
         sorted(new_flags - old_flags),
         sorted(old_flags - new_flags) if new else [],
         problem,
@@ -69,10 +79,11 @@ def rescore_files(folder: Path, old_definition: Definition, new_definition: Defi
         except ResponseError as exc:
             yield Change(path.name, "", "", "", "", "", [], [], f"not a response: {exc.problems[0].message}")
             continue
-        old = assess(old_definition, response)
+        old = assess_compact(old_definition, response)  # only the outcomes are compared: no explanations
         stamp = response.collected_at.isoformat()
         try:
-            new = reassess(response, new_definition)
+            again = parse_response(response.model_dump(mode="json"), new_definition, hidden="drop", source="stored")
+            new = assess_compact(new_definition, again)
         except ResponseError as exc:
             yield compare(path.name, stamp, old, None, "; ".join(p.message for p in exc.problems[:3]))
             continue

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from .answers import control_character_problem
+from .compiled import FALSE, remember
 from .conditions import describe
 from .definition import Definition
 from .errors import Problem, ResponseError
@@ -179,29 +180,38 @@ def parse_response(
         else:
             answers[item_id] = normal
 
-    _, shown = definition.effective_values(answers)
-    for item_id in list(answers):
-        if shown[item_id] is not True:
-            if hidden == "drop":
-                del answers[item_id]
-                continue
-            gate = definition.items[item_id].enable_when
-            why = describe(gate) if gate is not None else ""
-            state = "is false" if shown[item_id] is False else "cannot be decided from the other answers"
-            add(
-                ("answers", item_id),
-                f"item '{item_id}'",
-                f"answered, but the question was not shown: its condition ({why}) {state}",
-                "remove the answer, or pass --ignore-hidden to drop such answers",
-            )
-    for item_id in () if partial else definition.required:
+    evaluation = definition.scorer.evaluate(answers)  # the scorer reuses it: see compiled.remember
+    hidden_answers = evaluation.hidden
+    if len(hidden_answers) > 1:
+        order = list(answers)
+        hidden_answers = tuple(sorted(hidden_answers, key=order.index))
+    for item_id in hidden_answers:
+        if hidden == "drop":
+            del answers[item_id]
+            continue
+        gate = definition.items[item_id].enable_when
+        why = describe(gate) if gate is not None else ""
+        shown = evaluation.shown[definition.slot[item_id]]
+        state = "is false" if shown == FALSE else "cannot be decided from the other answers"
+        add(
+            ("answers", item_id),
+            f"item '{item_id}'",
+            f"answered, but the question was not shown: its condition ({why}) {state}",
+            "remove the answer, or pass --ignore-hidden to drop such answers",
+        )
+    unanswered = () if partial else evaluation.unanswered
+    for item_id in sorted(unanswered, key=definition.position.__getitem__) if len(unanswered) > 1 else unanswered:
         # an invalid answer is reported above; an explicit null counts as missing
-        if shown[item_id] is True and item_id not in answers and _is_blank(raw_answers.get(item_id)):
+        if _is_blank(raw_answers.get(item_id)):
             add(("answers",), f"item '{item_id}'", "required answer is missing", f"answer '{item_id}'")
 
     if problems or base is None:
         raise ResponseError(problems)
-    return base.model_copy(update={"answers": answers})
+    response = base.model_copy(update={"answers": answers})
+    if hidden == "drop":  # the answers dropped were hidden, so they changed nothing else
+        evaluation = evaluation._replace(hidden=())
+    remember(definition, response.answers, evaluation)
+    return response
 
 
 def _check_dates(base: Response, add: Callable[[Path_, str, str, str], None]) -> None:

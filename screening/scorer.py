@@ -1,174 +1,42 @@
-"""``assess``: a pure function from a checked response to an Assessment. Red flags always win."""
+"""``assess``: a pure function from a checked response to an Assessment. Red flags always win.
+
+The rules run as the definition's generated function (``screening.compiled``); ``assess_compact`` stops at the
+outcome, ``assess`` goes on to the explanation. ``screening.interpreted`` is the reference both must agree with.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from operator import getitem
 from typing import Any, Literal
 
-from ._version import __version__
 from .assessment import (
     AnswerRead,
     Assessment,
     DifferentialResult,
     DispositionReason,
-    FeatureResult,
     LikelihoodResult,
     MissingAnswer,
-    NextStep,
-    Provenance,
     RedFlagResult,
-    Result,
-    RuleKind,
-    RuleTrace,
-    rests_on_unsure,
 )
-from .conditions import NOT_APPLICABLE, UNKNOWN, Truth
-from .definition import CompiledRule, Definition
-from .model import (
-    NOT_SURE,
-    DisplayItem,
-    Disposition,
-    DispositionText,
-    IntegerItem,
-    Likelihood,
-    ScaleItem,
-    SingleChoiceItem,
-    YesNoItem,
-)
+from .compiled import TRUE, UNSURE, Evaluation, evaluate
+from .conditions import UNKNOWN, Truth
+from .definition import Definition
+from .model import NOT_SURE, Disposition, Likelihood
+from .plan import GRADE_RANK, RANK, Plan, Tables, definition_plan, definition_tables, next_step_for
 from .response import Response
-
-_RESULT: dict[Truth, Result] = {True: "true", False: "false", None: "unknown"}
-_GRADE_RANK = {Likelihood.UNLIKELY: 0, Likelihood.POSSIBLE: 1, Likelihood.LIKELY: 2}
-_RANK = {d: d.rank for d in Disposition}
-
-Traces = dict[Truth, RuleTrace]
-
-
-def _traces(kind: RuleKind, compiled: CompiledRule[Any], title: str) -> Traces:
-    """The rule's trace entry for each possible result, built once."""
-    rule_id = compiled.rule.id
-    return {
-        truth: RuleTrace(kind, rule_id, title, _RESULT[truth], compiled.items, compiled.findings)
-        for truth in (True, False, None)
-    }
-
-
-@dataclass(frozen=True)
-class _AnswerTable:
-    """Every AnswerRead an item can produce that does not depend on free input, keyed by value."""
-
-    item: str
-    unanswered: AnswerRead
-    not_decided: AnswerRead
-    known: dict[Any, AnswerRead]
-
-
-def _answer_table(item_id: str, item: Any) -> _AnswerTable:
-    known: dict[Any, AnswerRead] = {
-        NOT_APPLICABLE: AnswerRead(item_id, "not_shown"),
-        NOT_SURE: AnswerRead(item_id, "not_sure", NOT_SURE),
-    }
-    values: list[Any] = []
-    if isinstance(item, YesNoItem):
-        values = ["yes", "no"]
-    elif isinstance(item, SingleChoiceItem):
-        values = [o.code for o in item.options]
-    elif isinstance(item, IntegerItem | ScaleItem) and item.max - item.min <= 1000:
-        values = list(range(item.min, item.max + 1))
-    known.update({value: AnswerRead(item_id, "answered", value) for value in values if value != NOT_SURE})
-    return _AnswerTable(item_id, AnswerRead(item_id, "unanswered"), AnswerRead(item_id, "not_decided"), known)
-
-
-@dataclass(frozen=True)
-class _Tables:
-    """What ``assess`` shares between responses for one definition."""
-
-    answers: tuple[_AnswerTable, ...]
-    findings: tuple[tuple[str, CompiledRule[Any], Traces], ...]
-    red_flags: tuple[tuple[CompiledRule[Any], Traces, RedFlagResult, DispositionReason, DispositionReason], ...]
-    features: tuple[tuple[CompiledRule[Any], Traces, dict[Truth, FeatureResult]], ...]
-    differentials: tuple[tuple[CompiledRule[Any], Traces], ...]
-    caps: tuple[tuple[CompiledRule[Any], Traces, Likelihood], ...]
-    likely_requires: tuple[CompiledRule[Any], Traces] | None
-    maximum: int
-    next_steps: dict[Disposition, NextStep]
-    unsure_step: NextStep | None
-    provenance: Provenance
-
-
-def _next_step(text: DispositionText, *, checks_undecided_flags: bool = False) -> NextStep:
-    return NextStep(text.title, text.patient, text.staff, text.action, text.time_frame, checks_undecided_flags)
-
-
-@lru_cache(maxsize=16)
-def _tables(definition: Definition) -> _Tables:
-    policy = definition.ruleset.disposition
-    red_flags = []
-    for compiled in definition.red_flags:
-        flag = compiled.rule
-        result = RedFlagResult(
-            flag.id,
-            flag.title,
-            flag.urgency,
-            flag.patient_message,
-            flag.staff_message,
-            flag.source,
-            definition.reads_all[flag.id],
-        )
-        red_flags.append(
-            (
-                compiled,
-                _traces("red_flag", compiled, flag.title),
-                result,
-                DispositionReason("red_flag", flag.id, Disposition(flag.urgency)),
-                DispositionReason("red_flag_unsure", flag.id, policy.when_red_flag_unsure[flag.urgency]),
-            )
-        )
-    features = []
-    for compiled in definition.features:
-        f = compiled.rule
-        statuses: dict[Truth, Literal["met", "not_met", "unknown"]] = {True: "met", False: "not_met", None: "unknown"}
-        features.append(
-            (
-                compiled,
-                _traces("feature", compiled, f.title),
-                {
-                    t: FeatureResult(f.id, f.title, status, f.weight, f.criterion, f.source)
-                    for t, status in statuses.items()
-                },
-            )
-        )
-    requires = definition.likely_requires
-    q, r = definition.questionnaire, definition.ruleset
-    return _Tables(
-        answers=tuple(
-            _answer_table(i, item) for i, item in definition.items.items() if not isinstance(item, DisplayItem)
-        ),
-        findings=tuple((c.rule.id, c, _traces("finding", c, c.rule.title)) for c in definition.findings),
-        red_flags=tuple(red_flags),
-        features=tuple(features),
-        differentials=tuple((c, _traces("differential", c, c.rule.title)) for c in definition.differentials),
-        caps=tuple((c, _traces("grade_cap", c, c.rule.title), Likelihood(c.rule.at_most)) for c in definition.caps),
-        likely_requires=(requires, _traces("grading", requires, requires.rule.title)) if requires else None,
-        maximum=sum(f.weight for f in r.features),
-        next_steps={d: _next_step(t) for d, t in policy.texts.items()},
-        unsure_step=_next_step(policy.unsure_text, checks_undecided_flags=True) if policy.unsure_text else None,
-        provenance=Provenance(
-            q.id, q.version, definition.questionnaire_sha256, r.id, r.version, definition.ruleset_sha256, __version__
-        ),
-    )
 
 
 def _read_answers(
-    tables: _Tables, answers: Mapping[str, Any], values: Mapping[str, Any], shown: Mapping[str, Truth]
+    tables: Tables, answers: Mapping[str, Any], values: tuple[Any, ...], shown: tuple[int, ...], slots: tuple[int, ...]
 ) -> tuple[AnswerRead, ...]:
+    """Each answer as the rules saw it, in the order asked; ``slots`` places each item in the Evaluation."""
     reads = []
-    for table in tables.answers:
-        value = values[table.item]
+    for table, k in zip(tables.answers, slots, strict=True):
+        value = values[k]
         if value is UNKNOWN:
-            reads.append(table.unanswered if shown[table.item] else table.not_decided)
+            reads.append(table.unanswered if shown[k] == TRUE else table.not_decided)
             continue
         found = table.known.get(value) if not isinstance(value, frozenset) else None
         if found is None:
@@ -178,78 +46,113 @@ def _read_answers(
     return tuple(reads)
 
 
+@dataclass(frozen=True, slots=True)
+class CompactResult:
+    """The outcome of one response without its explanation: enough to store, count, compare or rescore.
+
+    ``rules`` holds every rule's value in ``Definition.scorer.rules`` order: 0 false, 1 unknown, 2 true.
+    """
+
+    disposition: Disposition
+    grade: Likelihood
+    points: int
+    unknown_points: int
+    capped_by: tuple[str, ...]
+    red_flags: tuple[str, ...]  # raised
+    to_check: tuple[str, ...]  # could not be ruled out
+    rules: tuple[int, ...]
+
+
+_TRUTH: tuple[Truth, Truth, Truth] = (False, None, True)
+_BY_RANK = sorted(Disposition, key=RANK.__getitem__)
+
+
+def assess_compact(definition: Definition, response: Response) -> CompactResult:
+    """Screen one response without building its explanation (for batches, rescoring and storage).
+
+    Same outcome as ``assess``; ``explain`` turns it into the full Assessment when a page, PDF or JSON needs one.
+    """
+    return _compact(definition_plan(definition), evaluate(definition, response.answers))
+
+
+def _compact(plan: Plan, ev: Evaluation) -> CompactResult:
+    rules = ev.rules
+    requires = _TRUTH[rules[plan.requires]] if plan.requires is not None else True
+    grade = _grade(ev.points, ev.unknown_points, requires, *plan.grading)
+    capped_by: tuple[str, ...] = ()
+    for slot, cap_id, ceiling in plan.caps:
+        if rules[slot] == TRUE and grade in GRADE_RANK and GRADE_RANK[grade] > GRADE_RANK[ceiling]:
+            grade = ceiling
+            capped_by += (cap_id,)
+    rank = plan.by_likelihood[grade]
+    raised: list[str] = []
+    unsure: list[str] = []
+    for slot, flag_id, fired, not_ruled_out in plan.red_flags:
+        value = rules[slot]
+        if value == TRUE:
+            raised.append(flag_id)
+            rank = fired if fired > rank else rank
+        elif value == UNSURE:
+            unsure.append(flag_id)
+            rank = not_ruled_out if not_ruled_out > rank else rank
+    for slot, compiled in plan.differentials:
+        if rules[slot] == TRUE:
+            diff = compiled.rule
+            if diff.floor is not None:
+                rank = max(rank, RANK[Disposition(diff.floor)])
+            if diff.floor_when_unlikely is not None and grade is Likelihood.UNLIKELY:
+                rank = max(rank, RANK[Disposition(diff.floor_when_unlikely)])
+    return CompactResult(
+        _BY_RANK[rank], grade, ev.points, ev.unknown_points, capped_by, tuple(raised), tuple(unsure), rules
+    )
+
+
 def assess(definition: Definition, response: Response) -> Assessment:
     """Screen one response. Pure and deterministic: same definition and response, same Assessment."""
-    tables = _tables(definition)
+    evaluation = evaluate(definition, response.answers)
+    plan = definition_plan(definition)
+    return _explain(definition, plan, response, evaluation, _compact(plan, evaluation))
+
+
+def explain(definition: Definition, response: Response, result: CompactResult) -> Assessment:
+    """The full Assessment (trace, answers read, messages) behind a compact result of ``assess_compact``."""
+    return _explain(definition, definition_plan(definition), response, evaluate(definition, response.answers), result)
+
+
+def _explain(
+    definition: Definition, plan: Plan, response: Response, ev: Evaluation, result: CompactResult
+) -> Assessment:
+    tables = definition_tables(definition)
     policy = definition.ruleset.disposition
-    grading = definition.ruleset.grading
-    values, shown = definition.effective_values(response.answers)
-    findings: dict[str, Truth] = {}
-    trace: list[RuleTrace] = []
-    unknown_rules: list[str] = []
-
-    for finding_id, compiled, traces in tables.findings:
-        result = findings[finding_id] = compiled.evaluate(values, findings)
-        trace.append(traces[result])
-
+    rules = ev.rules
+    grade = result.grade
+    reasons = [DispositionReason("likelihood", grade.value, policy.by_likelihood[grade])]
     raised: list[RedFlagResult] = []
     unsure: list[RedFlagResult] = []
-    reasons: list[DispositionReason] = []
     unsure_reasons: list[DispositionReason] = []
-    for compiled, traces, flag, fired_reason, unsure_reason in tables.red_flags:
-        result = compiled.evaluate(values, findings)
-        trace.append(traces[result])
-        if result:
+    unknown_rules: list[str] = []
+    for (slot, *_), (_, _, flag, fired_reason, unsure_reason) in zip(plan.red_flags, tables.red_flags, strict=True):
+        value = rules[slot]
+        if value == TRUE:
             raised.append(flag)
             reasons.append(fired_reason)
-        elif result is None:
+        elif value == UNSURE:
             unsure.append(flag)
             unsure_reasons.append(unsure_reason)
             unknown_rules.append(flag.id)
-
-    features: list[FeatureResult] = []
-    points = unknown_points = 0
-    for compiled, traces, statuses in tables.features:
-        result = compiled.evaluate(values, findings)
-        trace.append(traces[result])
-        feature = statuses[result]
+    reasons += unsure_reasons
+    features = []
+    for slot, statuses in plan.features:
+        feature = statuses[rules[slot]]
         features.append(feature)
-        if result:
-            points += feature.weight
-        elif result is None:
-            unknown_points += feature.weight
+        if rules[slot] == UNSURE:
             unknown_rules.append(feature.id)
-
-    requires: Truth = True
-    if tables.likely_requires is not None:
-        compiled, traces = tables.likely_requires
-        requires = compiled.evaluate(values, findings)
-        trace.append(traces[requires])
-    grade = _grade(
-        points,
-        unknown_points,
-        requires,
-        grading.likely_at,
-        grading.possible_at,
-        grading.insufficient_when_unknown_at_least,
-    )
-    capped_by: list[str] = []
-    for compiled, traces, ceiling in tables.caps:
-        result = compiled.evaluate(values, findings)
-        trace.append(traces[result])
-        if result and grade in _GRADE_RANK and _GRADE_RANK[grade] > _GRADE_RANK[ceiling]:
-            grade = ceiling
-            capped_by.append(compiled.rule.id)
-
-    reasons = [DispositionReason("likelihood", grade.value, policy.by_likelihood[grade]), *reasons, *unsure_reasons]
     differentials: list[DifferentialResult] = []
-    for compiled, traces in tables.differentials:
-        result = compiled.evaluate(values, findings)
-        trace.append(traces[result])
-        if not result:
+    for slot, compiled in plan.differentials:
+        if rules[slot] != TRUE:
             continue
         diff = compiled.rule
-        because = tuple(definition.finding_titles[f] for f in compiled.findings if findings.get(f))
+        because = tuple(definition.finding_titles[f] for f in compiled.findings if rules[plan.findings[f]] == TRUE)
         differentials.append(
             DifferentialResult(
                 diff.id,
@@ -264,28 +167,28 @@ def assess(definition: Definition, response: Response) -> Assessment:
             reasons.append(DispositionReason("differential", diff.id, Disposition(diff.floor)))
         if diff.floor_when_unlikely is not None and grade is Likelihood.UNLIKELY:
             reasons.append(DispositionReason("differential", diff.id, Disposition(diff.floor_when_unlikely)))
-
-    disposition = max((reason.disposition for reason in reasons), key=_RANK.__getitem__)
-    next_step = tables.next_steps[disposition]
-    if tables.unsure_step is not None and rests_on_unsure(disposition, reasons):
-        next_step = tables.unsure_step
-    answers = _read_answers(tables, response.answers, values, shown)
+    answers = _read_answers(tables, response.answers, ev.values, ev.shown, plan.answer_slots)
+    missing: tuple[MissingAnswer, ...] = ()
+    if unknown_rules:
+        values = dict(zip(definition.slot, ev.values, strict=True))
+        shown = {item_id: _TRUTH[s] for item_id, s in zip(definition.slot, ev.shown, strict=True)}
+        missing = _missing(definition, values, shown, unknown_rules, response.respondent)
     if raised or unsure:
         by_item = {read.item: read for read in answers}
         raised = [_with_answers(flag, by_item) for flag in raised]
         unsure = [_with_answers(flag, by_item) for flag in unsure]
     return Assessment(
-        disposition=disposition,
-        next_step=next_step,
+        disposition=result.disposition,
+        next_step=next_step_for(tables, result.disposition, reasons),
         disposition_reasons=tuple(reasons),
-        likelihood=LikelihoodResult(grade, points, tables.maximum, unknown_points, tuple(capped_by)),
+        likelihood=LikelihoodResult(grade, result.points, tables.maximum, result.unknown_points, result.capped_by),
         red_flags=tuple(raised),
         to_check=tuple(unsure),
         features=tuple(features),
         differentials=tuple(differentials),
-        missing=_missing(definition, values, shown, unknown_rules, response.respondent),
+        missing=missing,
         answers=answers,
-        explanation=tuple(trace),
+        explanation=tuple(map(getitem, plan.traces, rules)),
         provenance=tables.provenance,
         respondent=response.respondent,
         statement=definition.ruleset.statement,
