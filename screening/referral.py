@@ -155,26 +155,30 @@ def _medication_rows(definition: Definition, reads: Mapping[str, AnswerRead]) ->
 
 
 def pertinent_negatives(definition: Definition, assessment: Assessment) -> str:
-    """One sentence of what the answers ruled out, e.g. "No fever; no recent head or neck injury."
+    """One sentence of what the answers ruled out, e.g. "No fever or feeling generally unwell; no recent injury."
 
-    A red flag adds its ``negative`` phrase when it was ruled out and every yes/no question behind it that was
-    asked was answered "no" (at least one was): a flag ruled out only by age or by an unanswered question adds
-    nothing, so the sentence never claims more than the patient said.
+    Red flags that share a ``negative`` phrase count together: the phrase is said only when every one of them
+    was ruled out and every yes/no question behind them that was asked was answered "no" (at least one was). A
+    flag raised, not ruled out, or ruled out only by age or an unanswered question keeps its phrase out, so the
+    sentence never claims more than the patient said.
     """
-    ruled_out = {t.id for t in assessment.explanation if t.kind == "red_flag" and t.result == "false"}
+    result = {t.id: t.result for t in assessment.explanation if t.kind == "red_flag"}
     reads = {read.item: read for read in assessment.answers}
-    phrases: list[str] = []
+    groups: dict[str, list[str]] = {}
     for flag in definition.ruleset.red_flags:
-        if flag.negative is None or flag.id not in ruled_out:
-            continue
+        if flag.negative is not None:
+            groups.setdefault(flag.negative, []).append(flag.id)
+    phrases = []
+    for phrase, flags in groups.items():
         asked = [
             reads[i]
-            for i in definition.reads_all[flag.id]
+            for flag_id in flags
+            for i in definition.reads_all[flag_id]
             if isinstance(definition.items[i], YesNoItem) and reads[i].status not in ("not_shown", "not_decided")
         ]
-        if asked and all(read.status == "answered" and read.answer == "no" for read in asked):
-            phrases.append(flag.negative)
-    phrases = list(dict.fromkeys(phrases))
+        ruled_out = all(result.get(flag_id) == "false" for flag_id in flags)
+        if ruled_out and asked and all(read.status == "answered" and read.answer == "no" for read in asked):
+            phrases.append(phrase)
     return ("No " + "; no ".join(phrases) + ".") if phrases else ""
 
 

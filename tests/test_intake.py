@@ -68,7 +68,7 @@ def keys_for(definition: Definition, answers: dict[str, Any]) -> str:
 
 
 # the mini questionnaire (tests/conftest.py), answered for a typical neck-related headache
-NAME = "Ann Example\r\r\r"  # a name, and no date of birth or contact details
+NAME = "Ann Example\r\r\r\r\r"  # a name, and no date of birth, contact, NHS number or GP practice
 MINI_START = NAME + "y\r" + "1\r" + "y\r"  # pain starts in the neck, on the left, brought on by movement
 MINI_REST = "5\r" + "47\r" + "n\r" + DOWN * 3 + SPACE + ENTER + ENTER  # severity, age, no thunderclap, none, no note
 SAVE = "s\r"
@@ -85,7 +85,7 @@ def physio(bundled: Definition) -> Response:
 def test_a_complete_intake_saves_the_response_and_the_pdf(
     bundled: Definition, physio: Response, tmp_path: Path
 ) -> None:
-    details = "Testy McTestface\r27/03/1980\r01632 960123\r"
+    details = "Testy McTestface\r27/03/1980\r01632 960123\r943 476 5919\rExample Lane Surgery (fictional)\r"
     code, printed = intake(bundled, tmp_path, details + keys_for(bundled, physio.answers) + SAVE, pdf=True)
     assert code == 0
     response = saved(bundled, tmp_path)
@@ -95,6 +95,11 @@ def test_a_complete_intake_saves_the_response_and_the_pdf(
     patient = response.patient
     assert (patient.name, patient.date_of_birth) == ("Testy McTestface", date(1980, 3, 27))
     assert patient.contact == "01632 960123"
+    assert (patient.nhs_number, patient.gp_practice) == ("9434765919", "Example Lane Surgery (fictional)")
+    # the read-aloud script: each section's staff introduction, and notes for staff marked as not read out
+    first = bundled.questionnaire.sections[0]
+    assert first.staff_intro is not None and " ".join(first.staff_intro.split()[:6]) in " ".join(printed.split())
+    assert "Note (not read out):" in printed
     assessment = assess(bundled, response)
     assert assessment.disposition == assess(bundled, physio).disposition == "physio_assessment"
     (pdf,) = tmp_path.glob("intake-*.pdf")
@@ -150,13 +155,13 @@ def test_going_back_changes_an_answer_and_keeps_the_rest(mini: Definition, tmp_p
 def test_changing_an_answer_at_the_review_drops_questions_it_hides(mini: Definition, tmp_path: Path) -> None:
     # review: change answer 1 to "no" (the list starts with "nothing chosen", name, date of birth and contact);
     # its follow-ups go away
-    change = "c\r" + DOWN * 4 + ENTER + "n\r"
+    change = "c\r" + DOWN * 6 + ENTER + "n\r"  # past the five patient details
     assert intake(mini, tmp_path, MINI_START + MINI_REST + change + SAVE)[0] == 0
     response = saved(mini, tmp_path)
     assert response.answers["neck_pain"] == "no"
     assert "neck_side" not in response.answers and "neck_movement" not in response.answers
     # and back to "yes": the follow-ups are asked again before the review
-    again = change + "c\r" + DOWN * 4 + ENTER + "y\r" + "3\r" + "n\r"
+    again = change + "c\r" + DOWN * 6 + ENTER + "y\r" + "3\r" + "n\r"
     assert intake(mini, tmp_path / "again", MINI_START + MINI_REST + again + SAVE)[0] == 0
     answers = saved(mini, tmp_path / "again").answers
     assert (answers["neck_side"], answers["neck_movement"]) == ("both", "no")
@@ -318,8 +323,8 @@ def test_optional_questions_are_skipped_by_choosing_skip(mini: Definition, tmp_p
 
 
 def test_back_works_at_every_kind_of_prompt(mini: Definition, tmp_path: Path) -> None:
-    details = "Ann Example\r" + "<\r" + ENTER + "27/03/1980\r" + "<\r" + ENTER + ENTER  # from DOB and contact
-    first_question = "b\r" + ENTER  # from the first question (of the first section) to the contact, kept empty
+    details = "Ann Example\r" + "<\r" + ENTER + "27/03/1980\r" + "<\r" + ENTER + ENTER + ENTER + ENTER  # DOB, contact
+    first_question = "b\r" + ENTER  # from the first question (of the first section) to the GP practice, kept empty
     pain = "y\r1\ry\r5\r47\r"
     next_section = "b\r" + ENTER  # from the first question of "Warning signs" to the age, kept
     warning = "n\r" + DOWN * 3 + SPACE + ENTER + ENTER
@@ -357,7 +362,7 @@ def test_back_works_at_every_kind_of_prompt(mini: Definition, tmp_path: Path) ->
     [("27/03/1980", date(1980, 3, 27)), ("1980-03-27", date(1980, 3, 27)), ("7.3.1980", date(1980, 3, 7))],
 )
 def test_date_of_birth_is_stored(typed: str, born: date, mini: Definition, tmp_path: Path) -> None:
-    keys = "Ann Example\r" + typed + "\r" + "ann@example.org\r" + "n\r" + MINI_REST + SAVE
+    keys = "Ann Example\r" + typed + "\r" + "ann@example.org\r" + "\r\r" + "n\r" + MINI_REST + SAVE
     assert intake(mini, tmp_path, keys)[0] == 0
     patient = saved(mini, tmp_path).patient
     assert patient is not None
@@ -383,7 +388,7 @@ def test_a_wrong_date_of_birth_is_refused_with_the_web_forms_message(
     }
     assert birth_problem("27/03/1980", today) == ""
     # through the prompt: refused, then a right one is kept
-    keys = "Ann Example\r" + typed + "\r" + CLEAR_LINE + "27/03/1980\r\r" + "n\r" + MINI_REST + SAVE
+    keys = "Ann Example\r" + typed + "\r" + CLEAR_LINE + "27/03/1980\r\r\r\r" + "n\r" + MINI_REST + SAVE
     clock = lambda: datetime(2026, 6, 1, 9, 30, tzinfo=UTC)  # noqa: E731
     assert intake(mini, tmp_path, keys, clock=clock)[0] == 0
     patient = saved(mini, tmp_path).patient
@@ -400,7 +405,7 @@ def test_a_red_flag_answered_not_sure_is_kept_for_checking(mini: Definition, tmp
 
 
 def test_an_emergency_answer_given_at_the_review_stops_too(mini: Definition, tmp_path: Path) -> None:
-    change = "c\r" + DOWN * 9 + ENTER + "y\r" + CONFIRM  # answer 6: thunderclap
+    change = "c\r" + DOWN * 11 + ENTER + "y\r" + CONFIRM  # answer 6 after the five details: thunderclap
     assert intake(mini, tmp_path, MINI_START + MINI_REST + change)[0] == 0
     assert assess(mini, saved(mini, tmp_path, partial=True)).disposition == "emergency"
 
@@ -472,3 +477,17 @@ def test_resume_with_a_broken_draft_is_a_clear_error(
     out, err = capsys.readouterr()
     assert str(draft) in err and message in err
     assert "Traceback" not in err and out == ""
+
+
+def test_a_mistyped_nhs_number_is_refused_with_the_web_form_message(mini: Definition, tmp_path: Path) -> None:
+    from screening.intake.checks import detail_problem
+
+    today = date(2026, 6, 1)
+    message = detail_problem("nhs_number", "943 476 5918", today)  # the check digit is wrong
+    assert message and message == detail_errors(
+        {"name": "A", "nhs_number": "943 476 5918"}, contact_required=False, today=today
+    )["nhs_number"]
+    keys = "Ann Example\r\r\r" + "943 476 5918\r" + CLEAR_LINE + "943 476 5919\r" + "\r" + "n\r" + MINI_REST + SAVE
+    assert intake(mini, tmp_path, keys)[0] == 0
+    patient = saved(mini, tmp_path).patient
+    assert patient is not None and patient.nhs_number == "9434765919" and patient.gp_practice is None

@@ -30,6 +30,11 @@ def contact_problem(text: str, today: date) -> str:
     return detail_errors({"name": "-", "contact": text}, contact_required=False, today=today).get("contact", "")
 
 
+def detail_problem(key: str, text: str, today: date) -> str:
+    """What is wrong with a typed patient detail (NHS number, GP practice), in the web form's words."""
+    return detail_errors({"name": "-", key: text}, contact_required=False, today=today).get(key, "")
+
+
 def birth_problem(text: str, today: date) -> str:
     return detail_errors({"name": "-", "date_of_birth": text}, contact_required=False, today=today).get(
         "date_of_birth", ""

@@ -17,9 +17,11 @@ from ..response import Answer, parse_response
 DRAFT_KIND = "screening-intake-draft"
 # steps besides the questions (never item ids: those are snake_case without brackets)
 NAME, BIRTH, CONTACT, REVIEW = "<name>", "<date_of_birth>", "<contact>", "<review>"
-DETAILS = (NAME, BIRTH, CONTACT)  # asked first, in this order
-OPTIONAL_DETAILS = (BIRTH, CONTACT)
-FIELDS = {NAME: "name", BIRTH: "date_of_birth", CONTACT: "contact"}  # their keys in the patient block
+NHS, PRACTICE = "<nhs_number>", "<gp_practice>"
+DETAILS = (NAME, BIRTH, CONTACT, NHS, PRACTICE)  # asked first, in this order
+OPTIONAL_DETAILS = (BIRTH, CONTACT, NHS, PRACTICE)
+# their keys in the patient block
+FIELDS = {NAME: "name", BIRTH: "date_of_birth", CONTACT: "contact", NHS: "nhs_number", PRACTICE: "gp_practice"}
 
 
 class IntakeError(ScreeningError):
@@ -37,21 +39,18 @@ class Draft:
     name: str = ""
     contact: str = ""
     date_of_birth: str = ""  # ISO 8601, already checked
+    nhs_number: str = ""  # 10 digits, already checked
+    gp_practice: str = ""
     answers: dict[str, Answer] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)  # optional questions deliberately left unanswered
     current: str = NAME
 
     def detail(self, step: str) -> str:
-        """The name, date of birth or contact given so far ("" when none)."""
-        return {NAME: self.name, BIRTH: self.date_of_birth, CONTACT: self.contact}[step]
+        """The patient detail given so far at this step ("" when none)."""
+        return str(getattr(self, FIELDS[step]))
 
     def set_detail(self, step: str, value: str) -> None:
-        if step == NAME:
-            self.name = value
-        elif step == BIRTH:
-            self.date_of_birth = value
-        else:
-            self.contact = value
+        setattr(self, FIELDS[step], value)
 
 
 def draft_json(draft: Draft, saved_at: datetime) -> str:
@@ -60,7 +59,7 @@ def draft_json(draft: Draft, saved_at: datetime) -> str:
         "questionnaire": draft.questionnaire,
         "version": draft.version,
         "saved_at": saved_at.isoformat(),
-        "patient": {"name": draft.name, "date_of_birth": draft.date_of_birth, "contact": draft.contact},
+        "patient": {key: draft.detail(step) for step, key in FIELDS.items()},
         "answers": draft.answers,
         "skipped": sorted(draft.skipped),
         "current": draft.current,

@@ -14,6 +14,7 @@ from typing import Literal, cast
 
 from ..assessment import Assessment, RedFlagResult, emergency_flags
 from ..definition import Definition
+from ..identifiers import normal_nhs_number
 from ..model import NOT_SURE, DisplayItem, IntegerItem, MultiChoiceItem, ScaleItem, TextItem, YesNoItem
 from ..response import Answer, Response, parse_response
 from ..scorer import assess
@@ -21,6 +22,7 @@ from .checks import (
     answer_label,
     birth_problem,
     contact_problem,
+    detail_problem,
     iso_birth_date,
     multi_problem,
     name_problem,
@@ -28,12 +30,12 @@ from .checks import (
     typed_problem,
     uk_date,
 )
-from .drafts import BIRTH, CONTACT, DETAILS, NAME, OPTIONAL_DETAILS, REVIEW, Draft, response_envelope
+from .drafts import BIRTH, CONTACT, DETAILS, NAME, NHS, OPTIONAL_DETAILS, PRACTICE, REVIEW, Draft, response_envelope
 from .prompts import Choices, Nav, Prompts, Screen
 
 Outcome = Literal["review", "save", "cancel", "emergency"]
 Asked = Answer | None | Literal[Nav.BACK]  # an answer, no answer (skipped), or "go back"
-DETAIL_LABELS = {NAME: "Name", BIRTH: "Date of birth", CONTACT: "Contact"}
+DETAIL_LABELS = {NAME: "Name", BIRTH: "Date of birth", CONTACT: "Contact", NHS: "NHS number", PRACTICE: "GP practice"}
 SELECT_HINT = "(press the key shown, or use the arrow keys; then Enter)"
 
 
@@ -120,6 +122,8 @@ class Interview:
             if isinstance(item, DisplayItem):
                 self.heading(step)
                 self.screen.say(item.staff, "warn", "  ", "  ")
+                if item.staff_help:
+                    self.screen.say(f"Note (not read out): {item.staff_help}", "dim", "  ", "        ")
                 step = self.after(step, only_open=only_open)
                 continue
             answer = self.ask(step, can_go_back=step != NAME)
@@ -227,8 +231,8 @@ class Interview:
             self.last_section = section.id
             self.screen.say()
             self.screen.say(section.title.upper(), "heading")
-            if section.intro:
-                self.screen.say(section.intro, "dim", "  ")
+            if intro := section.staff_intro or section.intro:  # the staff intro is read out to the caller
+                self.screen.say(f"Say: {intro}" if section.staff_intro else intro, "dim", "  ", "       ")
 
     def summary(self, step: str, width: int) -> str:
         if step in DETAILS:
@@ -258,8 +262,10 @@ class Interview:
         if isinstance(item, DisplayItem):  # pragma: no cover - display text is shown by walk(), never asked
             return None
         self.heading(step)
-        if helptext := item.staff_help or item.help:
-            self.screen.say(f"Help: {helptext}", "dim", "  ", "        ")
+        if item.staff_help:  # a note for staff: what to listen for, not read out
+            self.screen.say(f"Note (not read out): {item.staff_help}", "dim", "  ", "        ")
+        elif item.help:
+            self.screen.say(f"Help: {item.help}", "dim", "  ", "        ")
         message = f"{self.number[step]}. {item.staff}"
         previous = self.draft.answers.get(step)
         if isinstance(item, IntegerItem | ScaleItem | TextItem):
@@ -288,6 +294,12 @@ class Interview:
             hint = "optional; Enter to skip"
             problem = partial(contact_problem, today=today)
             return self.typed("Phone number or email", self.draft.contact, hint, problem, can_go_back)
+        if step in (NHS, PRACTICE):
+            key = "nhs_number" if step == NHS else "gp_practice"
+            hint = "10 digits, spaces allowed; optional, Enter to skip" if step == NHS else "optional; Enter to skip"
+            problem = partial(detail_problem, key, today=today)
+            typed = self.typed(DETAIL_LABELS[step], self.draft.detail(step), hint, problem, can_go_back)
+            return normal_nhs_number(typed) if step == NHS and isinstance(typed, str) and typed else typed
         hint = "day/month/year, like 27/03/1980; optional, Enter to skip"
         problem = partial(birth_problem, today=today)
         typed = self.typed("Date of birth", uk_date(self.draft.date_of_birth), hint, problem, can_go_back)
