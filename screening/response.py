@@ -39,8 +39,9 @@ class Patient(BaseModel):
     name: Short | None = None
     date_of_birth: date | None = None
     contact: Short | None = None
+    email: Short | None = None  # asked of patients besides a phone number (contact), for the clinic's reply
 
-    @field_validator("name", "contact")
+    @field_validator("name", "contact", "email")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
         if value is not None and (problem := control_character_problem(value)):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -45,7 +47,7 @@ def start(request: Request) -> Response:
 
 @router.get("/screen")
 def first_page(request: Request) -> Response:
-    return _section_page(request, 0, forms.FormAnswers(), key=uuid.uuid4().hex)
+    return _contact_page(request, forms.FormAnswers(), key=uuid.uuid4().hex)
 
 
 @router.post("/visibility")
@@ -70,11 +72,11 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
     key = _form_key(form)
     action = _text(form.get("action")) or "next"
     try:
-        step = max(0, min(int(_text(form.get("step")) or 0), _review_step(s)))
+        step = max(CONTACT_STEP, min(int(_text(form.get("step")) or 0), _review_step(s)))
     except ValueError:
-        step = 0
+        step = CONTACT_STEP
     shown = forms.shown_items(s.definition, answers.values)
-    details_step = len(s.definition.questionnaire.sections)
+    details_step = _details_step(s)
 
     if action.startswith("goto-"):
         target = int(action.removeprefix("goto-")) if action.removeprefix("goto-").isdigit() else 0
@@ -82,12 +84,20 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
     if action == "back":
         return _step_page(request, _previous_step(s, step, shown), answers, key)
 
+    if step == CONTACT_STEP:
+        errors = wording.contact_errors(answers.details)
+        if action == "skip":  # allowed, with the warning on the page; what was typed correctly is kept
+            answers.details = {k: v for k, v in answers.details.items() if k not in errors}
+        elif errors:
+            return _contact_page(request, answers, key, errors)
+        return _step_page(request, _next_step(s, step, shown), answers, key)
+
     if step < details_step:
         # an emergency answer ends the questions at once, even with other questions on the page unanswered
         stopped = _emergency_stop(request, db, answers, key)
         if stopped is not None:
             return stopped
-        on_page = forms.section_items(s.definition, step)
+        on_page = forms.section_items(s.definition, _section_of(step))
         seen = set(_text(form.get("seen")).split())
         new = [i for i in forms.answerable(s.definition, on_page) if i in shown and i not in seen]
         errors = forms.item_errors(s.definition, answers, on_page, shown)
@@ -103,7 +113,7 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
         return _step_page(request, _next_step(s, step, shown), answers, key)
 
     if step == details_step:
-        errors = wording.detail_errors(answers.details, contact_required=True, today=datetime.now(UTC).date())
+        errors = _detail_errors(s, answers)
         if errors:
             return _details_page(request, answers, key, errors)
         return _review_page(request, answers, key)
@@ -111,15 +121,15 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
     # review: submit
     if action != "submit":
         return _review_page(request, answers, key)
-    errors = wording.detail_errors(answers.details, contact_required=True, today=datetime.now(UTC).date())
+    errors = _detail_errors(s, answers)
     if errors:
         return _details_page(request, answers, key, errors)
-    for index in range(details_step):
+    for index in range(len(s.definition.questionnaire.sections)):
         on_page = forms.section_items(s.definition, index)
         if forms.item_errors(s.definition, answers, on_page, shown):
             return _section_page(
                 request,
-                index,
+                index + 1,
                 answers,
                 key=key,
                 errors=forms.item_errors(s.definition, answers, on_page, shown),
@@ -135,6 +145,16 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
         audit(db, "patient", "submitted", row.id, f"disposition={row.disposition}")
     db.commit()
     return _to_result(s, row)
+
+
+def _detail_errors(s: Services, answers: forms.FormAnswers) -> dict[str, str]:
+    """The last page's checks: a name and phone number (asked first, required before sending), date of birth."""
+    errors = wording.contact_errors(answers.details)
+    parts = [answers.details.get(k, "") for k in wording.DATE_PARTS]
+    message, box = wording.date_parts_error(*parts, today=datetime.now(s.clinic.zone).date())
+    if message:
+        errors[box] = message
+    return errors
 
 
 def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, key: str) -> Response | None:
@@ -202,9 +222,24 @@ def result(request: Request, submission_id: str, token: str, db: Session = Depen
         row=row,
         assessment=assessment,
         emergency=assessment.disposition is Disposition.EMERGENCY,
+        unsure=assessment.next_step.checks_undecided_flags,
+        neck=wording.NECK_PATTERN[assessment.likelihood.grade],
+        reference=reference_number(row.id),
+        clinic_tel=re.sub(r"[^0-9+]", "", s.clinic.phone or ""),
         pdf_url=f"/result/{row.id}/{token}/summary.pdf",
-        expires=expires,
+        expires_text=local_time(expires, s.clinic.zone),
     )
+
+
+def reference_number(submission_id: str) -> str:
+    """What the patient quotes to the clinic: the first 8 characters of the submission id, in capitals."""
+    return submission_id[:8].upper()
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    """A time as people at the clinic read it, with GMT or BST (or the zone's own abbreviation)."""
+    local = moment.astimezone(zone)
+    return f"{local.day} {local:%B %Y} at {local:%H:%M} {local.tzname()}"
 
 
 @router.get("/result/{submission_id}/{token}/summary.pdf")
@@ -230,34 +265,47 @@ def _checked(s: Services, db: Session, submission_id: str, token: str) -> Submis
 # pages
 
 
-def _review_step(s: Services) -> int:
+CONTACT_STEP = 0  # then one step per section, the details, the review
+
+
+def _section_of(step: int) -> int:
+    return step - 1
+
+
+def _details_step(s: Services) -> int:
     return len(s.definition.questionnaire.sections) + 1
 
 
-def _has_questions(s: Services, index: int, shown: set[str]) -> bool:
-    return any(i in shown for i in forms.answerable(s.definition, forms.section_items(s.definition, index)))
+def _review_step(s: Services) -> int:
+    return _details_step(s) + 1
+
+
+def _has_questions(s: Services, step: int, shown: set[str]) -> bool:
+    items = forms.section_items(s.definition, _section_of(step))
+    return any(i in shown for i in forms.answerable(s.definition, items))
 
 
 def _next_step(s: Services, step: int, shown: set[str]) -> int:
     step += 1
-    while step < len(s.definition.questionnaire.sections) and not _has_questions(s, step, shown):
+    while step < _details_step(s) and not _has_questions(s, step, shown):
         step += 1
     return step
 
 
 def _previous_step(s: Services, step: int, shown: set[str]) -> int:
     step -= 1
-    while step > 0 and step < len(s.definition.questionnaire.sections) and not _has_questions(s, step, shown):
+    while CONTACT_STEP < step < _details_step(s) and not _has_questions(s, step, shown):
         step -= 1
-    return max(step, 0)
+    return max(step, CONTACT_STEP)
 
 
 def _step_page(request: Request, step: int, answers: forms.FormAnswers, key: str) -> Response:
     s = services(request)
-    sections = len(s.definition.questionnaire.sections)
-    if step < sections:
+    if step == CONTACT_STEP:
+        return _contact_page(request, answers, key)
+    if step < _details_step(s):
         return _section_page(request, step, answers, key=key)
-    if step == sections:
+    if step == _details_step(s):
         return _details_page(request, answers, key)
     return _review_page(request, answers, key)
 
@@ -279,6 +327,21 @@ def _common(request: Request, step: int, answers: forms.FormAnswers, key: str, o
     }
 
 
+CONTACT_FIELDS = {"name", "contact", "email"}
+
+
+def _contact_page(
+    request: Request, answers: forms.FormAnswers, key: str, errors: dict[str, str] | None = None
+) -> Response:
+    return page(
+        request,
+        "screen_contact.html.j2",
+        answers=answers,
+        errors=errors or {},
+        **_common(request, CONTACT_STEP, answers, key, CONTACT_FIELDS),
+    )
+
+
 def _section_page(
     request: Request,
     step: int,
@@ -289,7 +352,7 @@ def _section_page(
     notice: str = "",
 ) -> Response:
     s = services(request)
-    section = s.definition.questionnaire.sections[step]
+    section = s.definition.questionnaire.sections[_section_of(step)]
     on_page_ids = [item.id for item in section.items]
     on_page = set(on_page_ids)
     shown = forms.shown_items(s.definition, answers.values)
@@ -304,6 +367,7 @@ def _section_page(
         seen=" ".join(i for i in forms.answerable(s.definition, on_page_ids) if i in shown),
         notice=notice,
         wording="patient",
+        no_phone=not answers.details.get("contact"),
         **_common(request, step, answers, key, on_page),
     )
 
@@ -312,13 +376,12 @@ def _details_page(
     request: Request, answers: forms.FormAnswers, key: str, errors: dict[str, str] | None = None
 ) -> Response:
     s = services(request)
-    step = len(s.definition.questionnaire.sections)
     return page(
         request,
         "screen_details.html.j2",
         answers=answers,
         errors=errors or {},
-        **_common(request, step, answers, key, set(forms.DETAILS)),
+        **_common(request, _details_step(s), answers, key, set(forms.DETAILS)),
     )
 
 
@@ -339,15 +402,22 @@ def _review_page(request: Request, answers: forms.FormAnswers, key: str) -> Resp
             )
             rows.append((s.definition.wording[item_id][0], answer_text(s.definition, read)))
         if rows:
-            sections.append((index, section.title, rows))
+            sections.append((index + 1, section.title, rows))
+    born = forms.patient_block(answers.details) or {}
     return page(
         request,
         "screen_review.html.j2",
         sections=sections,
         answers=answers,
-        details_step=len(s.definition.questionnaire.sections),
+        born=_long_date(born.get("date_of_birth", "")),
+        details_step=_details_step(s),
         **_common(request, _review_step(s), answers, key, set()),
     )
+
+
+def _long_date(iso: str) -> str:
+    """27 March 1980, as GOV.UK writes dates; empty when none was given."""
+    return date.fromisoformat(iso).strftime("%-d %B %Y") if iso else ""
 
 
 def _limit(limiter: SharedRateLimiter, request: Request) -> None:
