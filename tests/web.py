@@ -65,9 +65,12 @@ class Site:
     def post(self, path: str, pairs: list[tuple[str, str]] | Mapping[str, str]) -> Any:
         """Post a URL-encoded form as a browser does, repeated names and all."""
         items = list(pairs.items()) if isinstance(pairs, Mapping) else pairs
-        return self.client.post(
+        sent = self.client.post(
             path, content=urlencode(items), headers={"content-type": "application/x-www-form-urlencoded"}
         )
+        if sent.status_code == 303 and sent.headers["location"].startswith("/screen/step/"):
+            return self.client.get(sent.headers["location"])  # each step is shown by a GET (post/redirect/get)
+        return sent
 
     def db(self) -> Session:
         return self.services.sessions()

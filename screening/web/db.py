@@ -157,6 +157,19 @@ class LoginThrottle(Base):
     window_ends: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
+class PatientDraft(Base):
+    """A patient's unfinished answers (save and return), under a SHA-256 of the resume token; see ``drafts``."""
+
+    __tablename__ = "patient_drafts"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    form_json: Mapped[str] = mapped_column(Text)
+    step: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
 class StaffSession(Base):
     """A signed-in staff member; the cookie holds a random token and only its SHA-256 is stored."""
 

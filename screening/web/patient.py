@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from datetime import UTC, date, datetime
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from .. import wording
 from ..assessment import AnswerRead, Assessment, emergency_flags
@@ -21,7 +22,7 @@ from ..report import answer_text
 from ..response import Response as Response_
 from ..response import parse_response
 from ..scorer import assess
-from . import forms
+from . import drafts, forms
 from .db import Submission
 from .deps import Services, database, form_data, page, services
 from .documents import assessment_of, pdf_download
@@ -80,17 +81,19 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
 
     if action.startswith("goto-"):
         target = int(action.removeprefix("goto-")) if action.removeprefix("goto-").isdigit() else 0
-        return _step_page(request, min(target, _review_step(s)), answers, key)
+        return _go(request, db, answers, key, min(target, _review_step(s)))
     if action == "back":
-        return _step_page(request, _previous_step(s, step, shown), answers, key)
+        return _go(request, db, answers, key, _previous_step(s, step, shown))
+    if action == "save":
+        return _go(request, db, answers, key, step, then="/screen/saved")
 
     if step == CONTACT_STEP:
         errors = wording.contact_errors(answers.details)
         if action == "skip":  # allowed, with the warning on the page; what was typed correctly is kept
             answers.details = {k: v for k, v in answers.details.items() if k not in errors}
         elif errors:
-            return _contact_page(request, answers, key, errors)
-        return _step_page(request, _next_step(s, step, shown), answers, key)
+            return _go(request, db, answers, key, step, check=True)
+        return _go(request, db, answers, key, _next_step(s, step, shown))
 
     if step < details_step:
         # an emergency answer ends the questions at once, even with other questions on the page unanswered
@@ -102,38 +105,22 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
         new = [i for i in forms.answerable(s.definition, on_page) if i in shown and i not in seen]
         errors = forms.item_errors(s.definition, answers, on_page, shown)
         if new or errors:
-            notice = (
-                f"{len(new)} follow-up question{'s have' if len(new) != 1 else ' has'} been added "
-                "because of your answers. Please answer them, then continue."
-                if new
-                else ""
-            )
-            shown_errors = {i: m for i, m in errors.items() if i not in new} if new else errors
-            return _section_page(request, step, answers, key=key, errors=shown_errors, notice=notice)
-        return _step_page(request, _next_step(s, step, shown), answers, key)
+            return _go(request, db, answers, key, step, check=True, added=new)
+        return _go(request, db, answers, key, _next_step(s, step, shown))
 
     if step == details_step:
         errors = _detail_errors(s, answers)
-        if errors:
-            return _details_page(request, answers, key, errors)
-        return _review_page(request, answers, key)
+        return _go(request, db, answers, key, step if errors else _review_step(s), check=bool(errors))
 
     # review: submit
     if action != "submit":
-        return _review_page(request, answers, key)
-    errors = _detail_errors(s, answers)
-    if errors:
-        return _details_page(request, answers, key, errors)
+        return _go(request, db, answers, key, _review_step(s))
+    if _detail_errors(s, answers):
+        return _go(request, db, answers, key, details_step, check=True)
     for index in range(len(s.definition.questionnaire.sections)):
         on_page = forms.section_items(s.definition, index)
         if forms.item_errors(s.definition, answers, on_page, shown):
-            return _section_page(
-                request,
-                index + 1,
-                answers,
-                key=key,
-                errors=forms.item_errors(s.definition, answers, on_page, shown),
-            )
+            return _go(request, db, answers, key, index + 1, check=True)
     _limit(s.limiter, request)
     try:
         response = _parse(s, answers)
@@ -143,6 +130,7 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
     row, created = _record(db, response, assessment, key, complete=True)
     if created:  # (record_submission runs first in the session: a duplicate rolls back nothing else)
         audit(db, "patient", "submitted", row.id, f"disposition={row.disposition}")
+    drafts.delete_draft(db, request.cookies.get(drafts.COOKIE))
     db.commit()
     return _to_result(s, row)
 
@@ -171,6 +159,7 @@ def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, k
     row, created = _record(db, response, assessment, key, complete=False)
     if created:
         audit(db, "patient", "submitted", row.id, "stopped early: emergency")
+    drafts.delete_draft(db, request.cookies.get(drafts.COOKIE))
     db.commit()
     return _to_result(s, row)
 
@@ -207,7 +196,137 @@ def _parse(s: Services, answers: forms.FormAnswers, *, partial: bool = False) ->
 
 def _to_result(s: Services, row: Submission) -> Response:
     token = access_token(s.settings.secret_key, row.id)
-    return RedirectResponse(f"/result/{row.id}/{token}", status_code=303)
+    done = RedirectResponse(f"/result/{row.id}/{token}", status_code=303)
+    done.delete_cookie(drafts.COOKIE, path="/")
+    return done
+
+
+# ---------------------------------------------------------------------------------------------
+# save and return: every step is saved server-side and then shown by a GET (post/redirect/get)
+
+
+def _go(
+    request: Request,
+    db: Session,
+    answers: forms.FormAnswers,
+    key: str,
+    step: int,
+    *,
+    check: bool = False,
+    added: list[str] | None = None,
+    then: str = "",
+) -> Response:
+    """Save the answers as the patient's draft, then send the browser to the page for ``step`` with a GET."""
+    token = request.cookies.get(drafts.COOKIE) or ""
+    if drafts.load_draft(db, token) is None:
+        token = drafts.new_token()
+    drafts.save_draft(db, token, _state(answers, key), step)
+    db.commit()
+    query = "?check=1" if check else ""
+    if added:
+        query += f"&added={len(added)}"
+    moved = RedirectResponse(then or f"/screen/step/{step}{query}", status_code=303)
+    moved.set_cookie(
+        drafts.COOKIE,
+        token,
+        max_age=int(drafts.KEEP_FOR.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return moved
+
+
+def _state(answers: forms.FormAnswers, key: str) -> list[tuple[str, str]]:
+    """What a draft keeps: every answer as typed (mistakes too, to show them again), the details, the form key."""
+    pairs = [(item_id, value) for item_id, values in answers.typed.items() for value in values]
+    return [*pairs, *answers.details.items(), ("key", key)]
+
+
+def _draft_answers(request: Request, db: Session) -> tuple[drafts.Draft, forms.FormAnswers, str] | None:
+    draft = drafts.load_draft(db, request.cookies.get(drafts.COOKIE))
+    if draft is None:
+        return None
+    pairs: list[tuple[str, str | UploadFile]] = list(draft.pairs)
+    answers = forms.read_form(services(request).definition, FormData(pairs))
+    key = next((value for name, value in draft.pairs if name == "key"), "") or uuid.uuid4().hex
+    return draft, answers, key
+
+
+@router.get("/screen/step/{step}")
+def step_page(
+    request: Request, step: int, check: str = "", added: int = 0, db: Session = Depends(database)
+) -> Response:
+    """One step of the questions, from the saved draft: Back, Forward and reload never re-send a form."""
+    s = services(request)
+    found = _draft_answers(request, db)
+    db.commit()  # an expired draft is deleted
+    if found is None:
+        return RedirectResponse("/screen", status_code=303)
+    _, answers, key = found
+    step = max(CONTACT_STEP, min(step, _review_step(s)))
+    if not check:
+        return _step_page(request, step, answers, key)
+    shown = forms.shown_items(s.definition, answers.values)
+    if step == CONTACT_STEP:
+        return _contact_page(request, answers, key, wording.contact_errors(answers.details))
+    if step < _details_step(s):
+        on_page = forms.section_items(s.definition, _section_of(step))
+        errors = forms.item_errors(s.definition, answers, on_page, shown)
+        notice = ""
+        if added > 0:
+            notice = (
+                f"{added} follow-up question{'s have' if added != 1 else ' has'} been added "
+                "because of your answers. Please answer them, then continue."
+            )
+            follow_ups = {i for i in on_page if s.definition.items[i].enable_when is not None}
+            errors = {i: m for i, m in errors.items() if i not in follow_ups}
+        return _section_page(request, step, answers, key=key, errors=errors, notice=notice)
+    if step == _details_step(s):
+        return _details_page(request, answers, key, _detail_errors(s, answers))
+    return _review_page(request, answers, key)
+
+
+@router.get("/screen/saved")
+def saved(request: Request, db: Session = Depends(database)) -> Response:
+    """The resume link, on screen (and by e-mail when the patient gave an address and the clinic sends e-mail)."""
+    s = services(request)
+    token = request.cookies.get(drafts.COOKIE) or ""
+    found = _draft_answers(request, db)
+    db.commit()
+    if found is None:
+        return RedirectResponse("/screen", status_code=303)
+    draft, answers, _ = found
+    base = s.clinic.base_url or str(request.base_url).rstrip("/")
+    link = f"{base}/resume/{token}"
+    until = local_time(draft.expires_at, s.clinic.zone)
+    email = answers.details.get("email", "")
+    emailed = bool(
+        email and s.clinic.alerts and not wording.contact_errors({"name": "-", "contact": "0000000", "email": email})
+    )
+    if emailed:
+        drafts.send_resume_link(s.clinic, os.environ.get("SCREENING_SMTP_PASSWORD"), email, link, until)
+    return page(request, "screen_saved.html.j2", link=link, until=until, emailed=emailed, step=draft.step)
+
+
+@router.get("/resume/{token}")
+def resume(request: Request, token: str, db: Session = Depends(database)) -> Response:
+    draft = drafts.load_draft(db, token)
+    db.commit()
+    if draft is None:
+        raise HTTPException(404, "This link has expired or is not valid. Please start the questions again.")
+    moved = RedirectResponse(f"/screen/step/{draft.step}", status_code=303)
+    moved.set_cookie(
+        drafts.COOKIE,
+        token,
+        max_age=int(drafts.KEEP_FOR.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return moved
 
 
 @router.get("/result/{submission_id}/{token}")
