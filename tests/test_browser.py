@@ -528,6 +528,53 @@ def test_patient_can_skip_contact_with_a_warning(
         page.context.close()
 
 
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_back_forward_and_resume_never_resend_or_lose_answers(
+    browser: Browser, live: Live, bundled_definition: Definition, physio: dict[str, Any], js: bool
+) -> None:
+    definition = bundled_definition
+    first, second = definition.questionnaire.sections[0], definition.questionnaire.sections[1]
+    page = new_page(browser, js=js)
+    page.set_viewport_size(PHONE if js else DESKTOP)
+    methods: list[str] = []
+    page.on("request", lambda r: methods.append(r.method) if r.is_navigation_request() else None)
+    try:
+        journey = Journey(page, live, definition, quick=js)
+        journey.start()
+        journey.section(0, physio, js=js)
+        expect(heading(page)).to_have_text(second.title)
+        methods.clear()
+        page.go_back()
+        expect(heading(page)).to_have_text(first.title)
+        checked = question_box(page, "new_weakness").get_by_label("No", exact=True)
+        expect(checked).to_be_checked()
+        page.go_forward()
+        expect(heading(page)).to_have_text(second.title)
+        page.reload()
+        expect(heading(page)).to_have_text(second.title)
+        assert methods and set(methods) == {"GET"}, f"Back, Forward and reload must only GET: {methods}"
+        submit(page, "Save and come back later")
+        expect(heading(page)).to_have_text("Your answers are saved")
+        if js:
+            assert not axe_problems(page)
+            for size in (PHONE, DESKTOP):
+                page.set_viewport_size(size)
+                assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+        link = page.locator("[data-resume]").get_attribute("href")
+        assert link and "/resume/" in link
+    finally:
+        page.context.close()
+    elsewhere = new_page(browser, js=js)
+    try:
+        elsewhere.goto(link)
+        expect(heading(elsewhere)).to_have_text(second.title)
+        submit(elsewhere, "Back")
+        expect(heading(elsewhere)).to_have_text(first.title)
+        expect(question_box(elsewhere, "new_weakness").get_by_label("No", exact=True)).to_be_checked()
+    finally:
+        elsewhere.context.close()
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_date_of_birth_boxes_show_clear_errors(
     browser: Browser, live: Live, bundled_definition: Definition, physio: dict[str, Any], width: int
