@@ -79,6 +79,14 @@ class ClinicSettings(BaseModel):
     email: str | None = Field(default=None, max_length=120)
     booking_url: str | None = Field(default=None, max_length=300)  # where patients book the free discovery call
     callback_days: int = Field(default=2, ge=1, le=30)  # "the clinic will contact you within N working days"
+    privacy_notice_url: str | None = Field(default=None, max_length=300)  # linked wherever details are asked
+    privacy_notice_version: str = Field(default="unversioned", min_length=1, max_length=40)  # stored with consent
+    consent_text: str = Field(
+        default="By sending these answers you agree that the clinic can use them to prepare for your call and "
+        "to contact you about it.",
+        min_length=10,
+        max_length=600,
+    )
     time_zone: str = Field(default="Europe/London", max_length=64)  # every time shown to people; UTC in data
     base_url: str | None = Field(default=None, max_length=200)  # where staff reach the server, for links in alerts
     alerts: AlertSettings | None = None
@@ -92,7 +100,7 @@ class ClinicSettings(BaseModel):
             raise ValueError(f"'{value}' is not a time zone name such as Europe/London") from exc
         return value
 
-    @field_validator("base_url", "booking_url")
+    @field_validator("base_url", "booking_url", "privacy_notice_url")
     @classmethod
     def _web_address(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("https://", "http://")):

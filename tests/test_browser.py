@@ -47,6 +47,7 @@ DESKTOP = {"width": 1280, "height": 900}
 STAFF_NAME, STAFF_PASSWORD = "reception", "correct horse battery"
 PATIENT_NAME, PATIENT_PHONE, PATIENT_EMAIL = "Test Patient Physio", "07700 900982", "test@example.invalid"
 BOOKING_URL, CLINIC_PHONE = "https://book.example.invalid/discovery", "01632 960 123"
+PRIVACY_URL = "https://clinic.example.invalid/privacy"
 
 RULES = yaml.safe_load((ROOT / "questionnaires" / "cervicogenic_headache.rules.yaml").read_text("utf-8"))
 TEXTS = RULES["disposition"]["texts"]
@@ -101,7 +102,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     )
     app = create_app(settings)
     services = app.state.services
-    services.clinic = services.clinic.model_copy(update={"booking_url": BOOKING_URL, "phone": CLINIC_PHONE})
+    services.clinic = services.clinic.model_copy(
+        update={"booking_url": BOOKING_URL, "phone": CLINIC_PHONE, "privacy_notice_url": PRIVACY_URL}
+    )
     engine = make_engine(settings.database_url)
     with Session(engine) as db:
         add_user(db, STAFF_NAME, STAFF_PASSWORD)
@@ -310,6 +313,7 @@ class Journey:
         page.get_by_label("Your full name").fill(name)
         page.get_by_label("Phone number", exact=True).fill(phone)
         page.get_by_label("Email address (optional)").fill(email)
+        expect(page.get_by_role("link", name=re.compile("privacy notice"))).to_have_attribute("href", PRIVACY_URL)
         self.hook(page, "contact")
         submit(page, "Continue")
         expect(heading(page)).to_have_text(self.definition.questionnaire.sections[0].title)
@@ -351,6 +355,7 @@ class Journey:
         expect(heading(page)).to_have_text("Your details")
         expect(page.get_by_label("Your full name")).to_have_value(PATIENT_NAME)
         expect(page.get_by_label("Phone number", exact=True)).to_have_value(PATIENT_PHONE)
+        expect(page.get_by_role("link", name=re.compile("privacy notice"))).to_have_attribute("href", PRIVACY_URL)
         self.hook(page, "details")
         date = page.get_by_role("group", name="Date of birth")
         for box, value in zip(("Day", "Month", "Year"), born, strict=True):

@@ -349,3 +349,33 @@ def test_result_times_are_clinic_local_with_gmt_or_bst(site: Site, physio_answer
     assert re.search(r"This link works until \d+ \w+ \d{4} at \d\d:\d\d (GMT|BST)\.", page)
     question_page = site.first_section()
     assert "not a diagnosis" not in question_page.text  # no result statement on question pages
+
+
+def test_privacy_notice_is_linked_where_details_are_asked_and_consent_is_stored(
+    site: Site, physio_answers: dict[str, Any]
+) -> None:
+    notice = "https://clinic.example.invalid/privacy"
+    _with_clinic(
+        site,
+        privacy_notice_url=notice,
+        privacy_notice_version="2026-11",
+        consent_text="Sending means you agree to our using these answers for your call.",
+    )
+    first = site.client.get("/screen")
+    assert f'href="{notice}"' in first.text
+    pages = list(site.walk(physio_answers))
+    details = next(p for p in pages if 'id="f-dob_day"' in p.text)
+    review = next(p for p in pages if 'value="submit"' in p.text)
+    assert f'href="{notice}"' in details.text and f'href="{notice}"' in review.text
+    assert "Sending means you agree to our using these answers for your call." in review.text
+    before = datetime.now(UTC)
+    (row,) = site.submissions()
+    assert row.consent_notice_version == "2026-11"
+    assert row.consent_at is not None and before - timedelta(minutes=1) < row.consent_at <= datetime.now(UTC)
+
+
+def test_an_emergency_stop_records_no_consent(site: Site) -> None:
+    first = site.first_section()
+    site.post("/screen", [*hidden_fields(first.text), ("new_weakness", "yes"), ("action", "next")])
+    (row,) = site.submissions()
+    assert (row.consent_notice_version, row.consent_at) == (None, None)  # never reached "Send my answers"

@@ -86,6 +86,8 @@ class Submission(Base):
     disposition: Mapped[str] = mapped_column(String(32), index=True)
     likelihood: Mapped[str] = mapped_column(String(32))
     red_flags: Mapped[str] = mapped_column(Text, default="")  # space-separated ids, for lists and exports
+    consent_notice_version: Mapped[str | None] = mapped_column(String(40), nullable=True)  # patient web only
+    consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     response_json: Mapped[str] = mapped_column(Text)
     assessment_json: Mapped[str] = mapped_column(Text)
     questionnaire_id: Mapped[str] = mapped_column(String(64))

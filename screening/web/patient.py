@@ -129,6 +129,8 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
     assessment = assess(s.definition, response)
     row, created = _record(db, response, assessment, key, complete=True)
     if created:  # (record_submission runs first in the session: a duplicate rolls back nothing else)
+        row.consent_notice_version = s.clinic.privacy_notice_version  # agreed by pressing "Send my answers"
+        row.consent_at = datetime.now(UTC)
         audit(db, "patient", "submitted", row.id, f"disposition={row.disposition}")
     drafts.delete_draft(db, request.cookies.get(drafts.COOKIE))
     db.commit()

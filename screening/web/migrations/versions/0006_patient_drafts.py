@@ -1,4 +1,4 @@
-"""patient drafts for save and return (only a hash of each resume token is kept)
+"""patient drafts for save and return (only a hash of each resume token is kept); what a patient agreed to
 
 Revision ID: 0006_patient_drafts
 Revises: 0003_login_throttle
@@ -29,9 +29,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("patient_drafts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_patient_drafts_expires_at"), ["expires_at"], unique=False)
+    # plain ADD COLUMN (nullable): no batch copy of `submissions`, which other tables reference
+    op.add_column("submissions", sa.Column("consent_notice_version", sa.String(length=40), nullable=True))
+    op.add_column("submissions", sa.Column("consent_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("submissions", "consent_at")
+    op.drop_column("submissions", "consent_notice_version")
     with op.batch_alter_table("patient_drafts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_patient_drafts_expires_at"))
     op.drop_table("patient_drafts")
