@@ -379,3 +379,12 @@ def test_an_emergency_stop_records_no_consent(site: Site) -> None:
     site.post("/screen", [*hidden_fields(first.text), ("new_weakness", "yes"), ("action", "next")])
     (row,) = site.submissions()
     assert (row.consent_notice_version, row.consent_at) == (None, None)  # never reached "Send my answers"
+
+
+def test_the_start_page_time_comes_from_the_questions_a_typical_patient_sees(site: Site) -> None:
+    from screening.web.journey import journey_size
+
+    typical = journey_size(site.definition, {})
+    everything = journey_size(site.definition, {"fever": "yes", "sudden_onset_headache": "yes"})
+    assert everything.questions > typical.questions  # follow-ups count only when they are opened
+    assert f"About {typical.minutes} minutes of questions" in site.client.get("/").text

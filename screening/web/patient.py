@@ -26,6 +26,7 @@ from . import drafts, forms
 from .db import Submission
 from .deps import Services, database, form_data, page, services
 from .documents import assessment_of, pdf_download
+from .journey import journey_size
 from .ratelimit import SharedRateLimiter
 from .store import (
     KEY_MAX_LENGTH,
@@ -43,7 +44,8 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def start(request: Request) -> Response:
-    return page(request, "start.html.j2")
+    typical = journey_size(services(request).definition, {})  # a patient whose answers open no follow-ups
+    return page(request, "start.html.j2", minutes=typical.minutes)
 
 
 @router.get("/screen")
