@@ -388,3 +388,14 @@ def test_the_start_page_time_comes_from_the_questions_a_typical_patient_sees(sit
     everything = journey_size(site.definition, {"fever": "yes", "sudden_onset_headache": "yes"})
     assert everything.questions > typical.questions  # follow-ups count only when they are opened
     assert f"About {typical.minutes} minutes of questions" in site.client.get("/").text
+
+
+def test_follow_up_questions_are_marked_to_stand_out(site: Site) -> None:
+    first = site.first_section()
+    follow_ups = [i.id for i in site.definition.questionnaire.sections[0].items if i.enable_when is not None]
+    plain = [i.id for i in site.definition.questionnaire.sections[0].items if i.enable_when is None]
+    assert follow_ups and plain
+    for item_id in follow_ups:
+        assert re.search(rf'class="q q--follow-up" data-item="{item_id}"', first.text), item_id
+    for item_id in plain:
+        assert re.search(rf'class="q" data-item="{item_id}"', first.text), item_id
