@@ -99,6 +99,16 @@ class ClinicSettings(BaseModel):
     address: list[str] = Field(default_factory=list, max_length=6)
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=120)
+    booking_url: str | None = Field(default=None, max_length=300)  # where patients book the free discovery call
+    callback_days: int = Field(default=2, ge=1, le=30)  # "the clinic will contact you within N working days"
+    privacy_notice_url: str | None = Field(default=None, max_length=300)  # linked wherever details are asked
+    privacy_notice_version: str = Field(default="unversioned", min_length=1, max_length=40)  # stored with consent
+    consent_text: str = Field(
+        default="By sending these answers you agree that the clinic can use them to prepare for your call and "
+        "to contact you about it.",
+        min_length=10,
+        max_length=600,
+    )
     time_zone: str = Field(default="Europe/London", max_length=64)  # every time shown to people; UTC in data
     base_url: str | None = Field(default=None, max_length=200)  # where staff reach the server, for links in alerts
     alerts: AlertSettings | None = None
@@ -119,11 +129,11 @@ class ClinicSettings(BaseModel):
             raise ValueError(f"'{value}' is not a time zone name such as Europe/London") from exc
         return value
 
-    @field_validator("base_url")
+    @field_validator("base_url", "booking_url", "privacy_notice_url")
     @classmethod
     def _web_address(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https:// (or http:// on a private network)")
+            raise ValueError("a web address must start with https:// (or http:// on a private network)")
         return value.rstrip("/") if value else value
 
     @property

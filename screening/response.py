@@ -47,8 +47,9 @@ class Patient(BaseModel):
         json_schema_extra={"pattern": "^( *[0-9]){10} *$"},
     )
     gp_practice: Short | None = Field(default=None, description="The patient's GP practice (surgery), as given")
+    email: Short | None = None  # asked of patients besides a phone number (contact), for the clinic's reply
 
-    @field_validator("name", "contact", "gp_practice")
+    @field_validator("name", "contact", "email", "gp_practice")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
         if value is not None and (problem := control_character_problem(value)):

@@ -8,6 +8,7 @@ set SCREENING_SCREENSHOTS=DIR to keep the screenshots in DIR (default: a pytest 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -45,7 +46,9 @@ ROOT = Path(__file__).parent.parent
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 STAFF_NAME, STAFF_PASSWORD = "reception", "correct horse battery"
-PATIENT_NAME, PATIENT_CONTACT = "Test Patient Physio", "test@example.invalid"
+PATIENT_NAME, PATIENT_PHONE, PATIENT_EMAIL = "Test Patient Physio", "07700 900982", "test@example.invalid"
+BOOKING_URL, CLINIC_PHONE = "https://book.example.invalid/discovery", "01632 960 123"
+PRIVACY_URL = "https://clinic.example.invalid/privacy"
 
 RULES = yaml.safe_load((ROOT / "questionnaires" / "cervicogenic_headache.rules.yaml").read_text("utf-8"))
 TEXTS = RULES["disposition"]["texts"]
@@ -99,6 +102,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         public_posts_per_minute=1000,  # several journeys end in a submission from the same address
     )
     app = create_app(settings)
+    services = app.state.services
+    services.clinic = services.clinic.model_copy(
+        update={"booking_url": BOOKING_URL, "phone": CLINIC_PHONE, "privacy_notice_url": PRIVACY_URL}
+    )
     engine = make_engine(settings.database_url)
     with Session(engine) as db:
         add_user(db, STAFF_NAME, STAFF_PASSWORD)
@@ -290,13 +297,27 @@ class Journey:
     quick: bool = False  # fill section pages with quick_fill rather than click by click
     notices: list[str] = field(default_factory=list)
 
-    def start(self) -> None:
+    def start(self, *, contact: bool = True) -> None:
+        """From the start page to the first page (contact details), and past it unless ``contact`` is False."""
         self.page.goto(self.live.url + "/")
         expect(heading(self.page)).to_have_text(self.definition.questionnaire.title)
         self.hook(self.page, "start")
         with self.page.expect_navigation():
             self.page.get_by_role("button", name="Start now").click()
-        expect(heading(self.page)).to_have_text(self.definition.questionnaire.sections[0].title)
+        expect(heading(self.page)).to_have_text("How can we contact you?")
+        if contact:
+            self.contact()
+
+    def contact(self, name: str = PATIENT_NAME, phone: str = PATIENT_PHONE, email: str = PATIENT_EMAIL) -> None:
+        page = self.page
+        expect(heading(page)).to_have_text("How can we contact you?")
+        page.get_by_label("Your full name").fill(name)
+        page.get_by_label("Phone number", exact=True).fill(phone)
+        page.get_by_label("Email address (optional)").fill(email)
+        expect(page.get_by_role("link", name=re.compile("privacy notice"))).to_have_attribute("href", PRIVACY_URL)
+        self.hook(page, "contact")
+        submit(page, "Continue")
+        expect(heading(page)).to_have_text(self.definition.questionnaire.sections[0].title)
 
     def section(self, index: int, answers: dict[str, Any], *, js: bool = True) -> None:
         """Answer one section page and continue. Without JavaScript, follow-up questions arrive after Continue."""
@@ -329,13 +350,17 @@ class Journey:
         for index in range(len(self.definition.questionnaire.sections)):
             self.section(index, answers, js=js)
 
-    def details(self, name: str = PATIENT_NAME, contact: str = PATIENT_CONTACT, born: str = "1979-03-14") -> None:
+    def details(self, born: tuple[str, str, str] = ("14", "3", "1979")) -> None:
+        """The details page: name and phone are there from the first page; the date of birth in three boxes."""
         page = self.page
         expect(heading(page)).to_have_text("Your details")
+        expect(page.get_by_label("Your full name")).to_have_value(PATIENT_NAME)
+        expect(page.get_by_label("Phone number", exact=True)).to_have_value(PATIENT_PHONE)
+        expect(page.get_by_role("link", name=re.compile("privacy notice"))).to_have_attribute("href", PRIVACY_URL)
         self.hook(page, "details")
-        page.get_by_label("Your full name").fill(name)
-        page.get_by_label("Phone number or email address").fill(contact)
-        page.get_by_label("Date of birth").fill(born)
+        date = page.get_by_role("group", name="Date of birth")
+        for box, value in zip(("Day", "Month", "Year"), born, strict=True):
+            date.get_by_label(box, exact=True).fill(value)
         submit(page, "Continue")
         expect(heading(page)).to_have_text("Check your answers before sending them")
 
@@ -347,7 +372,7 @@ class Journey:
         self.hook(self.page, "result")
         return submission_id_from(self.page)
 
-    def emergency_stop(self, item_id: str = "sudden_onset_headache") -> str:
+    def emergency_stop(self, item_id: str = "new_weakness") -> str:
         """From the start page: answer yes to one emergency question on the first page, and nothing else."""
         self.start()
         answer(self.page, self.definition.items[item_id], "yes")
@@ -355,6 +380,11 @@ class Journey:
         expect(heading(self.page)).to_have_text("Call 999 now, or go to A&E")
         self.hook(self.page, "emergency-result")
         return submission_id_from(self.page)
+
+
+def load_response_json(row: Submission) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(row.response_json)
+    return loaded
 
 
 def submission_id_from(page: Page) -> str:
@@ -422,8 +452,8 @@ def test_patient_completes_a_physio_journey(
         question = definition.wording[item_id][0]
         assert question in rows, f"the review page does not list {item_id!r}"
         assert rows[question].startswith(expected_answer_start(definition.items[item_id], value)), (item_id, rows)
-    details = (rows["Name"], rows["Phone or email"], rows["Date of birth"])
-    assert details == (PATIENT_NAME, PATIENT_CONTACT, "1979-03-14")
+    details = (rows["Name"], rows["Phone number"], rows["Email address"], rows["Date of birth"])
+    assert details == (PATIENT_NAME, PATIENT_PHONE, PATIENT_EMAIL, "14 March 1979")
     submission_id = journey.send()
 
     expect(heading(page)).to_have_text("Your result")
@@ -432,6 +462,20 @@ def test_patient_completes_a_physio_journey(
     pdf = download(page, page.get_by_role("link", name="Download your summary (PDF)"))
     assert pdf.startswith(b"%PDF-"), pdf[:20]
 
+    callback = page.locator("[data-callback]")
+    expect(callback).to_contain_text(submission_id[:8].upper())
+    expect(callback).to_contain_text("will contact you within 2 working days")
+    expect(page.get_by_text("Your answers fit the pattern of a headache that comes from the neck.")).to_be_visible()
+    book = page.get_by_role("link", name="Book your free discovery call")
+    expect(book).to_have_attribute("href", BOOKING_URL)
+    expect(page.get_by_role("link", name=f"Call Physiotherapy Clinic on {CLINIC_PHONE}")).to_have_attribute(
+        "href", "tel:01632960123"
+    )
+    expect(page.locator("footer")).to_contain_text("not a diagnosis")
+    expect(page.locator(".hint").filter(has_text="This link works until")).to_have_text(
+        re.compile(r"until \d+ \w+ \d{4} at \d\d:\d\d (GMT|BST)\.")
+    )
+
     row = live.submission(submission_id)
     assert (row.disposition, row.complete, row.channel, row.patient_name) == (
         "physio_assessment",
@@ -439,6 +483,7 @@ def test_patient_completes_a_physio_journey(
         "web",
         PATIENT_NAME,
     )
+    assert load_response_json(row)["patient"]["date_of_birth"] == "1979-03-14"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,9 +499,112 @@ def test_patient_emergency_answer_stops_the_questions(page: Page, live: Live, bu
     expect(alert).to_contain_text("We stopped the questions here")
     expect(page.get_by_role("button", name="Continue")).to_have_count(0)
     expect(page).to_have_title(re.compile("^Your result"))
+    call = page.get_by_role("link", name="Call 999")
+    expect(call).to_have_attribute("href", "tel:999")
+    assert call.evaluate("a => a.getBoundingClientRect().top") < alert.locator("p.lead").evaluate(
+        "p => p.getBoundingClientRect().top"
+    ), "the 999 button comes first"
+    expect(page.get_by_text("working day")).to_have_count(0)
     row = live.submission(submission_id)
     assert (row.disposition, row.complete) == ("emergency", False)
     assert row.red_flags, "the emergency red flag should be stored with the submission"
+    assert row.patient_name == PATIENT_NAME, "the contact given first is stored with the emergency stop"
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_patient_can_skip_contact_with_a_warning(
+    browser: Browser, live: Live, bundled_definition: Definition, js: bool
+) -> None:
+    page = new_page(browser, js=js)
+    try:
+        journey = Journey(page, live, bundled_definition)
+        journey.start(contact=False)
+        expect(page.get_by_text("especially if your answers need urgent attention")).to_be_visible()
+        expect(page.get_by_text("the clinic will not be able to call you")).to_be_visible()
+        submit(page, "Skip for now")
+        expect(heading(page)).to_have_text(bundled_definition.questionnaire.sections[0].title)
+        expect(page.get_by_text("You have not given a phone number.")).to_be_visible()
+        if js:  # axe-core runs in the page: the page states are the same without JavaScript
+            assert not axe_problems(page)
+        submit(page, "Add your phone number")
+        expect(heading(page)).to_have_text("How can we contact you?")
+        journey.contact(name="Test Patient Skipped Then Added")
+        expect(page.get_by_text("You have not given a phone number.")).to_have_count(0)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_back_forward_and_resume_never_resend_or_lose_answers(
+    browser: Browser, live: Live, bundled_definition: Definition, physio: dict[str, Any], js: bool
+) -> None:
+    definition = bundled_definition
+    first, second = definition.questionnaire.sections[0], definition.questionnaire.sections[1]
+    page = new_page(browser, js=js)
+    page.set_viewport_size(PHONE if js else DESKTOP)
+    methods: list[str] = []
+    page.on("request", lambda r: methods.append(r.method) if r.is_navigation_request() else None)
+    try:
+        journey = Journey(page, live, definition, quick=js)
+        journey.start()
+        journey.section(0, physio, js=js)
+        expect(heading(page)).to_have_text(second.title)
+        methods.clear()
+        page.go_back()
+        expect(heading(page)).to_have_text(first.title)
+        checked = question_box(page, "new_weakness").get_by_label("No", exact=True)
+        expect(checked).to_be_checked()
+        page.go_forward()
+        expect(heading(page)).to_have_text(second.title)
+        page.reload()
+        expect(heading(page)).to_have_text(second.title)
+        assert methods and set(methods) == {"GET"}, f"Back, Forward and reload must only GET: {methods}"
+        submit(page, "Save and come back later")
+        expect(heading(page)).to_have_text("Your answers are saved")
+        if js:
+            assert not axe_problems(page)
+            for size in (PHONE, DESKTOP):
+                page.set_viewport_size(size)
+                assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+        link = page.locator("[data-resume]").get_attribute("href")
+        assert link and "/resume/" in link
+    finally:
+        page.context.close()
+    elsewhere = new_page(browser, js=js)
+    try:
+        elsewhere.goto(link)
+        expect(heading(elsewhere)).to_have_text(second.title)
+        submit(elsewhere, "Back")
+        expect(heading(elsewhere)).to_have_text(first.title)
+        expect(question_box(elsewhere, "new_weakness").get_by_label("No", exact=True)).to_be_checked()
+    finally:
+        elsewhere.context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_date_of_birth_boxes_show_clear_errors(
+    browser: Browser, live: Live, bundled_definition: Definition, physio: dict[str, Any], width: int
+) -> None:
+    page = new_page(browser)
+    page.set_viewport_size({"width": width, "height": 900})
+    try:
+        journey = Journey(page, live, bundled_definition, quick=True)
+        journey.start()
+        journey.sections(physio)
+        expect(page.locator('input[type="date"]')).to_have_count(0)
+        date = page.get_by_role("group", name="Date of birth")
+        date.get_by_label("Day", exact=True).fill("12")
+        date.get_by_label("Year", exact=True).fill("1987")
+        submit(page, "Continue")
+        expect(page.locator("#error-summary")).to_contain_text("Date of birth must include a month")
+        expect(date.get_by_label("Month", exact=True)).to_have_attribute("aria-invalid", "true")
+        expect(date.get_by_label("Year", exact=True)).to_have_value("1987")
+        assert not axe_problems(page)
+        date.get_by_label("Month", exact=True).fill("04")
+        submit(page, "Continue")
+        assert review_rows(page)["Date of birth"] == "12 April 1987"
+    finally:
+        page.context.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -648,7 +796,8 @@ SIDEWAYS_BOXES = """() => Array.from(document.querySelectorAll('body *'))
                 && ['auto', 'scroll'].includes(getComputedStyle(el).overflowX))
   .map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className.split(' ').join('.') : ''))"""
 
-PATIENT_SHOTS = {"start", "section-1-with-errors", "section-5", "section-8", "review", "result", "emergency-result"}
+PATIENT_SHOTS = {"start", "contact", "section-1-with-errors", "section-5", "section-8", "details-with-errors"}
+PATIENT_SHOTS |= {"review", "result", "emergency-result", "gp-result", "self-care-result"}
 STAFF_SHOTS = {"staff-intake", "staff-detail", "staff-list"}
 
 
@@ -698,6 +847,28 @@ def axe_report(pages: dict[str, list[str]]) -> str:
     )
 
 
+def gp_answers() -> dict[str, Any]:
+    """The GP example: medicine overuse, a routine GP outcome."""
+    return dict(load_response(ROOT / "examples" / "gp_medication_overuse.yaml", load_definition()).answers)
+
+
+def self_care_answers(definition: Definition, physio: dict[str, Any]) -> dict[str, Any]:
+    """The physio example with nothing pointing at the neck: a self-care outcome."""
+    answers = dict(physio)
+    for item in definition.questionnaire.sections[5].items:
+        if answers.get(item.id) == "yes":
+            answers[item.id] = "no"
+    answers.update(
+        headache_side="both_sides",
+        pain_starts_where="forehead_temple_or_eye",
+        pain_spreads_forward="no",
+        headache_days_per_month=2,
+        pain_quality="throbbing",
+        pain_severity=4,
+    )
+    return answers
+
+
 @pytest.fixture(scope="module")
 def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     chosen = os.environ.get("SCREENING_SCREENSHOTS")
@@ -714,16 +885,33 @@ def tour(browser: Browser, live: Live, bundled_definition: Definition, physio: d
     page = new_page(browser)
     try:
         journey = Journey(page, live, definition, hook=seen, quick=True)
-        journey.start()
+        journey.start(contact=False)
+        submit(page, "Continue")
+        expect(page.locator("#error-summary")).to_be_visible()
+        seen(page, "contact-with-errors")
+        journey.contact()
         submit(page, "Continue")
         expect(page.locator("#error-summary")).to_be_visible()
         seen(page, "section-1-with-errors")
         journey.sections(physio)
+        page.get_by_role("group", name="Date of birth").get_by_label("Day", exact=True).fill("31")
+        page.get_by_role("group", name="Date of birth").get_by_label("Month", exact=True).fill("2")
+        page.get_by_role("group", name="Date of birth").get_by_label("Year", exact=True).fill("1987")
         submit(page, "Continue")
         expect(page.locator("#error-summary")).to_be_visible()
         seen(page, "details-with-errors")
         journey.details()
         journey.send()
+        for label, answers in (
+            ("gp-result", gp_answers()),
+            ("self-care-result", self_care_answers(definition, physio)),
+        ):
+            other = Journey(page, live, definition, quick=True)
+            other.start()
+            other.sections(answers)
+            other.details()
+            other.send()
+            seen(page, label)
         Journey(page, live, definition, hook=seen).emergency_stop()
         response = page.goto(live.url + "/no-such-page")
         assert response is not None and response.status == 404
@@ -742,7 +930,7 @@ def tour(browser: Browser, live: Live, bundled_definition: Definition, physio: d
         expect(page.locator("#error-summary")).to_be_visible()
         seen(page, "staff-intake-with-errors")
         page.goto(live.url + "/staff/intake")
-        answer(page, definition.items["sudden_onset_headache"], "yes")
+        answer(page, definition.items["new_weakness"], "yes")
         expect(page.locator("[data-emergency-bar]")).to_be_visible()
         seen(page, "staff-intake-emergency-banner")
         page.goto(live.url + "/staff/intake")
@@ -766,9 +954,13 @@ def tour(browser: Browser, live: Live, bundled_definition: Definition, physio: d
 def test_patient_pages_have_no_axe_violations(tour: Tour, bundled_definition: Definition) -> None:
     pages = tour.pages(staff=False)
     sections = {f"section-{i + 1}" for i in range(len(bundled_definition.questionnaire.sections))}
-    assert set(pages) == sections | {"start", "section-1-with-errors", "details", "details-with-errors"} | {
+    assert set(pages) == sections | {"start", "contact", "contact-with-errors", "section-1-with-errors"} | {
+        "details",
+        "details-with-errors",
         "review",
         "result",
+        "gp-result",
+        "self-care-result",
         "emergency-result",
         "not-found",
     }

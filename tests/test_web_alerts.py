@@ -143,7 +143,7 @@ def api_submit(site: Site, body: dict[str, Any], token: str) -> Any:
 
 
 def patient_emergency(site: Site) -> None:
-    first = site.client.get("/screen")
+    first = site.first_section({"name": "Test Patient Alert", "contact": "01632 960000"})
     stopped = site.post("/screen", [*hidden_fields(first.text), ("sudden_onset_headache", "yes"), ("action", "next")])
     assert stopped.status_code == 303
 

@@ -80,11 +80,11 @@ def test_patient_back_then_emergency_answer_is_a_new_submission(site: Site, phys
     assert done.status_code == 303
     first_result = done.headers["location"]
     key = field(pages[0].text, "key")
-    # the patient goes back to the first page (the form re-posts its hidden key) and answers the
+    # the patient goes back to the first page of questions (the form re-posts its hidden key) and answers the
     # sudden, worst-ever headache questions "yes"
     changed = {**physio_answers, "sudden_onset_headache": "yes", "worst_ever_headache": "yes"}
     carried = [(k, v) for k, v in hidden_fields(pages[0].text) if k not in changed and k not in {"key", "step"}]
-    again = site.post("/screen", [*carried, ("key", key), ("step", "0"), *form_pairs(changed), ("action", "next")])
+    again = site.post("/screen", [*carried, ("key", key), ("step", "1"), *form_pairs(changed), ("action", "next")])
     assert again.status_code == 303
     assert again.headers["location"] != first_result
     rows = site.submissions()

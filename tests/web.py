@@ -65,9 +65,12 @@ class Site:
     def post(self, path: str, pairs: list[tuple[str, str]] | Mapping[str, str]) -> Any:
         """Post a URL-encoded form as a browser does, repeated names and all."""
         items = list(pairs.items()) if isinstance(pairs, Mapping) else pairs
-        return self.client.post(
+        sent = self.client.post(
             path, content=urlencode(items), headers={"content-type": "application/x-www-form-urlencoded"}
         )
+        if sent.status_code == 303 and sent.headers["location"].startswith("/screen/step/"):
+            return self.client.get(sent.headers["location"])  # each step is shown by a GET (post/redirect/get)
+        return sent
 
     def db(self) -> Session:
         return self.services.sessions()
@@ -103,6 +106,12 @@ class Site:
 
     # patient journey ------------------------------------------------------------------------------
 
+    def first_section(self, details: Mapping[str, str] | None = None) -> Any:
+        """The first page of questions, reached by giving the contact details the first page asks for."""
+        page = self.client.get("/screen")
+        sent = dict(details or {"name": "Test Patient", "contact": "01632 960000"})
+        return self.post("/screen", [*hidden_fields(page.text), *sent.items(), ("action", "next")])
+
     def walk(self, answers: Mapping[str, Any], details: Mapping[str, str] | None = None) -> Iterator[Any]:
         """Go through the patient pages answering from ``answers``; yields each response on the way."""
         page = self.client.get("/screen")
@@ -117,7 +126,7 @@ class Site:
             carried = hidden_fields(text)
             on_page = set(re.findall(r'data-item="([^"]+)"', text))
             own = [(k, v) for k, v in form_pairs(answers) if k in on_page]
-            if 'name="contact"' in text:
+            if 'id="f-contact"' in text:  # the first page (contact) or the details page
                 own = list(sent_fields.items())
             carried = [(k, v) for k, v in carried if k not in on_page]
             seen = " ".join(i for i in on_page if i in shown_for(self.definition, answers))

@@ -87,6 +87,8 @@ class Submission(Base):
     disposition: Mapped[str] = mapped_column(String(32), index=True)
     likelihood: Mapped[str] = mapped_column(String(32))
     red_flags: Mapped[str] = mapped_column(Text, default="")  # space-separated ids, for lists and exports
+    consent_notice_version: Mapped[str | None] = mapped_column(String(40), nullable=True)  # patient web only
+    consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     response_json: Mapped[str] = mapped_column(Text)
     assessment_json: Mapped[str] = mapped_column(Text)
     questionnaire_id: Mapped[str] = mapped_column(String(64))
@@ -193,6 +195,19 @@ class LoginThrottle(Base):
     key_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer)
     window_ends: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class PatientDraft(Base):
+    """A patient's unfinished answers (save and return), under a SHA-256 of the resume token; see ``drafts``."""
+
+    __tablename__ = "patient_drafts"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    form_json: Mapped[str] = mapped_column(Text)
+    step: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class StaffSession(Base):

@@ -132,5 +132,3 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         **context,
     )
     return HTMLResponse(html, status_code=status_code)
-
-

@@ -127,5 +127,3 @@ def rescore_database(engine: Engine, definition: Definition) -> Iterator[Change]
             yield compare(row.id, stamp, old, None, "; ".join(p.message for p in exc.problems[:3]))
             continue
         yield compare(row.id, stamp, old, new)
-
-

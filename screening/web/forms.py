@@ -24,9 +24,11 @@ from ..model import (
     YesNoItem,
 )
 from ..response import Answer
-from ..wording import WHOLE_NUMBER, birth_date, required_message
+from ..wording import DATE_PARTS, WHOLE_NUMBER, birth_date, parts_date, required_message
 
-DETAILS = ("name", "contact", "date_of_birth", "nhs_number", "gp_practice")
+DETAILS = ("name", "contact", "email", "date_of_birth", *DATE_PARTS, "nhs_number", "gp_practice")
+# what a response's patient block holds
+PATIENT_FIELDS = ("name", "contact", "email", "date_of_birth", "nhs_number", "gp_practice")
 
 
 class FormLike(Protocol):
@@ -130,8 +132,10 @@ def item_errors(
 
 
 def patient_block(details: Mapping[str, str]) -> dict[str, str] | None:
-    block = {key: details[key] for key in DETAILS if details.get(key)}
-    if "date_of_birth" in block and (born := birth_date(block["date_of_birth"])) is not None:
+    block = {key: details[key] for key in PATIENT_FIELDS if details.get(key)}
+    if "date_of_birth" not in block and (born := parts_date(*(details.get(k, "") for k in DATE_PARTS))):
+        block["date_of_birth"] = born.isoformat()  # typed in three boxes on the patient's pages
+    elif "date_of_birth" in block and (born := birth_date(block["date_of_birth"])) is not None:
         block["date_of_birth"] = born.isoformat()
     if "nhs_number" in block and not nhs_number_problem(block["nhs_number"]):
         block["nhs_number"] = normal_nhs_number(block["nhs_number"])

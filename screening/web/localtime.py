@@ -53,3 +53,9 @@ def day_start(day: date, zone: tzinfo) -> datetime:
 def day_after(day: date, zone: tzinfo) -> datetime:
     """Midnight at the end of a day in the clinic's zone (what a "to" date in a filter includes up to)."""
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def written_time(moment: datetime, zone: ZoneInfo) -> str:
+    """A time written out for patients, e.g. "2 December 2026 at 14:05 GMT" (staff pages use ``shown_time``)."""
+    local = moment.astimezone(zone)
+    return f"{local.day} {local:%B %Y} at {local:%H:%M} {local.tzname()}"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from .. import wording
 from ..assessment import AnswerRead, Assessment, emergency_flags
@@ -19,10 +21,12 @@ from ..report import answer_text
 from ..response import Response as Response_
 from ..response import parse_response
 from ..scorer import assess
-from . import forms
+from . import drafts, forms
 from .db import Submission
 from .deps import Services, database, form_data, page, services
 from .documents import assessment_of, pdf_download
+from .journey import journey_size
+from .localtime import written_time
 from .ratelimit import SharedRateLimiter
 from .store import (
     KEY_MAX_LENGTH,
@@ -40,12 +44,13 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def start(request: Request) -> Response:
-    return page(request, "start.html.j2")
+    typical = journey_size(services(request).definition, {})  # a patient whose answers open no follow-ups
+    return page(request, "start.html.j2", minutes=typical.minutes)
 
 
 @router.get("/screen")
 def first_page(request: Request) -> Response:
-    return _section_page(request, 0, forms.FormAnswers(), key=uuid.uuid4().hex)
+    return _contact_page(request, forms.FormAnswers(), key=uuid.uuid4().hex)
 
 
 @router.post("/visibility")
@@ -70,60 +75,54 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
     key = _form_key(form)
     action = _text(form.get("action")) or "next"
     try:
-        step = max(0, min(int(_text(form.get("step")) or 0), _review_step(s)))
+        step = max(CONTACT_STEP, min(int(_text(form.get("step")) or 0), _review_step(s)))
     except ValueError:
-        step = 0
+        step = CONTACT_STEP
     shown = forms.shown_items(s.definition, answers.values)
-    details_step = len(s.definition.questionnaire.sections)
+    details_step = _details_step(s)
 
     if action.startswith("goto-"):
         target = int(action.removeprefix("goto-")) if action.removeprefix("goto-").isdigit() else 0
-        return _step_page(request, min(target, _review_step(s)), answers, key)
+        return _go(request, db, answers, key, min(target, _review_step(s)))
     if action == "back":
-        return _step_page(request, _previous_step(s, step, shown), answers, key)
+        return _go(request, db, answers, key, _previous_step(s, step, shown))
+    if action == "save":
+        return _go(request, db, answers, key, step, then="/screen/saved")
+
+    if step == CONTACT_STEP:
+        errors = wording.contact_errors(answers.details)
+        if action == "skip":  # allowed, with the warning on the page; what was typed correctly is kept
+            answers.details = {k: v for k, v in answers.details.items() if k not in errors}
+        elif errors:
+            return _go(request, db, answers, key, step, check=True)
+        return _go(request, db, answers, key, _next_step(s, step, shown))
 
     if step < details_step:
         # an emergency answer ends the questions at once, even with other questions on the page unanswered
         stopped = _emergency_stop(request, db, answers, key)
         if stopped is not None:
             return stopped
-        on_page = forms.section_items(s.definition, step)
+        on_page = forms.section_items(s.definition, _section_of(step))
         seen = set(_text(form.get("seen")).split())
         new = [i for i in forms.answerable(s.definition, on_page) if i in shown and i not in seen]
         errors = forms.item_errors(s.definition, answers, on_page, shown)
         if new or errors:
-            notice = (
-                f"{len(new)} follow-up question{'s have' if len(new) != 1 else ' has'} been added "
-                "because of your answers. Please answer them, then continue."
-                if new
-                else ""
-            )
-            shown_errors = {i: m for i, m in errors.items() if i not in new} if new else errors
-            return _section_page(request, step, answers, key=key, errors=shown_errors, notice=notice)
-        return _step_page(request, _next_step(s, step, shown), answers, key)
+            return _go(request, db, answers, key, step, check=True, added=new)
+        return _go(request, db, answers, key, _next_step(s, step, shown))
 
     if step == details_step:
-        errors = wording.detail_errors(answers.details, contact_required=True, today=datetime.now(UTC).date())
-        if errors:
-            return _details_page(request, answers, key, errors)
-        return _review_page(request, answers, key)
+        errors = _detail_errors(s, answers)
+        return _go(request, db, answers, key, step if errors else _review_step(s), check=bool(errors))
 
     # review: submit
     if action != "submit":
-        return _review_page(request, answers, key)
-    errors = wording.detail_errors(answers.details, contact_required=True, today=datetime.now(UTC).date())
-    if errors:
-        return _details_page(request, answers, key, errors)
-    for index in range(details_step):
+        return _go(request, db, answers, key, _review_step(s))
+    if _detail_errors(s, answers):
+        return _go(request, db, answers, key, details_step, check=True)
+    for index in range(len(s.definition.questionnaire.sections)):
         on_page = forms.section_items(s.definition, index)
         if forms.item_errors(s.definition, answers, on_page, shown):
-            return _section_page(
-                request,
-                index,
-                answers,
-                key=key,
-                errors=forms.item_errors(s.definition, answers, on_page, shown),
-            )
+            return _go(request, db, answers, key, index + 1, check=True)
     _limit(s.limiter, request)
     try:
         response = _parse(s, answers)
@@ -132,9 +131,25 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
     assessment = assess(s.definition, response)
     row, created = _record(db, response, assessment, key, complete=True)
     if created:  # (record_submission runs first in the session: a duplicate rolls back nothing else)
+        row.consent_notice_version = s.clinic.privacy_notice_version  # agreed by pressing "Send my answers"
+        row.consent_at = datetime.now(UTC)
         audit(db, "patient", "submitted", row.id, f"disposition={row.disposition}")
+    drafts.delete_draft(db, request.cookies.get(drafts.COOKIE))
     db.commit()
     return _to_result(s, row)
+
+
+def _detail_errors(s: Services, answers: forms.FormAnswers) -> dict[str, str]:
+    """The last page's checks: a name and phone number (asked first, required before sending), date of birth."""
+    errors = wording.contact_errors(answers.details)
+    parts = [answers.details.get(k, "") for k in wording.DATE_PARTS]
+    message, box = wording.date_parts_error(*parts, today=datetime.now(s.clinic.zone).date())
+    if message:
+        errors[box] = message
+    identifiers = {key: answers.details.get(key, "") for key in ("nhs_number", "gp_practice")}
+    checked = wording.detail_errors({"name": "-", **identifiers}, contact_required=False, today=date.today())
+    errors.update({key: text for key, text in checked.items() if key in identifiers})
+    return errors
 
 
 def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, key: str) -> Response | None:
@@ -151,6 +166,7 @@ def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, k
     row, created = _record(db, response, assessment, key, complete=False)
     if created:
         audit(db, "patient", "submitted", row.id, "stopped early: emergency")
+    drafts.delete_draft(db, request.cookies.get(drafts.COOKIE))
     db.commit()
     return _to_result(s, row)
 
@@ -187,7 +203,137 @@ def _parse(s: Services, answers: forms.FormAnswers, *, partial: bool = False) ->
 
 def _to_result(s: Services, row: Submission) -> Response:
     token = access_token(s.settings.secret_key, row.id)
-    return RedirectResponse(f"/result/{row.id}/{token}", status_code=303)
+    done = RedirectResponse(f"/result/{row.id}/{token}", status_code=303)
+    done.delete_cookie(drafts.COOKIE, path="/")
+    return done
+
+
+# ---------------------------------------------------------------------------------------------
+# save and return: every step is saved server-side and then shown by a GET (post/redirect/get)
+
+
+def _go(
+    request: Request,
+    db: Session,
+    answers: forms.FormAnswers,
+    key: str,
+    step: int,
+    *,
+    check: bool = False,
+    added: list[str] | None = None,
+    then: str = "",
+) -> Response:
+    """Save the answers as the patient's draft, then send the browser to the page for ``step`` with a GET."""
+    token = request.cookies.get(drafts.COOKIE) or ""
+    if drafts.load_draft(db, token) is None:
+        token = drafts.new_token()
+    drafts.save_draft(db, token, _state(answers, key), step)
+    db.commit()
+    query = "?check=1" if check else ""
+    if added:
+        query += f"&added={len(added)}"
+    moved = RedirectResponse(then or f"/screen/step/{step}{query}", status_code=303)
+    moved.set_cookie(
+        drafts.COOKIE,
+        token,
+        max_age=int(drafts.KEEP_FOR.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return moved
+
+
+def _state(answers: forms.FormAnswers, key: str) -> list[tuple[str, str]]:
+    """What a draft keeps: every answer as typed (mistakes too, to show them again), the details, the form key."""
+    pairs = [(item_id, value) for item_id, values in answers.typed.items() for value in values]
+    return [*pairs, *answers.details.items(), ("key", key)]
+
+
+def _draft_answers(request: Request, db: Session) -> tuple[drafts.Draft, forms.FormAnswers, str] | None:
+    draft = drafts.load_draft(db, request.cookies.get(drafts.COOKIE))
+    if draft is None:
+        return None
+    pairs: list[tuple[str, str | UploadFile]] = list(draft.pairs)
+    answers = forms.read_form(services(request).definition, FormData(pairs))
+    key = next((value for name, value in draft.pairs if name == "key"), "") or uuid.uuid4().hex
+    return draft, answers, key
+
+
+@router.get("/screen/step/{step}")
+def step_page(
+    request: Request, step: int, check: str = "", added: int = 0, db: Session = Depends(database)
+) -> Response:
+    """One step of the questions, from the saved draft: Back, Forward and reload never re-send a form."""
+    s = services(request)
+    found = _draft_answers(request, db)
+    db.commit()  # an expired draft is deleted
+    if found is None:
+        return RedirectResponse("/screen", status_code=303)
+    _, answers, key = found
+    step = max(CONTACT_STEP, min(step, _review_step(s)))
+    if not check:
+        return _step_page(request, step, answers, key)
+    shown = forms.shown_items(s.definition, answers.values)
+    if step == CONTACT_STEP:
+        return _contact_page(request, answers, key, wording.contact_errors(answers.details))
+    if step < _details_step(s):
+        on_page = forms.section_items(s.definition, _section_of(step))
+        errors = forms.item_errors(s.definition, answers, on_page, shown)
+        notice = ""
+        if added > 0:
+            notice = (
+                f"{added} follow-up question{'s have' if added != 1 else ' has'} been added "
+                "because of your answers. Please answer them, then continue."
+            )
+            follow_ups = {i for i in on_page if s.definition.items[i].enable_when is not None}
+            errors = {i: m for i, m in errors.items() if i not in follow_ups}
+        return _section_page(request, step, answers, key=key, errors=errors, notice=notice)
+    if step == _details_step(s):
+        return _details_page(request, answers, key, _detail_errors(s, answers))
+    return _review_page(request, answers, key)
+
+
+@router.get("/screen/saved")
+def saved(request: Request, db: Session = Depends(database)) -> Response:
+    """The resume link, on screen (and by e-mail when the patient gave an address and the clinic sends e-mail)."""
+    s = services(request)
+    token = request.cookies.get(drafts.COOKIE) or ""
+    found = _draft_answers(request, db)
+    db.commit()
+    if found is None:
+        return RedirectResponse("/screen", status_code=303)
+    draft, answers, _ = found
+    base = s.clinic.base_url or str(request.base_url).rstrip("/")
+    link = f"{base}/resume/{token}"
+    until = written_time(draft.expires_at, s.clinic.zone)
+    email = answers.details.get("email", "")
+    emailed = bool(
+        email and s.clinic.alerts and not wording.contact_errors({"name": "-", "contact": "0000000", "email": email})
+    )
+    if emailed:
+        drafts.send_resume_link(s.clinic, os.environ.get("SCREENING_SMTP_PASSWORD"), email, link, until)
+    return page(request, "screen_saved.html.j2", link=link, until=until, emailed=emailed, step=draft.step)
+
+
+@router.get("/resume/{token}")
+def resume(request: Request, token: str, db: Session = Depends(database)) -> Response:
+    draft = drafts.load_draft(db, token)
+    db.commit()
+    if draft is None:
+        raise HTTPException(404, "This link has expired or is not valid. Please start the questions again.")
+    moved = RedirectResponse(f"/screen/step/{draft.step}", status_code=303)
+    moved.set_cookie(
+        drafts.COOKIE,
+        token,
+        max_age=int(drafts.KEEP_FOR.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return moved
 
 
 @router.get("/result/{submission_id}/{token}")
@@ -202,9 +348,18 @@ def result(request: Request, submission_id: str, token: str, db: Session = Depen
         row=row,
         assessment=assessment,
         emergency=assessment.disposition is Disposition.EMERGENCY,
+        unsure=assessment.next_step.checks_undecided_flags,
+        neck=wording.NECK_PATTERN[assessment.likelihood.grade],
+        reference=reference_number(row.id),
+        clinic_tel=re.sub(r"[^0-9+]", "", s.clinic.phone or ""),
         pdf_url=f"/result/{row.id}/{token}/summary.pdf",
-        expires=expires,
+        expires_text=written_time(expires, s.clinic.zone),
     )
+
+
+def reference_number(submission_id: str) -> str:
+    """What the patient quotes to the clinic: the first 8 characters of the submission id, in capitals."""
+    return submission_id[:8].upper()
 
 
 @router.get("/result/{submission_id}/{token}/summary.pdf")
@@ -230,34 +385,47 @@ def _checked(s: Services, db: Session, submission_id: str, token: str) -> Submis
 # pages
 
 
-def _review_step(s: Services) -> int:
+CONTACT_STEP = 0  # then one step per section, the details, the review
+
+
+def _section_of(step: int) -> int:
+    return step - 1
+
+
+def _details_step(s: Services) -> int:
     return len(s.definition.questionnaire.sections) + 1
 
 
-def _has_questions(s: Services, index: int, shown: set[str]) -> bool:
-    return any(i in shown for i in forms.answerable(s.definition, forms.section_items(s.definition, index)))
+def _review_step(s: Services) -> int:
+    return _details_step(s) + 1
+
+
+def _has_questions(s: Services, step: int, shown: set[str]) -> bool:
+    items = forms.section_items(s.definition, _section_of(step))
+    return any(i in shown for i in forms.answerable(s.definition, items))
 
 
 def _next_step(s: Services, step: int, shown: set[str]) -> int:
     step += 1
-    while step < len(s.definition.questionnaire.sections) and not _has_questions(s, step, shown):
+    while step < _details_step(s) and not _has_questions(s, step, shown):
         step += 1
     return step
 
 
 def _previous_step(s: Services, step: int, shown: set[str]) -> int:
     step -= 1
-    while step > 0 and step < len(s.definition.questionnaire.sections) and not _has_questions(s, step, shown):
+    while CONTACT_STEP < step < _details_step(s) and not _has_questions(s, step, shown):
         step -= 1
-    return max(step, 0)
+    return max(step, CONTACT_STEP)
 
 
 def _step_page(request: Request, step: int, answers: forms.FormAnswers, key: str) -> Response:
     s = services(request)
-    sections = len(s.definition.questionnaire.sections)
-    if step < sections:
+    if step == CONTACT_STEP:
+        return _contact_page(request, answers, key)
+    if step < _details_step(s):
         return _section_page(request, step, answers, key=key)
-    if step == sections:
+    if step == _details_step(s):
         return _details_page(request, answers, key)
     return _review_page(request, answers, key)
 
@@ -279,6 +447,21 @@ def _common(request: Request, step: int, answers: forms.FormAnswers, key: str, o
     }
 
 
+CONTACT_FIELDS = {"name", "contact", "email"}
+
+
+def _contact_page(
+    request: Request, answers: forms.FormAnswers, key: str, errors: dict[str, str] | None = None
+) -> Response:
+    return page(
+        request,
+        "screen_contact.html.j2",
+        answers=answers,
+        errors=errors or {},
+        **_common(request, CONTACT_STEP, answers, key, CONTACT_FIELDS),
+    )
+
+
 def _section_page(
     request: Request,
     step: int,
@@ -289,7 +472,7 @@ def _section_page(
     notice: str = "",
 ) -> Response:
     s = services(request)
-    section = s.definition.questionnaire.sections[step]
+    section = s.definition.questionnaire.sections[_section_of(step)]
     on_page_ids = [item.id for item in section.items]
     on_page = set(on_page_ids)
     shown = forms.shown_items(s.definition, answers.values)
@@ -304,6 +487,7 @@ def _section_page(
         seen=" ".join(i for i in forms.answerable(s.definition, on_page_ids) if i in shown),
         notice=notice,
         wording="patient",
+        no_phone=not answers.details.get("contact"),
         **_common(request, step, answers, key, on_page),
     )
 
@@ -312,13 +496,12 @@ def _details_page(
     request: Request, answers: forms.FormAnswers, key: str, errors: dict[str, str] | None = None
 ) -> Response:
     s = services(request)
-    step = len(s.definition.questionnaire.sections)
     return page(
         request,
         "screen_details.html.j2",
         answers=answers,
         errors=errors or {},
-        **_common(request, step, answers, key, set(forms.DETAILS)),
+        **_common(request, _details_step(s), answers, key, set(forms.DETAILS)),
     )
 
 
@@ -339,15 +522,22 @@ def _review_page(request: Request, answers: forms.FormAnswers, key: str) -> Resp
             )
             rows.append((s.definition.wording[item_id][0], answer_text(s.definition, read)))
         if rows:
-            sections.append((index, section.title, rows))
+            sections.append((index + 1, section.title, rows))
+    born = forms.patient_block(answers.details) or {}
     return page(
         request,
         "screen_review.html.j2",
         sections=sections,
         answers=answers,
-        details_step=len(s.definition.questionnaire.sections),
+        born=_long_date(born.get("date_of_birth", "")),
+        details_step=_details_step(s),
         **_common(request, _review_step(s), answers, key, set()),
     )
+
+
+def _long_date(iso: str) -> str:
+    """27 March 1980, as GOV.UK writes dates; empty when none was given."""
+    return date.fromisoformat(iso).strftime("%-d %B %Y") if iso else ""
 
 
 def _limit(limiter: SharedRateLimiter, request: Request) -> None:
