@@ -118,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, metavar="FILE", help="where to write (default: RESPONSE with .pdf or .html)"
     )
     report.add_argument("--format", choices=("pdf", "html"), default="pdf", help="pdf (default) or html")
+    report.add_argument(
+        "--audience",
+        choices=("clinician", "patient"),
+        default="clinician",
+        help="clinician: the referral letter with its evidence (default); patient: a plain-English summary for the "
+        "patient, without rule names, criteria codes or differential diagnoses",
+    )
     _rendering_options(report)
     _ignore_hidden_option(report)
     _definition_options(report)
@@ -515,10 +522,11 @@ def _report(args: argparse.Namespace) -> int:
     response = load_response(args.response, definition, hidden="drop" if args.ignore_hidden else "error")
     assessment = assess(definition, response)
     output = args.output or args.response.with_suffix(f".{args.format}")
+    audience = args.audience
     if args.format == "html":
-        data = render_html(definition, response, assessment, clinic, when).encode("utf-8")
+        data = render_html(definition, response, assessment, clinic, when, audience=audience).encode("utf-8")
     else:
-        data = render_pdf(definition, response, assessment, clinic, when)
+        data = render_pdf(definition, response, assessment, clinic, when, audience=audience)
     try:
         write_atomic(output, data)
     except OSError as exc:

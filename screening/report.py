@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -58,6 +58,8 @@ __all__ = [  # the view's helpers are used by the web pages and the terminal int
 
 REPORTS = bundled_dir("reports")
 TEMPLATE = "referral.html.j2"
+PATIENT_TEMPLATE = "patient_summary.html.j2"
+Audience = Literal["clinician", "patient"]  # the referral for clinicians, or the patient's plain-English summary
 STYLESHEET = REPORTS / "referral.css"
 
 
@@ -260,13 +262,19 @@ def render_html(
     generated_at: datetime | None = None,
     reference: str = "",
     completed_by: str | None = None,
+    audience: Audience = "clinician",
 ) -> str:
-    """The referral summary as an HTML document (what the PDF is made from).
+    """The referral summary (or, for ``audience="patient"``, the patient's own summary) as an HTML document.
 
     ``completed_by`` names the staff member who asked the questions, for a staff intake.
     """
     when = generated_at or datetime.now(UTC)
     settings = clinic or load_clinic_settings()
+    if audience == "patient":
+        from .patient_summary import patient_view
+
+        view = patient_view(definition, response, assessment, settings, when, reference)
+        return _environment().get_template(PATIENT_TEMPLATE).render(view)
     view = build_view(definition, response, assessment, settings, when, reference, completed_by)
     return _environment().get_template(TEMPLATE).render(view)
 
@@ -390,10 +398,17 @@ def render_pdf(
     using: Renderer | None = None,
     reference: str = "",
     completed_by: str | None = None,
+    audience: Audience = "clinician",
 ) -> bytes:
-    """The referral summary as PDF/A-3b bytes with the assessment and response embedded as JSON."""
+    """The referral summary as PDF/A-3b bytes with the assessment and response embedded as JSON.
+
+    The patient's summary carries only their answers (``response.json``): no assessment trail for them to read.
+    """
     when = (generated_at or datetime.now(UTC)).replace(microsecond=0)
-    html = render_html(definition, response, assessment, clinic, when, reference, completed_by)
+    html = render_html(definition, response, assessment, clinic, when, reference, completed_by, audience)
+    if audience == "patient":
+        answers = ("response.json", "Your answers", "Source", response_json(response))
+        return (using or renderer()).pdf(html, [answers], when)
     attachments = [
         (
             "assessment.json",

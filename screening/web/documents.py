@@ -71,6 +71,28 @@ def submission_pdf(services: Services, db: Session, row: Submission) -> bytes:
     return data
 
 
+def patient_summary_download(services: Services, db: Session, row: Submission, stale: str) -> HttpResponse:
+    """The patient's own plain-English summary (rendered each time: the kept PDF is the clinician's referral)."""
+    definition = services.definition
+    if (row.questionnaire_sha256, row.ruleset_sha256) != (definition.questionnaire_sha256, definition.ruleset_sha256):
+        raise HTTPException(409, stale)
+    response, assessment, created_at, row_id = response_of(row), assessment_of(row), row.created_at, row.id
+    name = pdf_name(row).replace("screening-summary", "your-headache-screening")
+    audit(db, "patient", "patient_summary_download", row_id)
+    db.commit()  # hand the connection back while rendering
+    with services.pdf_lock:  # one render at a time: WeasyPrint shares its font configuration
+        data = render_pdf(
+            definition,
+            response,
+            assessment,
+            services.clinic,
+            generated_at=created_at,
+            reference=row_id[:8].upper(),
+            audience="patient",
+        )
+    return download(data, "application/pdf", name)
+
+
 def questionnaire_response_body(definition: Definition, row: Submission) -> str:
     """The stored answers as an HL7 FHIR R4 QuestionnaireResponse (JSON text)."""
     return questionnaire_response_json(definition, response_of(row), complete=row.complete)

@@ -24,7 +24,7 @@ from ..scorer import assess
 from . import drafts, forms
 from .db import Submission
 from .deps import Services, database, form_data, page, services
-from .documents import assessment_of, pdf_download
+from .documents import assessment_of, patient_summary_download
 from .journey import journey_size
 from .localtime import written_time
 from .ratelimit import SharedRateLimiter
@@ -366,8 +366,8 @@ def reference_number(submission_id: str) -> str:
 def result_pdf(request: Request, submission_id: str, token: str, db: Session = Depends(database)) -> Response:
     s = services(request)
     row = _checked(s, db, submission_id, token)
-    return pdf_download(
-        s, db, row, "patient", "This summary was made with an older questionnaire; ask the clinic for it."
+    return patient_summary_download(
+        s, db, row, "This summary was made with an older questionnaire; ask the clinic for it."
     )
 
 
