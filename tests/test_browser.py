@@ -38,6 +38,7 @@ from screening.reading import load_response
 from screening.web.app import create_app
 from screening.web.auth import add_user
 from screening.web.db import Submission, database_url_for, make_engine
+from screening.web.forms import screens
 from screening.web.settings import Settings
 
 pytestmark = MARKS
@@ -317,17 +318,18 @@ class Journey:
         expect(page.get_by_role("link", name=re.compile("privacy notice"))).to_have_attribute("href", PRIVACY_URL)
         self.hook(page, "contact")
         submit(page, "Continue")
-        expect(heading(page)).to_have_text(self.definition.questionnaire.sections[0].title)
+        expect(heading(page)).to_have_text(title_of(self.definition, 0))
 
     def section(self, index: int, answers: dict[str, Any], *, js: bool = True) -> None:
         """Answer one section page and continue. Without JavaScript, follow-up questions arrive after Continue."""
         page = self.page
-        section = self.definition.questionnaire.sections[index]
-        expect(heading(page)).to_have_text(section.title)
+        items = [self.definition.items[i] for i in screens(self.definition)[index].items]
+        title = title_of(self.definition, index)
+        expect(heading(page)).to_have_text(title)
         for attempt in range(5):
             if self.quick:
-                quick_fill(page, {i.id: answers[i.id] for i in section.items if i.id in answers})
-            for item in [] if self.quick else section.items:
+                quick_fill(page, {i.id: answers[i.id] for i in items if i.id in answers})
+            for item in [] if self.quick else items:
                 if item.kind == "display" or item.id not in answers:
                     continue
                 if js and item.enable_when is not None:
@@ -338,16 +340,16 @@ class Journey:
             if attempt == 0:
                 self.hook(page, f"section-{index + 1}")
             submit(page, "Continue")
-            if heading(page).text_content() != section.title:
+            if (heading(page).text_content() or "").strip() != title:
                 return
             notice = page.locator(".notice[role=status]")
-            expect(notice, f"{section.title}: still on this page, but with no follow-up notice").to_be_visible()
+            expect(notice, f"{title}: still on this page, but with no follow-up notice").to_be_visible()
             self.notices.append(notice.inner_text())
-            assert not js, f"{section.title}: follow-up questions should have been shown without a reload"
-        raise AssertionError(f"{section.title}: could not get past this page")
+            assert not js, f"{title}: follow-up questions should have been shown without a reload"
+        raise AssertionError(f"{title}: could not get past this page")
 
     def sections(self, answers: dict[str, Any], *, js: bool = True) -> None:
-        for index in range(len(self.definition.questionnaire.sections)):
+        for index in range(len(screens(self.definition))):
             self.section(index, answers, js=js)
 
     def details(self, born: tuple[str, str, str] = ("14", "3", "1979")) -> None:
@@ -422,6 +424,13 @@ def login(page: Page, live: Live) -> None:
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     submit(page, "Sign in")
     expect(heading(page)).to_have_text("Submissions")
+
+
+def title_of(definition: Definition, index: int) -> str:
+    """The heading of the patient screen at this index: its section's title, with the part when it is cut."""
+    screen = screens(definition)[index]
+    title = definition.questionnaire.sections[screen.section].title
+    return f"{title} ({screen.part} of {screen.parts})" if screen.parts > 1 else title
 
 
 def fill_intake_by_keyboard(page: Page, definition: Definition, answers: dict[str, Any]) -> None:
@@ -522,7 +531,7 @@ def test_patient_can_skip_contact_with_a_warning(
         expect(page.get_by_text("especially if your answers need urgent attention")).to_be_visible()
         expect(page.get_by_text("the clinic will not be able to call you")).to_be_visible()
         submit(page, "Skip for now")
-        expect(heading(page)).to_have_text(bundled_definition.questionnaire.sections[0].title)
+        expect(heading(page)).to_have_text(title_of(bundled_definition, 0))
         expect(page.get_by_text("You have not given a phone number.")).to_be_visible()
         if js:  # axe-core runs in the page: the page states are the same without JavaScript
             assert not axe_problems(page)
@@ -539,7 +548,7 @@ def test_back_forward_and_resume_never_resend_or_lose_answers(
     browser: Browser, live: Live, bundled_definition: Definition, physio: dict[str, Any], js: bool
 ) -> None:
     definition = bundled_definition
-    first, second = definition.questionnaire.sections[0], definition.questionnaire.sections[1]
+    first, second = title_of(definition, 0), title_of(definition, 1)
     page = new_page(browser, js=js)
     page.set_viewport_size(PHONE if js else DESKTOP)
     methods: list[str] = []
@@ -548,16 +557,16 @@ def test_back_forward_and_resume_never_resend_or_lose_answers(
         journey = Journey(page, live, definition, quick=js)
         journey.start()
         journey.section(0, physio, js=js)
-        expect(heading(page)).to_have_text(second.title)
+        expect(heading(page)).to_have_text(second)
         methods.clear()
         page.go_back()
-        expect(heading(page)).to_have_text(first.title)
+        expect(heading(page)).to_have_text(first)
         checked = question_box(page, "new_weakness").get_by_label("No", exact=True)
         expect(checked).to_be_checked()
         page.go_forward()
-        expect(heading(page)).to_have_text(second.title)
+        expect(heading(page)).to_have_text(second)
         page.reload()
-        expect(heading(page)).to_have_text(second.title)
+        expect(heading(page)).to_have_text(second)
         assert methods and set(methods) == {"GET"}, f"Back, Forward and reload must only GET: {methods}"
         submit(page, "Save and come back later")
         expect(heading(page)).to_have_text("Your answers are saved")
@@ -573,9 +582,9 @@ def test_back_forward_and_resume_never_resend_or_lose_answers(
     elsewhere = new_page(browser, js=js)
     try:
         elsewhere.goto(link)
-        expect(heading(elsewhere)).to_have_text(second.title)
+        expect(heading(elsewhere)).to_have_text(second)
         submit(elsewhere, "Back")
-        expect(heading(elsewhere)).to_have_text(first.title)
+        expect(heading(elsewhere)).to_have_text(first)
         expect(question_box(elsewhere, "new_weakness").get_by_label("No", exact=True)).to_be_checked()
     finally:
         elsewhere.context.close()
@@ -699,16 +708,14 @@ def test_validation_errors_are_summarised_linked_and_answers_kept(
     page: Page, live: Live, bundled_definition: Definition
 ) -> None:
     definition = bundled_definition
-    section = definition.questionnaire.sections[0]
-    required = [
-        item.id for item in section.items if item.kind != "display" and item.required and item.enable_when is None
-    ]
+    on_first = [definition.items[i] for i in screens(definition)[0].items]
+    required = [item.id for item in on_first if item.kind != "display" and item.required and item.enable_when is None]
     summary = page.locator("#error-summary")
     links = summary.get_by_role("link")
     Journey(page, live, definition).start()
 
     submit(page, "Continue")  # nothing answered
-    expect(heading(page)).to_have_text(section.title)  # still on the first page
+    expect(heading(page)).to_have_text(title_of(definition, 0))  # still on the first page
     expect(page).to_have_title(re.compile("^Error: "))
     expect(summary).to_have_attribute("role", "alert")
     expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
@@ -724,18 +731,18 @@ def test_validation_errors_are_summarised_linked_and_answers_kept(
     links.first.click()
     expect(page.locator(f"#f-{required[0]}")).to_be_focused()
 
-    given = {"sudden_onset_headache": "no", "worst_ever_headache": "not_sure", "fever": "yes"}
+    given = {"sudden_onset_headache": "no", "worst_ever_headache": "not_sure"}  # both on the first screen
     for item_id, value in given.items():
         answer(page, definition.items[item_id], value)
     # now asked too, shown at once by the page's script
-    follow_ups = {"sudden_headache_peak_time", "fever_with_stiff_neck", "fever_with_rash"}
+    follow_ups = {"sudden_headache_peak_time"}
     for item_id in follow_ups:
         expect(question_box(page, item_id)).to_be_visible()
     submit(page, "Continue")
-    expect(heading(page)).to_have_text(section.title)
+    expect(heading(page)).to_have_text(title_of(definition, 0))
     expect(page.locator(".notice[role=status]")).to_have_count(0)  # they were on screen: no "questions added"
     missing = [
-        item.id for item in section.items if item.id in follow_ups or (item.id in required and item.id not in given)
+        item.id for item in on_first if item.id in follow_ups or (item.id in required and item.id not in given)
     ]
     expect(links).to_have_count(len(missing))
     assert [links.nth(i).get_attribute("href") for i in range(len(missing))] == [f"#f-{i}" for i in missing]
@@ -953,7 +960,7 @@ def tour(browser: Browser, live: Live, bundled_definition: Definition, physio: d
 
 def test_patient_pages_have_no_axe_violations(tour: Tour, bundled_definition: Definition) -> None:
     pages = tour.pages(staff=False)
-    sections = {f"section-{i + 1}" for i in range(len(bundled_definition.questionnaire.sections))}
+    sections = {f"section-{i + 1}" for i in range(len(screens(bundled_definition)))}
     assert set(pages) == sections | {"start", "contact", "contact-with-errors", "section-1-with-errors"} | {
         "details",
         "details-with-errors",

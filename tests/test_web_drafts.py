@@ -16,11 +16,12 @@ from web import Site, hidden_fields
 
 from screening.report import AlertSettings
 from screening.web.db import PatientDraft
+from screening.web.forms import screens
 
 
 def _first_answers(site: Site) -> list[tuple[str, str]]:
-    first = site.definition.questionnaire.sections[0]
-    return [(i.id, "no") for i in first.items if i.kind == "yes_no" and i.enable_when is None]
+    first = [site.definition.items[i] for i in screens(site.definition)[0].items]  # the first screen of questions
+    return [(i.id, "no") for i in first if i.kind == "yes_no" and i.enable_when is None]
 
 
 def _past_first_section(site: Site) -> Any:

@@ -89,3 +89,21 @@ def test_nhs_number_and_gp_practice_are_read_checked_and_normalised(bundled: Def
     assert list(wording.detail_errors({"name": "A", "gp_practice": "A\x07B"}, contact_required=False, today=today)) == [
         "gp_practice"
     ]
+
+
+def test_long_sections_are_cut_into_screens_of_at_most_six_questions(bundled: Definition) -> None:
+    from screening.web.forms import SCREEN_QUESTIONS, screens
+
+    cut = screens(bundled)
+    safety = [screen for screen in cut if screen.section == 0]
+    assert len(safety) > 1
+    for screen in safety:
+        assert len(forms.answerable(bundled, screen.items)) <= SCREEN_QUESTIONS
+    # every item is on exactly one screen, in questionnaire order
+    assert [i for screen in cut for i in screen.items] == [
+        item.id for section in bundled.questionnaire.sections for item in section.items
+    ]
+    # a follow-up is never cut from the question before it
+    for screen in cut:
+        first = bundled.items[screen.items[0]]
+        assert first.kind == "display" or getattr(first, "enable_when", None) is None

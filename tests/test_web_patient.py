@@ -14,6 +14,7 @@ from web import Site, errors_on, field, hidden_fields
 
 from screening.loader import default_questionnaire_path, ruleset_path_for
 from screening.web.db import Submission
+from screening.web.forms import screens
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -108,7 +109,7 @@ def test_the_first_page_asks_for_contact_and_says_why(site: Site) -> None:
 def test_contact_can_be_skipped_with_a_warning_and_an_emergency_is_still_stored(site: Site) -> None:
     first = site.client.get("/screen")
     skipped = site.post("/screen", [*hidden_fields(first.text), ("name", "Only A Name"), ("action", "skip")])
-    assert f"<h1>{site.definition.questionnaire.sections[0].title}</h1>" in skipped.text
+    assert f"<h1>{site.definition.questionnaire.sections[0].title} " in skipped.text
     assert "You have not given a phone number." in skipped.text
     assert not errors_on(skipped.text)
     back = site.post("/screen", [*hidden_fields(skipped.text), ("action", "goto-0")])
@@ -124,9 +125,8 @@ def test_required_questions_report_each_field(site: Site) -> None:
     page = site.post("/screen", [*hidden_fields(first.text), ("action", "next")])
     messages = errors_on(page.text)
     shown = {i for i, is_shown in site.definition.effective_values({})[1].items() if is_shown is True}
-    required_on_first = [
-        i.id for i in site.definition.questionnaire.sections[0].items if getattr(i, "required", False) and i.id in shown
-    ]
+    first_screen = screens(site.definition)[0].items
+    required_on_first = [i for i in first_screen if getattr(site.definition.items[i], "required", False) and i in shown]
     assert len(messages) == len(required_on_first)
     for item_id in required_on_first:
         assert f'href="#f-{item_id}"' in page.text  # the summary links to the field
@@ -179,7 +179,7 @@ def test_start_and_first_page_render(site: Site) -> None:
     assert start.status_code == 200
     assert site.definition.questionnaire.title in start.text
     first = site.first_section()
-    assert f"<h1>{site.definition.questionnaire.sections[0].title}</h1>" in first.text
+    assert f"<h1>{site.definition.questionnaire.sections[0].title} " in first.text
 
 
 def test_a_not_sure_answer_gets_one_same_day_check_listing_only_the_question_asked(
@@ -422,8 +422,9 @@ def test_the_start_page_time_comes_from_the_questions_a_typical_patient_sees(sit
 
 def test_follow_up_questions_are_marked_to_stand_out(site: Site) -> None:
     first = site.first_section()
-    follow_ups = [i.id for i in site.definition.questionnaire.sections[0].items if i.enable_when is not None]
-    plain = [i.id for i in site.definition.questionnaire.sections[0].items if i.enable_when is None]
+    on_first = [site.definition.items[i] for i in screens(site.definition)[0].items]
+    follow_ups = [i.id for i in on_first if i.enable_when is not None]
+    plain = [i.id for i in on_first if i.enable_when is None]
     assert follow_ups and plain
     for item_id in follow_ups:
         assert re.search(rf'class="q q--follow-up" data-item="{item_id}"', first.text), item_id

@@ -165,3 +165,61 @@ def answerable(definition: Definition, item_ids: Iterable[str]) -> list[str]:
 
 def is_choice(item: Item) -> bool:
     return isinstance(item, YesNoItem | SingleChoiceItem | MultiChoiceItem | ScaleItem)
+
+
+SCREEN_QUESTIONS = 6  # questions on one screen at most, so a page fits a phone; a question stays with its follow-ups
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One page of questions: part of a section, cut so that no page asks more than ``SCREEN_QUESTIONS``."""
+
+    section: int  # index in the questionnaire's sections
+    part: int  # 1-based, within the section
+    parts: int
+    items: tuple[str, ...]
+
+
+_SCREENS: dict[int, tuple[Definition, tuple[Screen, ...]]] = {}
+
+
+def screens(definition: Definition) -> tuple[Screen, ...]:
+    """The section pages; a long section is cut into even screens of at most six questions (computed once).
+
+    A question with a condition (a follow-up) stays on the screen of the question before it, and display text
+    goes with the question after it, so what belongs together is seen together.
+    """
+    found = _SCREENS.get(id(definition))
+    if found is not None and found[0] is definition:
+        return found[1]
+    cut: list[Screen] = []
+    for index, section in enumerate(definition.questionnaire.sections):
+        groups: list[list[str]] = []
+        pending: list[str] = []  # display text waiting for the question it introduces
+        for item in section.items:
+            if isinstance(item, DisplayItem):
+                pending.append(item.id)
+            elif item.enable_when is not None and groups:
+                groups[-1] += [*pending, item.id]
+                pending = []
+            else:
+                groups.append([*pending, item.id])
+                pending = []
+        if pending:
+            groups.append(pending)
+        total = len(answerable(definition, [item.id for item in section.items]))
+        # a section of a few more than six stays whole: two half-empty screens cost more taps than they save
+        count = 1 if total <= SCREEN_QUESTIONS + 3 else -(-total // SCREEN_QUESTIONS)
+        target = -(-total // count)  # questions per screen, spread evenly
+        chunks: list[list[str]] = []
+        for group in groups:
+            size = len(answerable(definition, group))
+            filled = len(answerable(definition, chunks[-1])) if chunks else 0
+            if chunks and (count == 1 or filled + size <= target):
+                chunks[-1] += group
+            else:
+                chunks.append(list(group))
+        cut += [Screen(index, n, len(chunks), tuple(chunk)) for n, chunk in enumerate(chunks, start=1)]
+    result = tuple(cut)
+    _SCREENS[id(definition)] = (definition, result)
+    return result

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..definition import Definition
 from ..model import DisplayItem
 from ..response import Answer
+from .forms import screens
 
 SCREENS_BESIDES_QUESTIONS = 3  # contact first, details, check your answers
 READING_WORDS_PER_MINUTE = 180  # unhurried reading of plain questions
@@ -32,15 +33,16 @@ def journey_size(definition: Definition, answers: Mapping[str, Answer]) -> Journ
     """What a patient with these answers is shown; with no answers, the journey of a patient whose answers
     open no follow-up questions (the typical one)."""
     _, shown = definition.effective_values(dict(answers))
-    screens = questions = words = 0
-    for section in definition.questionnaire.sections:
-        on_screen = [i for i in section.items if shown.get(i.id) is True]
+    count = questions = words = 0
+    for screen in screens(definition):
+        section = definition.questionnaire.sections[screen.section]
+        on_screen = [definition.items[i] for i in screen.items if shown.get(i) is True]
         if not any(not isinstance(i, DisplayItem) for i in on_screen):
             continue
-        screens += 1
-        words += len((section.title + " " + (section.intro or "")).split())
+        count += 1
+        words += len(section.title.split()) + (len((section.intro or "").split()) if screen.part == 1 else 0)
         for item in on_screen:
             questions += not isinstance(item, DisplayItem)
             words += len(item.patient.split()) + len((getattr(item, "help", None) or "").split())
             words += sum(len(o.label.split()) for o in getattr(item, "options", ()))
-    return JourneySize(screens + SCREENS_BESIDES_QUESTIONS, questions, words)
+    return JourneySize(count + SCREENS_BESIDES_QUESTIONS, questions, words)

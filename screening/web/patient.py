@@ -102,7 +102,7 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
         stopped = _emergency_stop(request, db, answers, key)
         if stopped is not None:
             return stopped
-        on_page = forms.section_items(s.definition, _section_of(step))
+        on_page = _screen_items(s, step)
         seen = set(_text(form.get("seen")).split())
         new = [i for i in forms.answerable(s.definition, on_page) if i in shown and i not in seen]
         errors = forms.item_errors(s.definition, answers, on_page, shown)
@@ -119,10 +119,9 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
         return _go(request, db, answers, key, _review_step(s))
     if _detail_errors(s, answers):
         return _go(request, db, answers, key, details_step, check=True)
-    for index in range(len(s.definition.questionnaire.sections)):
-        on_page = forms.section_items(s.definition, index)
-        if forms.item_errors(s.definition, answers, on_page, shown):
-            return _go(request, db, answers, key, index + 1, check=True)
+    for number, screen in enumerate(forms.screens(s.definition), start=1):
+        if forms.item_errors(s.definition, answers, screen.items, shown):
+            return _go(request, db, answers, key, number, check=True)
     _limit(s.limiter, request)
     try:
         response = _parse(s, answers)
@@ -279,7 +278,7 @@ def step_page(
     if step == CONTACT_STEP:
         return _contact_page(request, answers, key, wording.contact_errors(answers.details))
     if step < _details_step(s):
-        on_page = forms.section_items(s.definition, _section_of(step))
+        on_page = _screen_items(s, step)
         errors = forms.item_errors(s.definition, answers, on_page, shown)
         notice = ""
         if added > 0:
@@ -388,12 +387,17 @@ def _checked(s: Services, db: Session, submission_id: str, token: str) -> Submis
 CONTACT_STEP = 0  # then one step per section, the details, the review
 
 
-def _section_of(step: int) -> int:
-    return step - 1
+def _screen(s: Services, step: int) -> forms.Screen:
+    """The screen of questions shown at this step (steps 1 to N)."""
+    return forms.screens(s.definition)[step - 1]
+
+
+def _screen_items(s: Services, step: int) -> list[str]:
+    return list(_screen(s, step).items)
 
 
 def _details_step(s: Services) -> int:
-    return len(s.definition.questionnaire.sections) + 1
+    return len(forms.screens(s.definition)) + 1
 
 
 def _review_step(s: Services) -> int:
@@ -401,7 +405,7 @@ def _review_step(s: Services) -> int:
 
 
 def _has_questions(s: Services, step: int, shown: set[str]) -> bool:
-    items = forms.section_items(s.definition, _section_of(step))
+    items = _screen_items(s, step)
     return any(i in shown for i in forms.answerable(s.definition, items))
 
 
@@ -472,15 +476,17 @@ def _section_page(
     notice: str = "",
 ) -> Response:
     s = services(request)
-    section = s.definition.questionnaire.sections[_section_of(step)]
-    on_page_ids = [item.id for item in section.items]
+    screen = _screen(s, step)
+    section = s.definition.questionnaire.sections[screen.section]
+    on_page_ids = list(screen.items)
     on_page = set(on_page_ids)
     shown = forms.shown_items(s.definition, answers.values)
     return page(
         request,
         "screen_section.html.j2",
         section=section,
-        items=section.items,
+        screen=screen,
+        items=[s.definition.items[i] for i in on_page_ids],
         answers=answers,
         errors=errors or {},
         shown=shown,
@@ -522,7 +528,8 @@ def _review_page(request: Request, answers: forms.FormAnswers, key: str) -> Resp
             )
             rows.append((s.definition.wording[item_id][0], answer_text(s.definition, read)))
         if rows:
-            sections.append((index + 1, section.title, rows))
+            first = next(n for n, screen in enumerate(forms.screens(s.definition), start=1) if screen.section == index)
+            sections.append((first, section.title, rows))
     born = forms.patient_block(answers.details) or {}
     return page(
         request,
