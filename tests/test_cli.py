@@ -324,7 +324,7 @@ def test_schema_prints_response_and_assessment(capsys: Capture, mini_files: Defi
     assert answers["properties"]["symptoms"]["items"] == {"enum": ["fever", "weight_loss", "blurred_vision", "none"]}
     assert "disposition" in documents["assessment"]["properties"]
     patient = response["$defs"]["Patient"]["properties"]
-    assert {"name", "date_of_birth", "contact", "nhs_number", "gp_practice"} == set(patient)
+    assert {"name", "date_of_birth", "contact", "email", "nhs_number", "gp_practice"} == set(patient)
     assert "Modulus 11" in patient["nhs_number"]["description"]
     assert not conforms("943 476 5919", patient["nhs_number"], response)
     assert conforms("943-476-5919", patient["nhs_number"], response)
