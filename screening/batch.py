@@ -48,9 +48,10 @@ def _start_worker(questionnaire: Path | None, ruleset: Path | None, clinic: Path
 
 def _render(job: Job) -> Outcome:
     """Render one response; any problem comes back as a message, never as a crash of the batch."""
+    from .clinic import ClinicSettings
     from .definition import Definition
     from .reading import load_response
-    from .report import ClinicSettings, Renderer, render_pdf, write_atomic
+    from .report import Renderer, render_pdf, write_atomic
     from .scorer import assess
 
     definition, clinic = _WORKER["definition"], _WORKER["clinic"]

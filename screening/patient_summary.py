@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from .assessment import Assessment
+from .clinic import ClinicSettings
 from .definition import Definition
 from .model import Disposition
 from .referral import answer_text, local_time
-from .report import ClinicSettings
 from .response import Response
 from .wording import NECK_PATTERN
 

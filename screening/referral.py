@@ -17,7 +17,7 @@ from .model import DisplayItem, Ge, IntegerItem, MultiChoiceItem, ScaleItem, Sin
 from .response import Response
 
 if TYPE_CHECKING:
-    from .report import ClinicSettings
+    from .clinic import ClinicSettings
 
 DISPOSITION_LABELS = {
     "emergency": ("EMERGENCY", "!!", "Send to hospital now (999 / A&E)"),

@@ -32,7 +32,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.testclient import TestClient
 from web import Site, hidden_fields
 
-from screening.report import AlertSettings, ClinicSettings
+from screening.clinic import AlertSettings, ClinicSettings
 from screening.response import read_response_file
 from screening.web.alerts import CHANNELS, AlertSender, Timing
 from screening.web.app import create_app

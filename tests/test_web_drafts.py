@@ -14,7 +14,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 from web import Site, hidden_fields
 
-from screening.report import AlertSettings
+from screening.clinic import AlertSettings
 from screening.web.db import PatientDraft
 from screening.web.forms import screens
 

@@ -10,7 +10,7 @@ from typing import Any
 import pypdf
 from web import STAFF_PASSWORD, Site, errors_on, field
 
-from screening.report import ClinicSettings
+from screening.clinic import ClinicSettings
 from screening.web.db import StatusChange, Submission
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..report import ClinicSettings
+from ..clinic import ClinicSettings
 from .db import AlertOutbox, AuditEvent, Submission, utcnow
 from .mail import Alert, AlertConfigError, alert_email, send_email
 from .webhook import post_webhook, webhook_body

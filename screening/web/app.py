@@ -22,10 +22,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .._version import __version__
+from ..clinic import ClinicSettings
 from ..definition import Definition
 from ..loader import load_definition
 from ..model import Disposition
-from ..report import ClinicSettings, load_clinic_settings
+from ..report import load_clinic_settings
 from .alerts import CHANNELS, AlertSender, Timing, alert_channels
 from .db import CONTACT_ACTIONS, STATUS_LABELS, make_engine, migrate
 from .deps import NeedsLogin, Services, page

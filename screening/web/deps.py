@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData, UploadFile
 
 from .._version import __version__
+from ..clinic import ClinicSettings
 from ..definition import Definition
-from ..report import ClinicSettings
 from .alerts import AlertSender
 from .auth import session_user
 from .db import User

@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from ..report import ClinicSettings
+from ..clinic import ClinicSettings
 from .db import PatientDraft, utcnow
 
 KEEP_FOR = timedelta(days=7)

@@ -15,7 +15,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from ..report import AlertSettings, ClinicSettings
+from ..clinic import AlertSettings, ClinicSettings
 from .db import utcnow
 
 URGENCY_WORDS = {"emergency": "Emergency", "urgent_gp": "Urgent GP"}

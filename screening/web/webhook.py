@@ -13,7 +13,7 @@ import json
 import urllib.request
 from typing import Any
 
-from ..report import ClinicSettings
+from ..clinic import ClinicSettings
 from .db import utcnow
 from .mail import Alert, AlertConfigError, staff_link
 
