@@ -39,16 +39,10 @@ import yaml
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/lib/chromium/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(ROOT / "tests"))  # the browser launch settings the tests use
+
+from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (a test helper, found through the path above)
+
 STAFF_NAME, STAFF_PASSWORD = "reception", "correct horse battery staple"
 BEFORE = "723f65b"
 MOST_TABS = 400  # per move: a page that needs more has lost the focus somewhere
@@ -340,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Tally] = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         with worktree_at(args.before) as before_tree:
             for label, tree in ((f"before ({args.before})", before_tree), ("after (this tree)", args.after_tree)):
                 with served(tree) as url:
