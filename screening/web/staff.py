@@ -31,14 +31,13 @@ from .documents import (
     response_of,
 )
 from .emergency import FlagAlert, by_anchor, emergency_alerts
+from .listing import Cursor, ListFilter, list_page
 from .store import (
     KEY_MAX_LENGTH,
-    ListFilter,
     audit,
     find_submission,
     idempotency_digest,
     latest_status,
-    list_submissions,
     record_submission,
     response_fingerprint,
     versions_of,
@@ -51,7 +50,6 @@ LOGIN_REFUSED = (
     "signing in from this device is paused for up to {minutes} minutes."
 )
 PAGE_SIZE = 50
-MAX_PAGE = 100_000  # a page number beyond it shows the last pages' worth of nothing, not a database error
 FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)  # list filters outside these cannot be real
 
 
@@ -117,7 +115,9 @@ def submissions(
     since: str = "",
     until: str = "",
     name: str = "",
-    page_number: int = 1,
+    after: str = "",
+    before: str = "",
+    last: str = "",
     user: User = Depends(staff_viewer),
     db: Session = Depends(database),
 ) -> Response:
@@ -137,29 +137,31 @@ def submissions(
     if disposition and disposition not in {d.value for d in Disposition}:
         errors["disposition"] = "Choose a disposition from the list"
         disposition = ""
-    page_number = min(max(page_number, 1), MAX_PAGE)
     chosen = ListFilter(
         disposition=disposition,
         since=dates["since"],
         until=dates["until"],
         name=name[:200],
-        limit=PAGE_SIZE,
-        offset=(page_number - 1) * PAGE_SIZE,
         zone=services(request).clinic.zone,  # "from" and "to" are the clinic's days
     )
-    rows, total = list_submissions(db, chosen)
-    statuses = latest_status(db, [row.id for row in rows])
+    found_page = list_page(
+        db,
+        chosen,
+        size=PAGE_SIZE,
+        after=Cursor.parse(after[:100]),
+        before=Cursor.parse(before[:100]),
+        last=last == "1",
+    )
+    statuses = latest_status(db, [row.id for row in found_page.rows])
     audit(db, user.name, "list")
     db.commit()
     return page(
         request,
         "staff_list.html.j2",
         user=user,
-        rows=rows,
+        rows=found_page.rows,
         statuses=statuses,
-        total=total,
-        page_number=page_number,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        list_page=found_page,
         filters={"disposition": disposition, "since": since, "until": until, "name": name},
         errors=errors,
         dispositions=list(Disposition)[::-1],
