@@ -83,7 +83,10 @@ class Submission(Base):
     """One completed (or emergency-stopped) questionnaire with its assessment. Never edited in place."""
 
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submissions_created_at_id", "created_at", "id"),)  # the list's keyset pages
+    __table_args__ = (  # the list's keyset pages, all submissions or those of one disposition
+        Index("ix_submissions_created_at_id", "created_at", "id"),
+        Index("ix_submissions_disposition_created_at_id", "disposition", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -94,7 +97,7 @@ class Submission(Base):
     # the name as searches compare it (names.search_form), filled from patient_name on insert; see listing.py
     name_search: Mapped[str | None] = mapped_column(Text, default=_folded_name)
     complete: Mapped[bool] = mapped_column(Boolean, default=True)  # False: stopped early for an emergency
-    disposition: Mapped[str] = mapped_column(String(32), index=True)
+    disposition: Mapped[str] = mapped_column(String(32))
     likelihood: Mapped[str] = mapped_column(String(32))
     red_flags: Mapped[str] = mapped_column(Text, default="")  # space-separated ids, for lists and exports
     consent_notice_version: Mapped[str | None] = mapped_column(String(40), nullable=True)  # patient web only

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, column, func, literal_column, select, table, tuple_
 from sqlalchemy.orm import Session
@@ -18,12 +19,14 @@ from .db import Submission
 from .localtime import day_after, day_start
 from .names import search_form
 
+Query = Select[*tuple[Any, ...]]
 COUNT_CAP = 1000  # counting stops here: the list says "1,000+" instead of scanning every matching row
-NAME_TABLE = "submission_names"  # SQLite: FTS5 (trigram) table of folded names, filled by triggers
-NAME_INDEX = "ix_submissions_name_search_trgm"  # PostgreSQL: GIN (gin_trgm_ops) index on name_search
+NAME_TABLE = "submission_names"  # SQLite: FTS5 (trigram) index of name_search by rowid, kept by triggers
+NAME_INDEX = "ix_submissions_name_search"  # SQLite: a plain index; PostgreSQL: "..._trgm", GIN (gin_trgm_ops)
 TRIGRAM = 3  # a shorter search term cannot use a trigram index
 
-_names = table(NAME_TABLE, column("submission_id"), column("name_search"))
+_names = table(NAME_TABLE, column("rowid"))
+_rowid: ColumnElement[int] = literal_column("submissions.rowid")
 LIST_COLUMNS = (
     Submission.id,
     Submission.created_at,
@@ -40,11 +43,11 @@ LIST_COLUMNS = (
 def is_schema_object(name: str | None, type_: str, parent_names: object) -> bool:
     """Whether a comparison of the tables with the models should look at this object.
 
-    The name search's FTS5 tables and trigram index are made by the migration in SQL that the models cannot say.
+    The name search's FTS5 tables and indexes are made by the migration in SQL that the models cannot say.
     """
     if name is None:
         return True
-    return not (name == NAME_INDEX or (type_ == "table" and name.startswith(NAME_TABLE)))
+    return not (name.startswith(NAME_INDEX) or (type_ == "table" and name.startswith(NAME_TABLE)))
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,11 @@ def list_page(
     last: bool = False,
 ) -> Page:
     """The page after ``after``, the page before ``before``, the last page, or else the first (newest) page."""
-    query = filtered(db, f)
-    total, more = _capped_count(db, query)
+    query, counted = filtered(db, f)
+    if counted is None:  # more names match than the count goes to, and nothing else narrows them
+        total, more = COUNT_CAP, True
+    else:
+        total, more = _capped_count(db, counted)
     key = tuple_(Submission.created_at, Submission.id)
     newest_first = (Submission.created_at.desc(), Submission.id.desc())
     oldest_first = (Submission.created_at.asc(), Submission.id.asc())
@@ -153,13 +159,14 @@ def _page(rows: list[ListRow], total: int, more: bool, *, has_newer: bool, has_o
     )
 
 
-def _rows(db: Session, query: Select[tuple[object, ...]]) -> list[ListRow]:
-    return [ListRow(*row) for row in db.execute(query)]
+def _rows(db: Session, query: Query) -> list[ListRow]:
+    return [ListRow(**row._asdict()) for row in db.execute(query)]
 
 
-def filtered(db: Session, f: ListFilter) -> Select[tuple[object, ...]]:
-    """The list's columns with the filters applied, in no order."""
-    query: Select[tuple[object, ...]] = select(*LIST_COLUMNS)
+def filtered(db: Session, f: ListFilter) -> tuple[Query, Query | None]:
+    """The list's columns with the filters applied, in no order: as the page reads them, and as they are counted
+    (None when counting is not needed: a name alone matches more than ``COUNT_CAP``)."""
+    query: Query = select(*LIST_COLUMNS)
     if f.disposition:
         query = query.where(Submission.disposition == f.disposition)
     if f.since:
@@ -167,23 +174,51 @@ def filtered(db: Session, f: ListFilter) -> Select[tuple[object, ...]]:
     if f.until:
         query = query.where(Submission.created_at < day_after(f.until, f.zone))
     if term := search_form(f.name):
-        query = query.where(name_matches(db, term))
-    return query
+        for_rows, for_count = name_matches(db, term)
+        if for_count is None and _only_a_name(f):
+            return query.where(for_rows), None
+        return query.where(for_rows), query.where(for_rows if for_count is None else for_count)
+    return query, query
 
 
-def name_matches(db: Session, term: str) -> ColumnElement[bool]:
-    """Submissions whose folded name contains the folded ``term``, through the dialect's trigram index."""
+def _only_a_name(f: ListFilter) -> bool:
+    return not (f.disposition or f.since or f.until)
+
+
+def name_matches(db: Session, term: str) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
+    """Submissions whose folded name contains the folded ``term``, through the dialect's trigram index.
+
+    Two forms of the same condition: one for reading a page in list order, one for counting (None: the first
+    serves, but more than ``COUNT_CAP`` names are known to match).
+    """
     if db.get_bind().dialect.name == "sqlite":
-        if len(term) >= TRIGRAM:  # a quoted phrase: the trigram tokenizer matches it anywhere in the name
-            matching = literal_column(NAME_TABLE).op("MATCH")('"' + term.replace('"', '""') + '"')
-        else:  # too short for a trigram: a scan of the small names table, not of the submissions
-            matching = func.instr(_names.c.name_search, term) > 0
-        return Submission.id.in_(select(_names.c.submission_id).where(matching))
+        return _sqlite_name_matches(db, term)
     pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return Submission.name_search.like(pattern, escape="\\")
+    condition = Submission.name_search.like(pattern, escape="\\")
+    return condition, condition
 
 
-def _capped_count(db: Session, query: Select[tuple[object, ...]]) -> tuple[int, bool]:
+def _sqlite_name_matches(db: Session, term: str) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
+    """The rowids whose name matches: listed when there are few; with many, a page is read in list order.
+
+    SQLite cannot estimate how many names match. With few, the page's rows are looked up by rowid and sorted;
+    with many, reading the (created_at, id) index in order finds a page's worth long before the end (the unary
+    plus stops SQLite from driving that query from the matches), while counting still starts from the matches.
+    """
+    if len(term) >= TRIGRAM:  # a quoted phrase: the trigram tokenizer matches it anywhere in the name
+        phrase = '"' + term.replace('"', '""') + '"'
+        matching = select(_names.c.rowid).where(literal_column(NAME_TABLE).op("MATCH")(phrase))
+    else:  # too short for trigrams: a scan of the index on name_search, not of the rows
+        matching = select(_rowid).where(func.instr(Submission.name_search, term) > 0)
+    few = db.scalars(matching.limit(COUNT_CAP + 1)).all()
+    if len(few) <= COUNT_CAP:
+        return _rowid.in_(few), _rowid.in_(few)
+    if len(term) < TRIGRAM:  # many short matches: each row read in list order is likely to be one
+        return func.instr(Submission.name_search, term) > 0, None
+    return literal_column("+submissions.rowid").in_(matching), None
+
+
+def _capped_count(db: Session, query: Query) -> tuple[int, bool]:
     """How many rows match, counting no further than ``COUNT_CAP`` (and whether there are more)."""
     capped = query.with_only_columns(Submission.id).limit(COUNT_CAP + 1).subquery()
     count = db.scalar(select(func.count()).select_from(capped)) or 0

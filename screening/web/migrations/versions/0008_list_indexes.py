@@ -1,4 +1,5 @@
-"""staff list indexes: keyset pages on (created_at, id), the folded patient name and a trigram index on it
+"""staff list indexes: keyset pages on (created_at, id) and (disposition, created_at, id); the folded patient name
+and a trigram index on it
 
 Revision ID: 0008_list_indexes
 Revises: 0006_patient_drafts
@@ -6,7 +7,8 @@ Create Date: 2026-11-29
 
 SQLite gets an FTS5 table with the trigram tokenizer, kept in step with ``submissions`` by triggers; PostgreSQL a
 pg_trgm GIN index on the column itself. A later migration that rebuilds ``submissions`` on SQLite (a batch copy)
-drops these triggers with the old table and must create them again.
+drops these triggers with the old table and may renumber its rowids: it must create the triggers again and
+rebuild the FTS5 table (``INSERT INTO submission_names (submission_names) VALUES ('rebuild')``).
 """
 
 from __future__ import annotations
@@ -24,19 +26,24 @@ depends_on = None
 BATCH = 1000
 
 SQLITE_UP = (
-    "CREATE VIRTUAL TABLE submission_names USING fts5(name_search, submission_id UNINDEXED, tokenize='trigram')",
-    "INSERT INTO submission_names (name_search, submission_id) "
-    "SELECT name_search, id FROM submissions WHERE name_search IS NOT NULL",
-    "CREATE TRIGGER submission_names_insert AFTER INSERT ON submissions WHEN new.name_search IS NOT NULL BEGIN "
-    "INSERT INTO submission_names (name_search, submission_id) VALUES (new.name_search, new.id); END",
+    # rowids of submissions, so a search hands back rowids straight from the index (no look-up of an id per match)
+    "CREATE VIRTUAL TABLE submission_names USING fts5("
+    "name_search, content='submissions', content_rowid='rowid', tokenize='trigram')",
+    "INSERT INTO submission_names (submission_names) VALUES ('rebuild')",
+    "CREATE TRIGGER submission_names_insert AFTER INSERT ON submissions BEGIN "
+    "INSERT INTO submission_names (rowid, name_search) VALUES (new.rowid, new.name_search); END",
     "CREATE TRIGGER submission_names_delete AFTER DELETE ON submissions BEGIN "
-    "DELETE FROM submission_names WHERE submission_id = old.id; END",
+    "INSERT INTO submission_names (submission_names, rowid, name_search) "
+    "VALUES ('delete', old.rowid, old.name_search); END",
     "CREATE TRIGGER submission_names_update AFTER UPDATE OF name_search ON submissions BEGIN "
-    "DELETE FROM submission_names WHERE submission_id = old.id; "
-    "INSERT INTO submission_names (name_search, submission_id) "
-    "SELECT new.name_search, new.id WHERE new.name_search IS NOT NULL; END",
+    "INSERT INTO submission_names (submission_names, rowid, name_search) "
+    "VALUES ('delete', old.rowid, old.name_search); "
+    "INSERT INTO submission_names (rowid, name_search) VALUES (new.rowid, new.name_search); END",
+    # terms of one or two characters are too short for trigrams: they scan this index instead of the table
+    "CREATE INDEX ix_submissions_name_search ON submissions (name_search)",
 )
 SQLITE_DOWN = (
+    "DROP INDEX IF EXISTS ix_submissions_name_search",
     "DROP TRIGGER IF EXISTS submission_names_update",
     "DROP TRIGGER IF EXISTS submission_names_delete",
     "DROP TRIGGER IF EXISTS submission_names_insert",
@@ -54,6 +61,10 @@ def upgrade() -> None:
     _fold_names()
     op.drop_index("ix_submissions_created_at", table_name="submissions")
     op.create_index("ix_submissions_created_at_id", "submissions", ["created_at", "id"], unique=False)
+    op.drop_index("ix_submissions_disposition", table_name="submissions")
+    op.create_index(
+        "ix_submissions_disposition_created_at_id", "submissions", ["disposition", "created_at", "id"], unique=False
+    )
     dialect = op.get_bind().dialect.name
     for statement in SQLITE_UP if dialect == "sqlite" else POSTGRESQL_UP if dialect == "postgresql" else ():
         op.execute(statement)
@@ -86,6 +97,8 @@ def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     for statement in SQLITE_DOWN if dialect == "sqlite" else POSTGRESQL_DOWN if dialect == "postgresql" else ():
         op.execute(statement)
+    op.drop_index("ix_submissions_disposition_created_at_id", table_name="submissions")
+    op.create_index("ix_submissions_disposition", "submissions", ["disposition"], unique=False)
     op.drop_index("ix_submissions_created_at_id", table_name="submissions")
     op.create_index("ix_submissions_created_at", "submissions", ["created_at"], unique=False)
     op.drop_column("submissions", "name_search")
