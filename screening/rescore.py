@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .assessment import Assessment
 from .definition import Definition
@@ -43,11 +44,28 @@ def reassess(stored: Response, definition: Definition, complete: bool = True) ->
     return assess(definition, response)
 
 
-Outcome = Assessment | CompactResult
+def reassess_compact(stored: dict[str, Any], definition: Definition, complete: bool = True) -> CompactResult:
+    """``reassess`` of a stored response document, without the explanation (all that a comparison reads)."""
+    response = parse_response(stored, definition, hidden="drop", partial=not complete, source="stored")
+    return assess_compact(definition, response)
+
+
+@dataclass(frozen=True)
+class StoredOutcome:
+    """What a submission came out as when it was stored, as its columns keep it."""
+
+    disposition: str
+    grade: str
+    red_flags: tuple[str, ...]
+
+
+Outcome = Assessment | CompactResult | StoredOutcome
 
 
 def _outcome(result: Outcome) -> tuple[str, str, set[str]]:
-    """Disposition, grade and the red flags raised, from a full or a compact result."""
+    """Disposition, grade and the red flags raised, from a full, compact or stored result."""
+    if isinstance(result, StoredOutcome):
+        return result.disposition, result.grade, set(result.red_flags)
     if isinstance(result, CompactResult):
         return result.disposition.value, result.grade.value, set(result.red_flags)
     return result.disposition.value, result.likelihood.grade.value, {f.id for f in result.red_flags}

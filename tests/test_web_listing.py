@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-import uuid
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,37 +14,11 @@ from alembic.config import Config
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from web import Site
+from web import Site, stored_row
 
 from screening.web import listing
 from screening.web.db import MIGRATIONS, Submission, make_engine, migrate
 from screening.web.listing import Cursor, ListFilter, list_page
-
-START = datetime(2026, 3, 1, 9, tzinfo=UTC)
-
-
-def _row(n: int, name: str | None, disposition: str = "physio_assessment", **extra: Any) -> dict[str, Any]:
-    return {
-        "id": uuid.UUID(int=n + 1).hex,
-        "created_at": START + timedelta(minutes=n),
-        "channel": "web",
-        "respondent": "patient",
-        "patient_name": name,
-        "complete": True,
-        "disposition": disposition,
-        "likelihood": "likely",
-        "red_flags": "",
-        "response_json": "{}",
-        "assessment_json": "{}",
-        "questionnaire_id": "q",
-        "questionnaire_version": "1",
-        "questionnaire_sha256": "0" * 64,
-        "ruleset_id": "r",
-        "ruleset_version": "1",
-        "ruleset_sha256": "0" * 64,
-        "engine_version": "1",
-        **extra,
-    }
 
 
 def _add(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
@@ -66,8 +39,8 @@ def _ids(page: listing.Page) -> list[str]:
 
 
 def test_pages_walk_forward_and_back_over_every_row_once(engine: Engine) -> None:
-    rows = [_row(n, f"Patient {n}") for n in range(8)]
-    rows.append(_row(8, "Same Time", created_at=rows[7]["created_at"]))  # a tie: the id decides
+    rows = [stored_row(n, f"Patient {n}") for n in range(8)]
+    rows.append(stored_row(8, "Same Time", created_at=rows[7]["created_at"]))  # a tie: the id decides
     _add(engine, rows)
     newest_first = [r["id"] for r in sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)]
     with Session(engine) as db:
@@ -98,7 +71,7 @@ def test_a_cursor_survives_its_link_and_a_broken_one_is_ignored() -> None:
 
 def test_counts_stop_at_the_cap(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(listing, "COUNT_CAP", 5)
-    _add(engine, [_row(n, f"Patient {n}", "emergency" if n < 2 else "self_care") for n in range(8)])
+    _add(engine, [stored_row(n, f"Patient {n}", "emergency" if n < 2 else "self_care") for n in range(8)])
     with Session(engine) as db:
         assert (list_page(db, ListFilter()).total, list_page(db, ListFilter()).more) == (5, True)
         urgent = list_page(db, ListFilter(disposition="emergency"))
@@ -121,8 +94,8 @@ NAMES = {
 @pytest.mark.parametrize("key", list(NAMES))
 def test_name_search_compares_folded_names_through_the_index(engine: Engine, key: str) -> None:
     stored, typed = NAMES[key]
-    others = [_row(n + 1, name) for n, (name, _) in enumerate(v for k, v in NAMES.items() if k != key)]
-    _add(engine, [_row(0, stored), *others, _row(50, None), _row(51, "Golf Testperson")])
+    others = [stored_row(n + 1, name) for n, (name, _) in enumerate(v for k, v in NAMES.items() if k != key)]
+    _add(engine, [stored_row(0, stored), *others, stored_row(50, None), stored_row(51, "Golf Testperson")])
     with Session(engine) as db:
         found = list_page(db, ListFilter(name=f" {typed.upper()}\u200b "))
     assert [row.patient_name for row in found.rows] == [stored]
@@ -134,7 +107,7 @@ def test_a_name_that_matches_more_than_the_cap_still_pages_newest_first(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, term: str
 ) -> None:
     monkeypatch.setattr(listing, "COUNT_CAP", 3)
-    rows = [_row(n, f"Jo Smith {n}" if n % 2 else f"Other Person {n}") for n in range(12)]
+    rows = [stored_row(n, f"Jo Smith {n}" if n % 2 else f"Other Person {n}") for n in range(12)]
     _add(engine, rows)
     matching = [r["id"] for r in reversed(rows) if "Smith" in r["patient_name"]]
     with Session(engine) as db:
@@ -153,7 +126,7 @@ def test_the_migration_folds_names_stored_before_it(database_url: str) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0006_patient_drafts")
-    old = [_row(n, name) for n, name in enumerate(["Ch\u200barlie Old", "\uff25\uff43\uff48\uff4f Old", None])]
+    old = [stored_row(n, name) for n, name in enumerate(["Ch\u200barlie Old", "\uff25\uff43\uff48\uff4f Old", None])]
     with engine.begin() as connection:
         for row in old:
             columns = [k for k in row if k != "created_at"]
@@ -175,7 +148,7 @@ def test_the_migration_folds_names_stored_before_it(database_url: str) -> None:
 
 
 def test_the_list_reads_only_what_it_shows_and_links_every_way(site: Site) -> None:
-    _add(site.services.engine, [_row(n, f"Patient Number{n}") for n in range(120)])
+    _add(site.services.engine, [stored_row(n, f"Patient Number{n}") for n in range(120)])
     site.add_staff()
     site.login()
     statements: list[str] = []

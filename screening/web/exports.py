@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, select, tuple_
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from ..assessment import assessment_from_json
 from ..definition import Definition
 from ..errors import ResponseError, ScreeningError
-from ..rescore import Change, compare, reassess
-from ..response import Response
+from ..rescore import Change, StoredOutcome, compare, reassess_compact
 from .db import Submission, database_url_for, make_engine
 from .localtime import shown_time
 from .settings import DEFAULT_DATA_DIR
@@ -67,20 +64,55 @@ def database_engine(database: str | None, data_dir: Path | None) -> Engine:
     return make_engine(url)
 
 
-def submissions(engine: Engine, since: date | None = None) -> Iterator[Submission]:
-    """Stored submissions, oldest first (all versions: a correction is a row of its own)."""
-    query = select(Submission).order_by(Submission.created_at, Submission.id)
+BATCH = 1000  # rows read per query: memory stays flat however many submissions there are
+EXPORT_COLUMNS = (
+    Submission.id,
+    Submission.created_at,
+    Submission.channel,
+    Submission.respondent,
+    Submission.complete,
+    Submission.supersedes_id,
+    Submission.questionnaire_id,
+    Submission.questionnaire_version,
+    Submission.questionnaire_sha256,
+    Submission.ruleset_id,
+    Submission.ruleset_version,
+    Submission.ruleset_sha256,
+    Submission.engine_version,
+    Submission.disposition,
+    Submission.likelihood,
+    Submission.red_flags,
+    Submission.response_json,
+)
+
+
+def submissions(
+    engine: Engine, since: date | None = None, columns: Sequence[Any] = EXPORT_COLUMNS, batch: int = BATCH
+) -> Iterator[Row[Any]]:
+    """Stored submissions, oldest first (all versions: a correction is a row of its own), ``batch`` at a time.
+
+    Each batch is its own short query on (created_at, id) after the last row of the one before, through the
+    index: no transaction stays open for the whole export and no database cursor holds the whole table.
+    """
+    query = select(*columns).order_by(Submission.created_at, Submission.id).limit(batch)
     if since is not None:
         query = query.where(Submission.created_at >= datetime.combine(since, time.min, tzinfo=UTC))
-    with Session(engine) as db:
-        yield from db.scalars(query.execution_options(yield_per=500))
+    after: tuple[datetime, str] | None = None
+    while True:
+        page = query if after is None else query.where(tuple_(Submission.created_at, Submission.id) > after)
+        with engine.connect() as connection:
+            rows = connection.execute(page).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = (rows[-1].created_at, rows[-1].id)
 
 
 def item_columns(definition: Definition) -> list[str]:
     return [i for i in definition.items if definition.is_answerable(i)]
 
 
-def export_row(row: Submission, items: list[str], with_names: bool, zone: ZoneInfo | None = None) -> dict[str, Any]:
+def export_row(row: Row[Any], items: list[str], with_names: bool, zone: ZoneInfo | None = None) -> dict[str, Any]:
     """One submission as a flat record; with a ``zone``, also the human columns (``received``) for the CSV."""
     response = json.loads(row.response_json)
     answers: dict[str, Any] = response.get("answers", {})
@@ -118,12 +150,24 @@ def export_row(row: Submission, items: list[str], with_names: bool, zone: ZoneIn
 
 
 def rescore_database(engine: Engine, definition: Definition) -> Iterator[Change]:
-    for row in submissions(engine):
-        old = assessment_from_json(row.assessment_json)
+    """Each stored submission's outcome (from its columns) against its answers assessed under ``definition``."""
+    for row in submissions(engine, columns=RESCORE_COLUMNS):
+        old = StoredOutcome(row.disposition, row.likelihood, tuple(row.red_flags.split()))
         stamp = row.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         try:
-            new = reassess(Response.model_validate_json(row.response_json), definition, row.complete)
+            new = reassess_compact(json.loads(row.response_json), definition, row.complete)
         except ResponseError as exc:
             yield compare(row.id, stamp, old, None, "; ".join(p.message for p in exc.problems[:3]))
             continue
         yield compare(row.id, stamp, old, new)
+
+
+RESCORE_COLUMNS = (
+    Submission.id,
+    Submission.created_at,
+    Submission.complete,
+    Submission.disposition,
+    Submission.likelihood,
+    Submission.red_flags,
+    Submission.response_json,
+)
