@@ -89,8 +89,12 @@ class Submission(Base):
     red_flags: Mapped[str] = mapped_column(Text, default="")  # space-separated ids, for lists and exports
     consent_notice_version: Mapped[str | None] = mapped_column(String(40), nullable=True)  # patient web only
     consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    response_json: Mapped[str] = mapped_column(Text)
-    assessment_json: Mapped[str] = mapped_column(Text)
+    response_json: Mapped[str] = mapped_column(Text)  # compact JSON; the Assessment is rebuilt from it (``archive``)
+    points: Mapped[int | None] = mapped_column(Integer)  # the compact result; None only on a legacy row
+    unknown_points: Mapped[int | None] = mapped_column(Integer)
+    rule_results: Mapped[str | None] = mapped_column(Text)  # one digit per rule: 0 false, 1 unknown, 2 true
+    # the assessment as stored before definitions were kept, for a row whose definitions could not be found
+    legacy_assessment_json: Mapped[str | None] = mapped_column(Text)
     questionnaire_id: Mapped[str] = mapped_column(String(64))
     questionnaire_version: Mapped[str] = mapped_column(String(32))
     questionnaire_sha256: Mapped[str] = mapped_column(String(64))
@@ -102,6 +106,19 @@ class Submission(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     request_sha256: Mapped[str | None] = mapped_column(String(64))
     supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+
+
+class StoredDefinition(Base):
+    """The bytes of one questionnaire or ruleset file a submission was scored with, stored once by its sha256."""
+
+    __tablename__ = "definitions"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # questionnaire or ruleset
+    definition_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    source: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class StatusChange(Base):
