@@ -13,8 +13,9 @@ import dataclasses
 import hashlib
 import weakref
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import Insert, insert, select
+from sqlalchemy import Insert, Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -36,9 +37,10 @@ class RebuildError(ScreeningError):
     load, or give another result with this engine)."""
 
 
-def insert_ignoring_duplicates(db: Session, table: type[StoredDefinition] | type[Submission], *keys: str) -> Insert:
-    """An INSERT that does nothing when a row with the same ``keys`` exists (SQLite and PostgreSQL alike)."""
+def insert_ignoring_duplicates(db: Session, model: type[StoredDefinition] | type[Submission], *keys: str) -> Insert:
+    """A Core INSERT that does nothing when a row with the same ``keys`` exists (SQLite and PostgreSQL alike)."""
     dialect = db.get_bind().dialect.name
+    table = cast(Table, model.__table__)
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
     if dialect == "sqlite":

@@ -9,9 +9,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, tzinfo
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -142,8 +141,8 @@ def record_submission(
         "supersedes_id": supersedes,
     }
     # the unique key decides: no look-up first, so a double click cannot slip between the two
-    inserted = db.execute(insert_ignoring_duplicates(db, Submission, "idempotency_key").values(values))
-    if cast("CursorResult[Any]", inserted).rowcount == 0:
+    insert = insert_ignoring_duplicates(db, Submission, "idempotency_key").values(values)
+    if db.execute(insert.returning(Submission.__table__.c.id)).first() is None:  # a row with this key exists
         found = db.scalar(select(Submission).where(Submission.idempotency_key == idempotency_key))
         if found is None:  # pragma: no cover - nothing else can conflict
             raise RuntimeError("a submission could not be stored")
