@@ -13,18 +13,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from ..assessment import assessment_json
 from ..definition import Definition
 from ..errors import Problem, ResponseError
 from ..jsonio import loads_strict
 from ..reading import response_from_document
-from ..assessment import assessment_json
 from ..schema import response_schema
+from . import store
 from .archive import RebuildError, assessment_of
 from .auth import api_token_name
 from .db import Submission
 from .deps import body_bytes, database, release, services
 from .documents import pdf_download, questionnaire_response_body
-from . import store
 from .store import KEY_MAX_LENGTH, audit, find_submission, idempotency_digest
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])

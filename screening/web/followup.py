@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ..report import build_view
+from .archive import RebuildError, assessment_of, response_of, row_definition
 from .db import CALL_ACTIONS, CONTACT_ACTIONS, NEXT_STATUSES, Submission, User
 from .deps import database, form_data, page, services, staff_user, staff_viewer
-from .archive import RebuildError, assessment_of, response_of, row_definition
 from .localtime import NotALocalTime, utc_from_local
 from .queue import (
     NOTE_MAX_LENGTH,

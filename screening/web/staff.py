@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from .. import wording
-from ..assessment import Assessment, emergency_flags
+from ..assessment import emergency_flags
 from ..definition import Definition
 from ..errors import ResponseError
 from ..model import Disposition
@@ -20,6 +20,7 @@ from ..response import Response as Response_
 from ..response import parse_response
 from ..scorer import assess
 from . import forms
+from .archive import response_of
 from .auth import authenticate, end_session, session_user, start_session
 from .db import Submission, User
 from .deps import SESSION_COOKIE, database, form_data, page, services, staff_user, staff_viewer
@@ -29,7 +30,6 @@ from .documents import (
     pdf_name,
     questionnaire_response_body,
 )
-from .archive import response_of
 from .emergency import FlagAlert, by_anchor, emergency_alerts
 from .store import (
     KEY_MAX_LENGTH,

@@ -134,7 +134,7 @@ def _move_rows(connection: sa.Connection) -> None:
             built[q_sha, r_sha] = None
             if q_sha in sources and r_sha in sources:
                 names = Path(f"<questionnaire {q_sha[:12]}>"), Path(f"<ruleset {r_sha[:12]}>")
-                with contextlib.suppress(DefinitionError):  # a file this engine no longer accepts: rows stay as they are
+                with contextlib.suppress(DefinitionError):  # a file this engine no longer accepts: rows stay
                     built[q_sha, r_sha] = definition_from_sources(sources[q_sha], sources[r_sha], *names)
         return built[q_sha, r_sha]
 
