@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,9 @@ class Submission(Base):
     red_flags: Mapped[str] = mapped_column(Text, default="")  # space-separated ids, for lists and exports
     consent_notice_version: Mapped[str | None] = mapped_column(String(40), nullable=True)  # patient web only
     consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    response_json: Mapped[str] = mapped_column(Text)  # compact JSON; the Assessment is rebuilt from it (``archive``)
+    # the response as compact JSON, zlib-compressed (``pack_response``; read as ``response_json``); never NULL once
+    # written, declared nullable only so that migration 0007 could add it without copying the table
+    response: Mapped[bytes] = mapped_column(LargeBinary, nullable=True)
     points: Mapped[int | None] = mapped_column(Integer)  # the compact result; None only on a legacy row
     unknown_points: Mapped[int | None] = mapped_column(Integer)
     rule_results: Mapped[str | None] = mapped_column(Text)  # one digit per rule: 0 false, 1 unknown, 2 true
@@ -106,6 +109,16 @@ class Submission(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     request_sha256: Mapped[str | None] = mapped_column(String(64))
     supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+
+    @property
+    def response_json(self) -> str:
+        """The stored response as JSON text (the Assessment is rebuilt from it, see ``archive``)."""
+        return zlib.decompress(self.response).decode("utf-8")
+
+
+def pack_response(response_json: str) -> bytes:
+    """How a response's JSON text is stored: compressed, a third of its size."""
+    return zlib.compress(response_json.encode("utf-8"), 6)
 
 
 class StoredDefinition(Base):

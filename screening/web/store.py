@@ -20,7 +20,7 @@ from ..response import Response
 from ..scorer import CompactResult, assess_compact
 from .alerts import enqueue_alert
 from .archive import insert_ignoring_duplicates, rule_digits, store_definitions
-from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, utcnow
+from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, pack_response, utcnow
 from .localtime import day_after, day_start
 from .names import search_form
 
@@ -124,7 +124,7 @@ def record_submission(
         "red_flags": " ".join(result.red_flags),
         "consent_notice_version": consent_notice_version,
         "consent_at": now if consent_notice_version is not None else None,
-        "response_json": compact_response_json(response),
+        "response": pack_response(compact_response_json(response)),
         "points": result.points,
         "unknown_points": result.unknown_points,
         "rule_results": rule_digits(result),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ submissions = sa.table(
     "submissions",
     sa.column("id", sa.String()),
     sa.column("response_json", sa.Text()),
+    sa.column("response", sa.LargeBinary()),
     sa.column("assessment_json", sa.Text()),
     sa.column("points", sa.Integer()),
     sa.column("unknown_points", sa.Integer()),
@@ -75,13 +77,17 @@ def upgrade() -> None:
     op.add_column("submissions", sa.Column("unknown_points", sa.Integer(), nullable=True))
     op.add_column("submissions", sa.Column("rule_results", sa.Text(), nullable=True))
     op.add_column("submissions", sa.Column("legacy_assessment_json", sa.Text(), nullable=True))
+    op.add_column("submissions", sa.Column("response", sa.LargeBinary(), nullable=True))
     _move_rows(op.get_bind())
     op.drop_column("submissions", "assessment_json")
+    op.drop_column("submissions", "response_json")
 
 
 def downgrade() -> None:
     op.add_column("submissions", sa.Column("assessment_json", sa.Text(), nullable=True))
+    op.add_column("submissions", sa.Column("response_json", sa.Text(), nullable=True))
     _restore_rows(op.get_bind())
+    op.drop_column("submissions", "response")
     op.drop_column("submissions", "legacy_assessment_json")
     op.drop_column("submissions", "rule_results")
     op.drop_column("submissions", "unknown_points")
@@ -124,6 +130,7 @@ def _move_rows(connection: sa.Connection) -> None:
     from screening.response import Response
     from screening.scorer import assess_compact
     from screening.web.archive import rebuilt, rule_digits
+    from screening.web.db import pack_response
 
     sources = _known_sources()
     built: dict[tuple[str, str], Any] = {}
@@ -156,7 +163,7 @@ def _move_rows(connection: sa.Connection) -> None:
                     result.grade.value,
                     list(result.red_flags),
                 )
-                if same_row and json.loads(again) == json.loads(row.assessment_json):
+                if same_row and (again == row.assessment_json or json.loads(again) == json.loads(row.assessment_json)):
                     moved = {
                         "legacy_assessment_json": None,
                         "points": result.points,
@@ -164,8 +171,10 @@ def _move_rows(connection: sa.Connection) -> None:
                         "rule_results": rule_digits(result),
                     }
                     _store_definitions(connection, found, sources, stored)
-            if response is not None:
-                moved["response_json"] = response.model_dump_json(exclude_none=True)
+            # compact JSON when it reads as a response (else the text as it was), compressed
+            moved["response"] = pack_response(
+                response.model_dump_json(exclude_none=True) if response is not None else row.response_json
+            )
             connection.execute(sa.update(submissions).where(c.id == row.id).values(moved))
 
 
@@ -192,16 +201,24 @@ def _store_definitions(connection: sa.Connection, found: Any, sources: dict[str,
 
 
 def _restore_rows(connection: sa.Connection) -> None:
-    """Back to a whole assessment per row: the legacy one, else rebuilt from the stored definitions."""
+    """Back to the JSON text of the response and a whole assessment per row (the legacy one, else rebuilt)."""
+    from types import SimpleNamespace
+
     from sqlalchemy.orm import Session
 
     from screening.assessment import assessment_json
     from screening.web.archive import assessment_of
 
     c = submissions.c
-    columns = [col for col in c if col.name != "assessment_json"]
+    columns = [col for col in c if col.name not in ("id", "assessment_json", "response_json")]
     with Session(bind=connection) as db:
-        for rows in _batches(connection, *columns[1:]):
+        for rows in _batches(connection, *columns):
             for row in rows:
-                text = row.legacy_assessment_json or assessment_json(assessment_of(db, row))  # reads its columns
-                connection.execute(sa.update(submissions).where(c.id == row.id).values(assessment_json=text))
+                response = zlib.decompress(row.response).decode("utf-8")
+                text = row.legacy_assessment_json
+                if text is None:  # the row's columns, read as a submission is
+                    as_row = SimpleNamespace(**row._mapping, response_json=response)
+                    text = assessment_json(assessment_of(db, as_row))  # type: ignore[arg-type]
+                connection.execute(
+                    sa.update(submissions).where(c.id == row.id).values(assessment_json=text, response_json=response)
+                )
