@@ -35,6 +35,8 @@ _ENGINE_FILES = (
     "model/items.py",
     "model/ruleset.py",
     "checks.py",
+    "condition_checks.py",
+    "reach.py",
     "loader.py",
     "yamlio.py",
     "limits.py",
