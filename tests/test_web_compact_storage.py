@@ -5,6 +5,7 @@ and migration 0007 moves rows written by the earlier schema without losing any."
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +43,7 @@ def older(tmp_path_factory: pytest.TempPathFactory) -> Definition:
     head, tail = rules.split(feature)
     assert "    weight: 4\n" in tail.split("\n\n")[0]
     tail = tail.replace("    weight: 4\n", "    weight: 1\n", 1)
-    rules = (head + feature + tail).replace("\nversion: 2.0.0\n", f"\nversion: {OLD_VERSION}\n", 1)
+    rules = re.sub(r"(?m)^version: .*$", f"version: {OLD_VERSION}", head + feature + tail, count=1)
     ruleset_path_for(q_path).write_text(rules, encoding="utf-8")
     return load_definition(q_path)
 
@@ -73,9 +74,8 @@ def test_rebuilt_assessments_equal_the_ones_at_submission(db: Session, bundled: 
             made.append((row.id, assessment_json(assess(definition, response))))
     # the bundled questionnaire is shared: three files, each stored once
     stored = db.execute(select(StoredDefinition.kind, StoredDefinition.version)).all()
-    assert sorted(stored) == sorted(
-        [("questionnaire", bundled.questionnaire.version), ("ruleset", "2.0.0"), ("ruleset", OLD_VERSION)]
-    )
+    q_version, r_version = bundled.questionnaire.version, bundled.ruleset.version
+    assert sorted(stored) == sorted([("questionnaire", q_version), ("ruleset", r_version), ("ruleset", OLD_VERSION)])
     assert db.scalar(select(StoredDefinition.source).where(StoredDefinition.sha256 == older.ruleset_sha256)) == (
         ruleset_path_for(Path(older.questionnaire_file)).read_bytes()
     )

@@ -153,8 +153,8 @@ def record_submission(
 
 
 def compact_response_json(response: Response) -> str:
-    """The response as stored: compact JSON without the empty fields (read back with ``model_validate_json``)."""
-    return response.model_dump_json(exclude_none=True)
+    """The response as stored: JSON without spaces or indentation (read back with ``model_validate_json``)."""
+    return response.model_dump_json()
 
 
 def find_submission(db: Session, submission_id: str) -> Submission | None:

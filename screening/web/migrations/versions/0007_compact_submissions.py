@@ -173,7 +173,7 @@ def _move_rows(connection: sa.Connection) -> None:
                     _store_definitions(connection, found, sources, stored)
             # compact JSON when it reads as a response (else the text as it was), compressed
             moved["response"] = pack_response(
-                response.model_dump_json(exclude_none=True) if response is not None else row.response_json
+                response.model_dump_json() if response is not None else row.response_json
             )
             connection.execute(sa.update(submissions).where(c.id == row.id).values(moved))
 
