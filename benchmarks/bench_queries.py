@@ -1,14 +1,14 @@
 """The staff list at scale: first page, last page and name searches over many stored submissions.
 
-Run: python benchmarks/bench_queries.py [--rows 100000] [--payload compact|full] [--postgresql] [--keep DIR]
+Run: python benchmarks/bench_queries.py [--rows 100000] [--postgresql] [--keep DIR]
 
 Builds a database with the migrations, fills it with realistic submissions (answers drawn from the questionnaire,
 assessed by the engine; fictional names, a few with invisible or full-width characters; three years of dates),
 then times each query the list page makes (rows, capped count, statuses) against the 50 ms target, and the same
 page with the query shape used before the keyset pages (every column, OFFSET, a full count, names compared in
-Python) as a baseline. ``--payload full`` stores the whole assessment JSON in each row as the current schema does
-(~45 KB a row: slow to build); ``compact`` stores a short outcome in its place. ``--postgresql`` runs the same on
-a private PostgreSQL server (needs Debian's postgresql package).
+Python) as a baseline. Rows are stored as ``store.record_submission`` stores them (compressed response, compact
+result, definitions once). ``--postgresql`` runs the same on a private PostgreSQL server (needs Debian's
+postgresql package).
 
 Timings are reported, never turned into a failing exit status.
 """
@@ -16,7 +16,6 @@ Timings are reported, never turned into a failing exit status.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -37,15 +36,16 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from screening.assessment import assessment_json  # noqa: E402
 from screening.loader import load_definition  # noqa: E402
-from screening.response import parse_response, response_json  # noqa: E402
+from screening.plan import definition_tables  # noqa: E402
+from screening.response import parse_response  # noqa: E402
 from screening.sampling import RandomChooser, sample_response  # noqa: E402
-from screening.scorer import assess  # noqa: E402
-from screening.web.db import Submission, make_engine, migrate  # noqa: E402
+from screening.scorer import assess_compact  # noqa: E402
+from screening.web.archive import rule_digits, store_definitions  # noqa: E402
+from screening.web.db import Submission, make_engine, migrate, pack_response  # noqa: E402
 from screening.web.listing import Cursor, ListFilter, list_page  # noqa: E402
 from screening.web.names import search_form  # noqa: E402
-from screening.web.store import latest_status  # noqa: E402
+from screening.web.store import compact_response_json, latest_status  # noqa: E402
 
 TARGET_MS = 50.0
 FIRST = [
@@ -68,24 +68,25 @@ CANDIDATES = 600  # answer sets drawn and assessed once; rows reuse them with th
 MIX = {"self_care": 10, "physio_assessment": 50, "routine_gp": 25, "urgent_gp": 12, "emergency": 3}
 
 
-def templates(count: int, payload: str, seed: int = 7) -> list[dict[str, Any]]:
+def templates(count: int, seed: int = 7) -> list[dict[str, Any]]:
     """Answer sets drawn from the questionnaire, assessed: the columns a stored submission gets from them."""
     definition = load_definition()
     chooser = RandomChooser(seed, calm=0.98)
+    p = definition_tables(definition).provenance
     found: list[dict[str, Any]] = []
     for _ in range(count):
         response = parse_response(sample_response(definition, chooser), definition)
-        assessment = assess(definition, response)
-        p = assessment.provenance
-        outcome = {"disposition": assessment.disposition.value, "grade": assessment.likelihood.grade.value}
+        result = assess_compact(definition, response)
         found.append(
             {
                 "respondent": response.respondent,
-                "disposition": assessment.disposition.value,
-                "likelihood": assessment.likelihood.grade.value,
-                "red_flags": " ".join(flag.id for flag in assessment.red_flags),
-                "response_json": response_json(response),
-                "assessment_json": assessment_json(assessment) if payload == "full" else json.dumps(outcome),
+                "disposition": result.disposition.value,
+                "likelihood": result.grade.value,
+                "red_flags": " ".join(result.red_flags),
+                "response": pack_response(compact_response_json(response)),
+                "points": result.points,
+                "unknown_points": result.unknown_points,
+                "rule_results": rule_digits(result),
                 "questionnaire_id": p.questionnaire_id,
                 "questionnaire_version": p.questionnaire_version,
                 "questionnaire_sha256": p.questionnaire_sha256,
@@ -98,11 +99,11 @@ def templates(count: int, payload: str, seed: int = 7) -> list[dict[str, Any]]:
     return found
 
 
-def rows(count: int, payload: str, seed: int = 11) -> Iterator[dict[str, Any]]:
+def rows(count: int, seed: int = 11) -> Iterator[dict[str, Any]]:
     """``count`` submissions, oldest first over three years, a few minutes apart on average."""
     rng = random.Random(seed)
     shapes: dict[str, list[dict[str, Any]]] = {}
-    for shape in templates(CANDIDATES, payload):
+    for shape in templates(CANDIDATES):
         shapes.setdefault(shape["disposition"], []).append(shape)
     outcomes = [d for d in MIX if d in shapes]
     weights = [MIX[d] for d in outcomes]
@@ -121,13 +122,16 @@ def rows(count: int, payload: str, seed: int = 11) -> Iterator[dict[str, Any]]:
         }
 
 
-def build(engine: Engine, count: int, payload: str = "compact", batch: int = 2000) -> float:
+def build(engine: Engine, count: int, batch: int = 2000) -> float:
     """Migrate and fill the database; the seconds it took."""
     began = time.perf_counter()
     migrate(engine)
+    with Session(engine) as db:
+        store_definitions(db, load_definition())
+        db.commit()
     chunk: list[dict[str, Any]] = []
     with engine.begin() as connection:
-        for row in rows(count, payload):
+        for row in rows(count):
             chunk.append(row)
             if len(chunk) == batch:
                 connection.execute(insert(Submission), chunk)  # name_search is filled by its column default
@@ -202,7 +206,6 @@ def database(postgresql: bool, keep: Path | None) -> Iterator[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--payload", choices=("compact", "full"), default="compact")
     parser.add_argument("--postgresql", action="store_true", help="on a private PostgreSQL server instead")
     parser.add_argument(
         "--keep", type=Path, metavar="DIR", help="build the SQLite database here and keep it (reused when there)"
@@ -217,11 +220,11 @@ def main() -> None:
                 args.rows = connection.scalar(select(func.count()).select_from(Submission)) or 0
             seconds = 0.0
         else:
-            seconds = build(engine, args.rows, args.payload)
+            seconds = build(engine, args.rows)
         if url.startswith("postgresql"):
             with engine.begin() as connection:
                 connection.exec_driver_sql("ANALYZE")
-        print(f"{engine.dialect.name}: {args.rows:,} submissions ({args.payload} payload) built in {seconds:.1f} s")
+        print(f"{engine.dialect.name}: {args.rows:,} submissions, built in {seconds:.1f} s")
         print(f"{'query':<52}{'new ms':>9}{'old ms':>10}{'old/new':>9}  target {TARGET_MS:.0f} ms")
         last_page = -(-args.rows // 50)
         with Session(engine) as db:

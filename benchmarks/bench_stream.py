@@ -1,6 +1,6 @@
 """Peak memory and time of `screening export submissions` and `screening rescore --all` at 10k and 100k rows.
 
-Run: python benchmarks/bench_stream.py [--rows 10000 100000] [--payload compact|full] [--baseline DIR]
+Run: python benchmarks/bench_stream.py [--rows 10000 100000] [--baseline DIR]
 
 Builds a SQLite database of each size (as ``bench_queries.py`` does), then runs each command in a child process
 with its output thrown away and reads the child's peak resident memory (``wait4``). Streaming means the peak is
@@ -57,7 +57,6 @@ def run(argv: list[str], package_root: Path) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--payload", choices=("compact", "full"), default="compact")
     parser.add_argument("--baseline", type=Path, metavar="DIR", help="also run the package found in this checkout")
     args = parser.parse_args()
     ruleset = ruleset_path_for(default_questionnaire_path())
@@ -67,7 +66,7 @@ def main() -> None:
         for count in args.rows:
             url = f"sqlite+pysqlite:///{folder}/rows{count}.db"
             engine = make_engine(url)
-            build(engine, count, args.payload)
+            build(engine, count)
             engine.dispose()
             commands = {
                 "export submissions (csv)": ["export", "submissions", "--database", url, "--with-names"],

@@ -50,22 +50,11 @@ def reassess_compact(stored: dict[str, Any], definition: Definition, complete: b
     return assess_compact(definition, response)
 
 
-@dataclass(frozen=True)
-class StoredOutcome:
-    """What a submission came out as when it was stored, as its columns keep it."""
-
-    disposition: str
-    grade: str
-    red_flags: tuple[str, ...]
-
-
-Outcome = Assessment | CompactResult | StoredOutcome
+Outcome = Assessment | CompactResult
 
 
 def _outcome(result: Outcome) -> tuple[str, str, set[str]]:
-    """Disposition, grade and the red flags raised, from a full, compact or stored result."""
-    if isinstance(result, StoredOutcome):
-        return result.disposition, result.grade, set(result.red_flags)
+    """Disposition, grade and the red flags raised, from a full or a compact result."""
     if isinstance(result, CompactResult):
         return result.disposition.value, result.grade.value, set(result.red_flags)
     return result.disposition.value, result.likelihood.grade.value, {f.id for f in result.red_flags}

@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from screening.definition import Definition
 from screening.web.auth import add_api_token, add_user
-from screening.web.db import AuditEvent, Submission
+from screening.web.db import AuditEvent, Submission, pack_response
 from screening.web.deps import Services
 from screening.web.forms import read_form, shown_items
 
@@ -171,8 +171,10 @@ def stored_row(n: int, name: str | None, disposition: str = "physio_assessment",
         "disposition": disposition,
         "likelihood": "likely",
         "red_flags": "",
-        "response_json": "{}",
-        **({"assessment_json": "{}"} if "assessment_json" in Submission.__table__.c else {}),
+        "response": pack_response("{}"),
+        "points": 0,
+        "unknown_points": 0,
+        "rule_results": "",
         "questionnaire_id": "q",
         "questionnaire_version": "1",
         "questionnaire_sha256": "0" * 64,

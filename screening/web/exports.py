@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from ..definition import Definition
 from ..errors import ResponseError, ScreeningError
-from ..rescore import Change, StoredOutcome, compare, reassess_compact
+from ..rescore import Change, compare, reassess_compact
+from .archive import stored_result
 from .db import Submission, database_url_for, make_engine
 from .localtime import shown_time
 from .settings import DEFAULT_DATA_DIR
@@ -65,43 +67,23 @@ def database_engine(database: str | None, data_dir: Path | None) -> Engine:
 
 
 BATCH = 1000  # rows read per query: memory stays flat however many submissions there are
-EXPORT_COLUMNS = (
-    Submission.id,
-    Submission.created_at,
-    Submission.channel,
-    Submission.respondent,
-    Submission.complete,
-    Submission.supersedes_id,
-    Submission.questionnaire_id,
-    Submission.questionnaire_version,
-    Submission.questionnaire_sha256,
-    Submission.ruleset_id,
-    Submission.ruleset_version,
-    Submission.ruleset_sha256,
-    Submission.engine_version,
-    Submission.disposition,
-    Submission.likelihood,
-    Submission.red_flags,
-    Submission.response_json,
-)
 
 
-def submissions(
-    engine: Engine, since: date | None = None, columns: Sequence[Any] = EXPORT_COLUMNS, batch: int = BATCH
-) -> Iterator[Row[Any]]:
+def submissions(engine: Engine, since: date | None = None, batch: int = BATCH) -> Iterator[Submission]:
     """Stored submissions, oldest first (all versions: a correction is a row of its own), ``batch`` at a time.
 
     Each batch is its own short query on (created_at, id) after the last row of the one before, through the
-    index: no transaction stays open for the whole export and no database cursor holds the whole table.
+    index: no transaction stays open for the whole export, no database cursor holds the whole table, and no
+    session keeps the rows already handed out.
     """
-    query = select(*columns).order_by(Submission.created_at, Submission.id).limit(batch)
+    query = select(Submission).order_by(Submission.created_at, Submission.id).limit(batch)
     if since is not None:
         query = query.where(Submission.created_at >= datetime.combine(since, time.min, tzinfo=UTC))
     after: tuple[datetime, str] | None = None
     while True:
         page = query if after is None else query.where(tuple_(Submission.created_at, Submission.id) > after)
-        with engine.connect() as connection:
-            rows = connection.execute(page).all()
+        with Session(engine) as db:
+            rows = list(db.scalars(page))
         yield from rows
         if len(rows) < batch:
             return
@@ -112,7 +94,7 @@ def item_columns(definition: Definition) -> list[str]:
     return [i for i in definition.items if definition.is_answerable(i)]
 
 
-def export_row(row: Row[Any], items: list[str], with_names: bool, zone: ZoneInfo | None = None) -> dict[str, Any]:
+def export_row(row: Submission, items: list[str], with_names: bool, zone: ZoneInfo | None = None) -> dict[str, Any]:
     """One submission as a flat record; with a ``zone``, also the human columns (``received``) for the CSV."""
     response = json.loads(row.response_json)
     answers: dict[str, Any] = response.get("answers", {})
@@ -150,9 +132,8 @@ def export_row(row: Row[Any], items: list[str], with_names: bool, zone: ZoneInfo
 
 
 def rescore_database(engine: Engine, definition: Definition) -> Iterator[Change]:
-    """Each stored submission's outcome (from its columns) against its answers assessed under ``definition``."""
-    for row in submissions(engine, columns=RESCORE_COLUMNS):
-        old = StoredOutcome(row.disposition, row.likelihood, tuple(row.red_flags.split()))
+    for row in submissions(engine):
+        old = stored_result(row)  # the outcome as stored: only outcomes are compared
         stamp = row.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         try:
             new = reassess_compact(json.loads(row.response_json), definition, row.complete)
@@ -160,14 +141,3 @@ def rescore_database(engine: Engine, definition: Definition) -> Iterator[Change]
             yield compare(row.id, stamp, old, None, "; ".join(p.message for p in exc.problems[:3]))
             continue
         yield compare(row.id, stamp, old, new)
-
-
-RESCORE_COLUMNS = (
-    Submission.id,
-    Submission.created_at,
-    Submission.complete,
-    Submission.disposition,
-    Submission.likelihood,
-    Submission.red_flags,
-    Submission.response_json,
-)

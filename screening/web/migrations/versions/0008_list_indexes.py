@@ -2,7 +2,7 @@
 and a trigram index on it
 
 Revision ID: 0008_list_indexes
-Revises: 0006_patient_drafts
+Revises: 0007_compact_submissions
 Create Date: 2026-11-29
 
 SQLite gets an FTS5 table with the trigram tokenizer, kept in step with ``submissions`` by triggers; PostgreSQL a
@@ -19,7 +19,7 @@ from alembic import op
 from screening.web.names import search_form
 
 revision = "0008_list_indexes"
-down_revision = "0006_patient_drafts"
+down_revision = "0007_compact_submissions"
 branch_labels = None
 depends_on = None
 
