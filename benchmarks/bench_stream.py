@@ -45,8 +45,8 @@ print(time.perf_counter() - began, usage.ru_maxrss, os.waitstatus_to_exitcode(st
 def run(argv: list[str], package_root: Path) -> tuple[float, float, int]:
     """Seconds, peak RSS in MiB and exit status of ``python -m screening argv`` with its output discarded."""
     env = {**os.environ, "PYTHONPATH": str(package_root)}
-    done = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, *argv], env=env, capture_output=True, check=True
+    done = subprocess.run(  # run from the root too: `python -m` puts the working folder first on the path
+        [sys.executable, "-c", LAUNCHER, *argv], env=env, cwd=package_root, capture_output=True, check=True
     )
     seconds, peak_kib, status = done.stdout.decode().split()
     if int(status):

@@ -203,7 +203,7 @@ def _sqlite_name_matches(db: Session, term: str) -> tuple[ColumnElement[bool], C
 
     SQLite cannot estimate how many names match. With few, the page's rows are looked up by rowid and sorted;
     with many, reading the (created_at, id) index in order finds a page's worth long before the end (the unary
-    plus stops SQLite from driving that query from the matches), while counting still starts from the matches.
+    plus stops SQLite from driving that query from the matches), and a count reaches its cap as quickly.
     """
     if len(term) >= TRIGRAM:  # a quoted phrase: the trigram tokenizer matches it anywhere in the name
         phrase = '"' + term.replace('"', '""') + '"'
