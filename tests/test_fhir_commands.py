@@ -24,8 +24,10 @@ def test_export_questionnaire(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     out = tmp_path / "q.json"
     assert main(["export", "questionnaire", "-o", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["version"] == resource["version"]
-    assert main(["export", "questionnaire", "--format", "csv"]) == 2
-    assert main(["export", "submissions", "--format", "fhir", "--data", str(tmp_path)]) == 2
+    assert main(["export", "questionnaire", "--format", "csv"]) == 64
+    assert "[SCR803] --format: the questionnaire exports as fhir, not csv" in capsys.readouterr().err
+    assert main(["export", "submissions", "--format", "fhir", "--data", str(tmp_path)]) == 64
+    assert "[SCR803] --format: submissions export as csv or jsonl, not fhir" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))

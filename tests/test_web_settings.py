@@ -72,7 +72,7 @@ def test_the_commands_refuse_a_weak_key_with_a_message_and_no_traceback(
     (data / "secret.key").write_bytes(b"")
     assert main(["token", "add", "practice-system", "--data", str(data)]) == 2
     err = capsys.readouterr().err
-    assert "secret.key is empty" in err and "Traceback" not in err
+    assert f"{data / 'secret.key'}: [SCR605] the signing key is empty" in err and "Traceback" not in err
     assert not (data / "screening.db").exists(), "nothing was started"
 
 
