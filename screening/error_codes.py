@@ -12,8 +12,8 @@ Codes are grouped by hundreds:
 * ``SCR7xx`` writing reports and exports;
 * ``SCR8xx`` command-line use.
 
-A code, once given out, keeps its meaning; a retired code is not used again. ``docs/error-codes.md`` lists them all
-(``tests/test_error_codes.py`` keeps it in step with this file).
+A code, once given out, keeps its meaning; a retired code is not used again. ``docs/error-codes.md`` lists them all;
+it is written by ``python -m screening.error_codes > docs/error-codes.md`` and a test keeps it in step.
 """
 
 from __future__ import annotations
@@ -150,3 +150,40 @@ _BY_CODE = {member.code: member for member in ErrorCode}
 def by_code(code: str) -> ErrorCode | None:
     """The catalogue entry with this code string, if there is one."""
     return _BY_CODE.get(code)
+
+
+GROUPS = {
+    "0": "Reading a file",
+    "1": "The shape of a file",
+    "2": "A definition's logic",
+    "3": "A response",
+    "4": "HL7 FHIR",
+    "5": "Case files",
+    "6": "Settings",
+    "7": "Reports and exports",
+    "8": "Command-line use",
+}
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as the Markdown page ``docs/error-codes.md``."""
+    lines = [
+        "# Problem codes",
+        "",
+        "Every problem `screening` reports carries one of these codes, for example",
+        "`def.rules.yaml:31: [SCR205] feature 'movement': unknown item 'neck_movment' — did you mean 'neck_move'?`.",
+        "The wording of a message may change; its code does not. The API lists them as `code` in its `errors`.",
+        "",
+        "This page is written from `screening/error_codes.py` by `python -m screening.error_codes`.",
+    ]
+    group = ""
+    for member in ErrorCode:
+        if member.code[3] != group:
+            group = member.code[3]
+            lines += ["", f"## {GROUPS[group]}", "", "| code | name | meaning |", "|------|------|---------|"]
+        lines.append(f"| {member.code} | `{member.name}` | {member.title} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(catalogue_markdown(), end="")

@@ -64,6 +64,6 @@ def test_a_collection_time_that_cannot_be_printed_is_a_422(site: Site, moment: s
     assert answer.status_code == 422, answer.text
     [error] = answer.json()["errors"]
     assert error["message"].startswith(f"'collected_at' ({moment}") and message in error["message"]
-    assert error["location"] == "collected_at"
+    assert error["location"] == "collected_at" and error["code"] == "SCR303"
     assert site.count() == 0
     assert post(site, physio_json(), token).status_code == 201  # the same document with its zone is stored
