@@ -47,9 +47,8 @@ class ErrorCode(Enum):
     NUMBER_TOO_LONG = ("SCR006", "A number has more digits than any answer or setting needs")
     ALIAS_LOOP = ("SCR007", "A YAML alias contains itself and never ends")
     YAML_SYNTAX = ("SCR008", "The text is not valid YAML")
-    JSON_SYNTAX = ("SCR009", "The text is not valid JSON")
-    EMPTY_FILE = ("SCR010", "The file is empty")
-    NOT_A_MAPPING = ("SCR011", "The top level of the document is not a mapping of keys")
+    EMPTY_FILE = ("SCR009", "The file is empty")
+    NOT_A_MAPPING = ("SCR010", "The top level of the document is not a mapping of keys")
 
     # the shape of a file
     KEY_MISSING = ("SCR101", "A required key is missing")
@@ -60,7 +59,7 @@ class ErrorCode(Enum):
     UNKNOWN_KIND = ("SCR106", "An item kind or condition form is not one of those listed")
     BAD_VALUE = ("SCR107", "A value does not have the type or form its key needs")
     RANGE_REVERSED = ("SCR108", "A minimum is above its maximum")
-    AT_LEAST_TOO_MANY = ("SCR109", "at_least asks for more conditions than it lists")
+    AT_LEAST_TOO_MANY = ("SCR109", "An at_least condition asks for more conditions than it lists")
     GRADES_REVERSED = ("SCR110", "The score for 'possible' is above the score for 'likely'")
     POLICY_INCOMPLETE = ("SCR111", "The disposition policy leaves a grade, red-flag state or disposition unmapped")
     POLICY_UNSAFE = ("SCR112", "An unanswered or unsure red flag would lead to less than a GP")
@@ -70,7 +69,7 @@ class ErrorCode(Enum):
     DUPLICATE_SECTION = ("SCR201", "Two sections share an id")
     DUPLICATE_ITEM = ("SCR202", "Two items share an id")
     DUPLICATE_OPTION = ("SCR203", "An option code is listed twice in one item")
-    EXCLUSIVE_ON_SINGLE = ("SCR204", "'exclusive' is set on an option of a single-choice item")
+    EXCLUSIVE_ON_SINGLE = ("SCR204", "An option of a single-choice item is marked 'exclusive'")
     UNKNOWN_ITEM = ("SCR205", "A condition names an item the questionnaire does not have")
     UNKNOWN_FINDING = ("SCR206", "A condition names a finding the ruleset does not define")
     FINDING_NOT_ALLOWED = ("SCR207", "A finding is read where only items may be read")
@@ -94,7 +93,7 @@ class ErrorCode(Enum):
     DATE_OUT_OF_SPAN = ("SCR303", "A date or time lies outside the years a response can have")
     OTHER_RESPONSE_QUESTIONNAIRE = ("SCR304", "The response answers another questionnaire")
     RESPONSE_VERSION = ("SCR305", "The response was collected with another major version of the questionnaire")
-    ANSWERS_NOT_MAPPING = ("SCR306", "'answers' is not a mapping of item ids to answers")
+    ANSWERS_NOT_MAPPING = ("SCR306", "The answers are not a mapping of item ids to answers")
     UNKNOWN_ANSWER_ITEM = ("SCR307", "An answer is given for an item the questionnaire does not have")
     DISPLAY_ITEM_ANSWERED = ("SCR308", "An answer is given for display text")
     BAD_ANSWER = ("SCR309", "An answer does not fit its question")
@@ -103,13 +102,12 @@ class ErrorCode(Enum):
 
     # HL7 FHIR
     FHIR_NOT_RESOURCE = ("SCR401", "The document is not the FHIR resource expected")
-    FHIR_WRONG_QUESTIONNAIRE = ("SCR402", "The QuestionnaireResponse names another questionnaire or version")
+    FHIR_WRONG_QUESTIONNAIRE = ("SCR402", "The QuestionnaireResponse does not name this questionnaire and a version")
     FHIR_STATUS = ("SCR403", "The QuestionnaireResponse's status cannot be scored")
     FHIR_BAD_FIELD = ("SCR404", "A field of the resource does not have the form FHIR gives it")
     FHIR_UNKNOWN_ITEM = ("SCR405", "An item's linkId is not in the questionnaire")
     FHIR_DUPLICATE_ITEM = ("SCR406", "An item is answered more than once")
     FHIR_BAD_ANSWER = ("SCR407", "An answer's value type or code does not fit its question")
-    FHIR_QUESTIONNAIRE_RULE = ("SCR408", "A Questionnaire breaks a structural rule of FHIR R4")
 
     # case files
     CASES_NOT_MAPPING = ("SCR501", "A cases file is not a mapping with a 'cases:' list")
@@ -117,7 +115,6 @@ class ErrorCode(Enum):
     CASE_DUPLICATE_ID = ("SCR503", "Two cases share an id")
     CASE_BAD_EXPECTATION = ("SCR504", "A case expects something no result could have")
     CASE_FAILED = ("SCR505", "A case's result differs from what it expects")
-    CASE_UNUSABLE = ("SCR506", "A case cannot be screened with the definition")
 
     # settings
     CLINIC_FIELD = ("SCR601", "A clinic setting does not have the form it needs")
