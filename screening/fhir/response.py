@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from ..definition import Definition
@@ -230,8 +231,8 @@ def response_from_resource(
             item = definition.items.get(link)
             subject = f"item '{link}'"
 
-            def report(about: str, message: str, fix: str, code: ErrorCode, node_at: Path_ = node_at) -> None:
-                add(about, message, fix, code=code, at=node_at)
+            def report(about: str, message: str, fix: str, code: ErrorCode, key: str = "linkId") -> None:
+                add(about, message, fix, code=code, at=(*node_at, key))
 
             if item is None and link not in sections and not str(link).endswith(HELPER_SUFFIXES):
                 unknown.append(link)
@@ -248,10 +249,10 @@ def response_from_resource(
                     report(subject, message, "give one item per question", ErrorCode.FHIR_DUPLICATE_ITEM)
                 else:
                     seen.add(link)
-                    value = _native(item, node["answer"], definition, here, report)
+                    value = _native(item, node["answer"], definition, here, partial(report, key="answer"))
                     if value is not None:
                         answers[link] = value
-                        if known and (line := line_for(node_at, resource, known)) is not None:
+                        if known and (line := line_for((*node_at, "answer"), resource, known)) is not None:
                             where_answered[("answers", link)] = line
             walk(node.get("item") or [], f"{here}.item", (*node_at, "item"))
             for j, answer in enumerate(node.get("answer") or []):
