@@ -21,7 +21,7 @@ Each class below names its code in ``exit_code``. Problems carry a code from ``s
     ``ProblemsError`` — carries ``Problem`` records
         ``DefinitionError`` (2), ``ResponseError`` (1), ``CasesError`` (2), ``SettingsError`` (2),
         ``ReportError`` (1) with ``ClinicSettingsError`` (2), ``ExportError`` (1), ``UsageError`` (64)
-    ``IntakeError`` (1), ``AccountError`` (1), ``AlertConfigError`` (2)
+    ``IntakeError`` (1), ``AccountError`` (1), ``RebuildError`` (1), ``AlertConfigError`` (2)
     ``LimitError`` (2), ``YamlSyntaxError`` (2) — raised while parsing; callers turn them into problems
 """
 
@@ -178,6 +178,13 @@ class IntakeError(ScreeningError):
 
 class AccountError(ScreeningError):
     """A staff account or API token cannot be created or changed as asked."""
+
+    exit_code = EXIT_FAILURE
+
+
+class RebuildError(ScreeningError):
+    """A stored submission's assessment cannot be worked out again here (its definitions are missing, no longer
+    load, or give another result with this engine)."""
 
     exit_code = EXIT_FAILURE
 

@@ -115,6 +115,7 @@ def test_old_homes_of_the_error_classes_still_work() -> None:
     from screening.cases import CasesError
     from screening.intake.drafts import IntakeError
     from screening.limits import LimitError
+    from screening.web.archive import RebuildError
     from screening.web.auth import AccountError
     from screening.web.exports import ExportError
     from screening.web.mail import AlertConfigError
@@ -123,5 +124,5 @@ def test_old_homes_of_the_error_classes_still_work() -> None:
 
     assert (CasesError, IntakeError, LimitError, AccountError) == (
         errors.CasesError, errors.IntakeError, errors.LimitError, errors.AccountError)
-    assert (ExportError, AlertConfigError, SettingsError, YamlSyntaxError) == (
-        errors.ExportError, errors.AlertConfigError, errors.SettingsError, errors.YamlSyntaxError)
+    assert (ExportError, AlertConfigError, SettingsError, YamlSyntaxError, RebuildError) == (
+        errors.ExportError, errors.AlertConfigError, errors.SettingsError, errors.YamlSyntaxError, errors.RebuildError)

@@ -231,7 +231,9 @@ def response_from_resource(
             item = definition.items.get(link)
             subject = f"item '{link}'"
 
-            def report(about: str, message: str, fix: str, code: ErrorCode, key: str = "linkId") -> None:
+            def report(
+                about: str, message: str, fix: str, code: ErrorCode, key: str = "linkId", node_at: Path_ = node_at
+            ) -> None:
                 add(about, message, fix, code=code, at=(*node_at, key))
 
             if item is None and link not in sections and not str(link).endswith(HELPER_SUFFIXES):
