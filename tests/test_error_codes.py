@@ -103,6 +103,16 @@ def test_every_error_class_lives_in_errors_py_with_a_documented_exit_code() -> N
     assert all(issubclass(c, ProblemsError) for c in (errors.CasesError, errors.SettingsError, errors.ExportError))
 
 
+def test_the_command_line_uses_the_exit_codes_of_the_error_tree() -> None:
+    from screening.cli import common  # kept apart so `screening --help` imports nothing heavy
+
+    assert (common.EXIT_OK, common.EXIT_FAILURE, common.EXIT_INVALID, common.EXIT_USAGE) == (
+        errors.EXIT_OK, errors.EXIT_FAILURE, errors.EXIT_INVALID, errors.EXIT_USAGE)
+    with pytest.raises(SystemExit) as caught:
+        common.Parser(prog="screening").parse_args(["--no-such-option"])
+    assert caught.value.code == errors.EXIT_USAGE
+
+
 def test_the_exit_codes_are_documented_in_errors_py_and_the_readme() -> None:
     module_doc = errors.__doc__ or ""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
