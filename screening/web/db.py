@@ -87,6 +87,7 @@ class Submission(Base):
     __table_args__ = (  # the list's keyset pages, all submissions or those of one disposition
         Index("ix_submissions_created_at_id", "created_at", "id"),
         Index("ix_submissions_disposition_created_at_id", "disposition", "created_at", "id"),
+        Index("ix_submissions_name_search", "name_search", "id"),  # a name search too short for trigrams
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -22,7 +22,7 @@ from .names import search_form
 Query = Select[*tuple[Any, ...]]
 COUNT_CAP = 1000  # counting stops here: the list says "1,000+" instead of scanning every matching row
 NAME_TABLE = "submission_names"  # SQLite: FTS5 (trigram) index of name_search by rowid, kept by triggers
-NAME_INDEX = "ix_submissions_name_search"  # SQLite: a plain index; PostgreSQL: "..._trgm", GIN (gin_trgm_ops)
+NAME_INDEX = "ix_submissions_name_search_trgm"  # PostgreSQL: GIN (gin_trgm_ops) index on name_search
 TRIGRAM = 3  # a shorter search term cannot use a trigram index
 
 _names = table(NAME_TABLE, column("rowid"))
@@ -43,11 +43,11 @@ LIST_COLUMNS = (
 def is_schema_object(name: str | None, type_: str, parent_names: object) -> bool:
     """Whether a comparison of the tables with the models should look at this object.
 
-    The name search's FTS5 tables and indexes are made by the migration in SQL that the models cannot say.
+    The name search's FTS5 tables and trigram index are made by the migration in SQL that the models cannot say.
     """
     if name is None:
         return True
-    return not (name.startswith(NAME_INDEX) or (type_ == "table" and name.startswith(NAME_TABLE)))
+    return not (name == NAME_INDEX or (type_ == "table" and name.startswith(NAME_TABLE)))
 
 
 @dataclass(frozen=True)
@@ -193,6 +193,9 @@ def name_matches(db: Session, term: str) -> tuple[ColumnElement[bool], ColumnEle
     """
     if db.get_bind().dialect.name == "sqlite":
         return _sqlite_name_matches(db, term)
+    if len(term) < TRIGRAM:  # not LIKE: PostgreSQL would recheck every row through the trigram index
+        short = func.strpos(Submission.name_search, term) > 0
+        return short, short
     pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     condition = Submission.name_search.like(pattern, escape="\\")
     return condition, condition

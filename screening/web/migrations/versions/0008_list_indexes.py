@@ -39,11 +39,8 @@ SQLITE_UP = (
     "INSERT INTO submission_names (submission_names, rowid, name_search) "
     "VALUES ('delete', old.rowid, old.name_search); "
     "INSERT INTO submission_names (rowid, name_search) VALUES (new.rowid, new.name_search); END",
-    # terms of one or two characters are too short for trigrams: they scan this index instead of the table
-    "CREATE INDEX ix_submissions_name_search ON submissions (name_search)",
 )
 SQLITE_DOWN = (
-    "DROP INDEX IF EXISTS ix_submissions_name_search",
     "DROP TRIGGER IF EXISTS submission_names_update",
     "DROP TRIGGER IF EXISTS submission_names_delete",
     "DROP TRIGGER IF EXISTS submission_names_insert",
@@ -68,6 +65,8 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     for statement in SQLITE_UP if dialect == "sqlite" else POSTGRESQL_UP if dialect == "postgresql" else ():
         op.execute(statement)
+    # terms of one or two characters are too short for trigrams: they scan this index instead of the table
+    op.create_index("ix_submissions_name_search", "submissions", ["name_search", "id"], unique=False)
 
 
 def _fold_names() -> None:
@@ -95,6 +94,7 @@ def _fold_names() -> None:
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
+    op.drop_index("ix_submissions_name_search", table_name="submissions")
     for statement in SQLITE_DOWN if dialect == "sqlite" else POSTGRESQL_DOWN if dialect == "postgresql" else ():
         op.execute(statement)
     op.drop_index("ix_submissions_disposition_created_at_id", table_name="submissions")
