@@ -27,6 +27,7 @@ from .assessment import Assessment, assessment_json
 from .clinic import PLACEHOLDER_ADDRESS, ClinicSettings
 from .definition import Definition
 from .errors import Problem, ReportError
+from .labels import GRADE_LABELS, URGENCY_LABELS
 from .limits import (
     DEFINITION_LIMITS,
     EARLIEST_DATE,
@@ -37,7 +38,7 @@ from .limits import (
     read_text_bounded,
 )
 from .loader import bundled_dir
-from .referral import GRADE_LABELS, URGENCY_LABELS, answer_text, build_view
+from .referral import answer_text, build_view
 from .response import Response, response_json
 from .yamlio import YamlSyntaxError, line_for, load_with_lines
 
