@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from .answers import control_character_problem
+from .answers import Answer as Answer  # re-exported: where the rest of the package names it
+from .answers import AnswerProblem, control_character_problem
 from .compiled import FALSE, remember
 from .conditions import describe
 from .definition import Definition
@@ -29,7 +30,6 @@ from .limits import (
 from .model import SemVer
 from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
 
-Answer = str | int | list[str]
 Short = Annotated[str, StringConstraints(max_length=200)]
 HiddenPolicy = Literal["error", "drop"]
 
@@ -175,11 +175,11 @@ def parse_response(
             continue
         if _is_blank(value):
             continue  # an explicit null, blank text or no ticks is the same as no answer
-        normal, message = checker(value)
-        if message:
-            add(loc, f"item '{item_id}'", message)
+        checked = checker(value)
+        if isinstance(checked, AnswerProblem):
+            add(loc, f"item '{item_id}'", checked.detail)
         else:
-            answers[item_id] = normal
+            answers[item_id] = checked
 
     evaluation = definition.scorer.evaluate(answers)  # the scorer reuses it: see compiled.remember
     hidden_answers = evaluation.hidden

@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import partial
 from typing import Literal, cast
 
+from ..answers import AnswerProblem, typed_answer
 from ..assessment import Assessment, RedFlagResult, emergency_flags
 from ..definition import Definition
 from ..identifiers import normal_nhs_number
@@ -271,7 +272,10 @@ class Interview:
         if isinstance(item, IntegerItem | ScaleItem | TextItem):
             default = "" if previous is None else str(previous)
             typed = self.typed(message, default, typed_hint(item), partial(typed_problem, item), can_go_back)
-            return int(typed) if isinstance(typed, str) and not isinstance(item, TextItem) else typed
+            if not isinstance(typed, str):
+                return typed  # skipped, or back
+            checked = typed_answer(item, [typed.strip()]) if typed.strip() else None
+            return None if isinstance(checked, AnswerProblem) else checked  # the prompt has refused a problem
         if isinstance(item, MultiChoiceItem):
             return self.ticked(item, message, previous, can_go_back)
         if isinstance(item, YesNoItem):
