@@ -39,7 +39,7 @@ from .limits import (
 )
 from .loader import bundled_dir
 from .referral import answer_text, build_view
-from .response import Response, response_json
+from .response import Response, is_complete, response_json
 from .yamlio import YamlSyntaxError, line_for, load_with_lines
 
 if TYPE_CHECKING:
@@ -333,16 +333,10 @@ def render_pdf(
             "questionnaire-response.json",
             "The answers as an HL7 FHIR R4 QuestionnaireResponse",
             "Alternative",
-            questionnaire_response_json(definition, response, complete=_is_complete(definition, response)),
+            questionnaire_response_json(definition, response, complete=is_complete(definition, response)),
         ),
     ]
     return (using or renderer()).pdf(html, attachments, when)
-
-
-def _is_complete(definition: Definition, response: Response) -> bool:
-    """False for a journey stopped early (an emergency): some question it showed is still required."""
-    _, shown = definition.effective_values(response.answers)
-    return all(shown[i] is not True or i in response.answers for i in definition.required)
 
 
 def questionnaire_response_json(definition: Definition, response: Response, *, complete: bool = True) -> str:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from .answers import Answer as Answer  # re-exported: where the rest of the package names it
 from .answers import AnswerProblem, control_character_problem
-from .compiled import FALSE, remember
+from .compiled import FALSE, evaluate, remember
 from .conditions import describe
 from .definition import Definition
 from .errors import Problem, ResponseError
@@ -213,6 +213,12 @@ def parse_response(
         evaluation = evaluation._replace(hidden=())
     remember(definition, response.answers, evaluation)
     return response
+
+
+def is_complete(definition: Definition, response: Response) -> bool:
+    """Whether every required question the answers show is answered; False for a journey stopped early (an
+    emergency). The one answer to "is it complete?": the stored flag, the FHIR status and the PDF all ask here."""
+    return not evaluate(definition, response.answers).unanswered
 
 
 def _check_dates(base: Response, add: Callable[[Path_, str, str, str], None]) -> None:

@@ -17,7 +17,7 @@ from ..definition import Definition
 from ..errors import ResponseError
 from ..model import Disposition
 from ..response import Response as Response_
-from ..response import parse_response
+from ..response import is_complete, parse_response
 from ..scorer import assess
 from . import forms
 from .auth import authenticate, end_session, session_user, start_session
@@ -266,7 +266,8 @@ def intake(
     if emergency_flags(assessment):
         invalid = {item_id: message for item_id, message in answers.invalid.items() if item_id in shown}
         if "name" not in errors and not invalid:
-            return _save(db, user, response, assessment, key, supersedes, complete=False)
+            complete = is_complete(s.definition, response)  # saved at once: complete only if nothing required is open
+            return _save(db, user, response, assessment, key, supersedes, complete=complete)
         errors.update(invalid)  # only what stops the save is asked for now: unanswered questions can wait
         alerts = emergency_alerts(s.definition, response, assessment)
         return _intake(request, user, answers, key=key, errors=errors, supersedes=supersedes, alerts=alerts)
@@ -274,7 +275,7 @@ def intake(
     if new or errors:
         notice = f"{len(new)} follow-up question(s) now apply; they are marked below." if new else ""
         return _intake(request, user, answers, key=key, errors=errors, notice=notice, supersedes=supersedes)
-    return _save(db, user, response, assessment, key, supersedes, complete=True)
+    return _save(db, user, response, assessment, key, supersedes, complete=is_complete(s.definition, response))
 
 
 def _alerts(definition: Definition, answers: forms.FormAnswers) -> list[FlagAlert]:
