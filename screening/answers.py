@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .model import (
-    NOT_SURE,
     IntegerItem,
     Item,
     MultiChoiceItem,
@@ -48,7 +47,7 @@ CHOOSE_SHOWN = "Choose one of the answers shown"
 
 
 def _check_yes_no(item: YesNoItem) -> Checker:
-    allowed = ("yes", "no", NOT_SURE) if item.allow_not_sure else ("yes", "no")
+    allowed = item.codes
 
     def check(value: Any) -> Answer | AnswerProblem:
         if value is True:
@@ -63,7 +62,7 @@ def _check_yes_no(item: YesNoItem) -> Checker:
 
 
 def _check_single(item: SingleChoiceItem) -> Checker:
-    codes = [o.code for o in item.options]
+    codes = item.codes
 
     def check(value: Any) -> Answer | AnswerProblem:
         if isinstance(value, str) and value in codes:
@@ -74,7 +73,7 @@ def _check_single(item: SingleChoiceItem) -> Checker:
 
 
 def _check_multi(item: MultiChoiceItem) -> Checker:
-    codes = [o.code for o in item.options]
+    codes = item.codes
     exclusive = {o.code: o.label for o in item.options if o.exclusive}
 
     def check(value: Any) -> Answer | AnswerProblem:

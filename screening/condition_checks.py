@@ -9,9 +9,6 @@ from typing import Any
 
 from .conditions import item_of
 from .model import (
-    NO,
-    NOT_SURE,
-    YES,
     AllOf,
     Answered,
     AnyOf,
@@ -179,7 +176,7 @@ def _fit(cond: Condition, item: Item) -> list[tuple[str, str]]:
                     )
                 ]
             return []
-        allowed = domain_codes(item)
+        allowed = item.codes if isinstance(item, YesNoItem | SingleChoiceItem | MultiChoiceItem) else ()
         return [
             (f"option '{v}' is not one of {', '.join(allowed)}", f"use one of the options of '{iid}'")
             for v in values
@@ -187,10 +184,3 @@ def _fit(cond: Condition, item: Item) -> list[tuple[str, str]]:
         ]
     return []
 
-
-def domain_codes(item: Item) -> list[str]:
-    if isinstance(item, YesNoItem):
-        return [YES, NO, NOT_SURE] if item.allow_not_sure else [YES, NO]
-    if isinstance(item, SingleChoiceItem | MultiChoiceItem):
-        return [o.code for o in item.options]
-    return []

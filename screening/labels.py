@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .assessment import Assessment
-from .model import Disposition, Likelihood
+from .model import NO, NOT_SURE, YES, Disposition, Likelihood
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,3 +114,6 @@ GRADE_LABELS = {
     Likelihood.UNLIKELY.value: "Unlikely",
     Likelihood.INSUFFICIENT_INFORMATION.value: "Insufficient information",
 }
+
+# A yes/no question's answers in words: on pages, in the letter, at the terminal and in FHIR codings
+YES_NO_WORDS = {YES: "Yes", NO: "No", NOT_SURE: "Not sure"}

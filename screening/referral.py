@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from .assessment import AnswerRead, Assessment
 from .definition import Definition
-from .labels import GRADE_LABELS, URGENCY_LABELS, outcome_label
+from .labels import GRADE_LABELS, URGENCY_LABELS, YES_NO_WORDS, outcome_label
 from .model import DisplayItem, Ge, IntegerItem, MultiChoiceItem, ScaleItem, SingleChoiceItem, YesNoItem
 from .response import Response
 
@@ -60,7 +60,7 @@ def answer_text(definition: Definition, read: AnswerRead) -> str:
     item = definition.items[read.item]
     value = read.answer
     if isinstance(item, YesNoItem):
-        return {"yes": "Yes", "no": "No"}.get(str(value), str(value))
+        return YES_NO_WORDS.get(str(value), str(value))
     if isinstance(item, SingleChoiceItem | MultiChoiceItem):
         labels = {o.code: o.label for o in item.options}
         codes = value if isinstance(value, tuple) else (value,)

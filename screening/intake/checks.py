@@ -8,7 +8,7 @@ from typing import Any
 from ..answers import AnswerProblem, typed_answer
 from ..assessment import AnswerRead
 from ..definition import Definition
-from ..model import NOT_SURE, IntegerItem, MultiChoiceItem, ScaleItem, TextItem, YesNoItem
+from ..model import IntegerItem, MultiChoiceItem, ScaleItem, TextItem
 from ..report import answer_text
 from ..response import Answer
 from ..wording import birth_date, detail_errors, required_message
@@ -17,8 +17,6 @@ from .prompts import Nav
 
 def answer_label(definition: Definition, item_id: str, value: Answer) -> str:
     """An answer as staff read it back: option labels, numbers with their unit."""
-    if value == NOT_SURE and isinstance(definition.items[item_id], YesNoItem):
-        return "Not sure"
     return answer_text(definition, AnswerRead(item_id, "answered", tuple(value) if isinstance(value, list) else value))
 
 

@@ -18,7 +18,7 @@ from ..assessment import Assessment, emergency_flags
 from ..errors import ResponseError
 from ..model import Disposition
 from ..response import Response as Response_
-from ..response import parse_response
+from ..response import is_complete, parse_response
 from ..scorer import assess
 from . import drafts, forms
 from .db import Submission
@@ -142,7 +142,7 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
     except ResponseError:
         raise HTTPException(400, "Some answers could not be read. Please start again.") from None
     assessment = assess(s.definition, response)
-    row, created = _record(db, response, assessment, key, complete=True)
+    row, created = _record(db, response, assessment, key, complete=is_complete(s.definition, response))
     if created:  # (record_submission runs first in the session: a duplicate rolls back nothing else)
         row.consent_notice_version = s.clinic.privacy_notice_version  # agreed by pressing "Send my answers"
         row.consent_at = datetime.now(UTC)
@@ -176,7 +176,7 @@ def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, k
     if not emergency_flags(assessment):
         return None
     _limit(s.limiter, request)  # emergency stops are stored too: one address cannot flood the triage list
-    row, created = _record(db, response, assessment, key, complete=False)
+    row, created = _record(db, response, assessment, key, complete=is_complete(s.definition, response))
     if created:
         audit(db, "patient", "submitted", row.id, "stopped early: emergency")
     drafts.delete_draft(db, request.cookies.get(drafts.COOKIE))
