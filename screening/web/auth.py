@@ -156,7 +156,16 @@ def session_user(db: Session, token: str | None) -> User | None:
     if found is None or found[0].disabled:
         _recent.pop(key, None)
         return None
-    user, expires_at = found
+    found_user, expires_at = found
+    # a copy that belongs to no database session: requests on other threads share it, and the session that
+    # loaded it may expire or roll back its own objects
+    user = User(
+        id=found_user.id,
+        name=found_user.name,
+        password_hash=found_user.password_hash,
+        created_at=found_user.created_at,
+        disabled=found_user.disabled,
+    )
     if len(_recent) >= _MOST_REMEMBERED:
         _forget_stale(time.monotonic())
     _recent[key] = (time.monotonic(), expires_at, user)
