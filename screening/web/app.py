@@ -22,8 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .._version import __version__
 from ..clinic import ClinicSettings
 from ..definition import Definition
+from ..labels import DISPOSITION_LABELS, YES_NO_WORDS
 from ..loader import load_definition
-from ..model import Disposition
 from ..report import load_clinic_settings
 from .alerts import CHANNELS, AlertSender, Timing, alert_channels
 from .db import CONTACT_ACTIONS, STATUS_LABELS, make_engine, migrate
@@ -37,15 +37,6 @@ from .settings import Settings
 HERE = Path(__file__).parent
 log = logging.getLogger("screening.web")
 
-DISPOSITION_WORDS = {
-    Disposition.EMERGENCY: "Emergency",
-    Disposition.URGENT_GP: "Urgent GP",
-    Disposition.ROUTINE_GP: "Routine GP",
-    Disposition.PHYSIO_ASSESSMENT: "Physio assessment",
-    Disposition.SELF_CARE: "Self-care",
-}
-
-
 def _templates(definition: Definition, zone: ZoneInfo) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -54,7 +45,7 @@ def _templates(definition: Definition, zone: ZoneInfo) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals["disposition_words"] = {d.value: w for d, w in DISPOSITION_WORDS.items()}
+    env.globals["disposition_words"] = {d.value: label.words for d, label in DISPOSITION_LABELS.items()}
     env.globals["status_labels"] = STATUS_LABELS
     env.globals["contact_actions"] = CONTACT_ACTIONS
     env.globals["options"] = _options
@@ -68,7 +59,7 @@ def _templates(definition: Definition, zone: ZoneInfo) -> jinja2.Environment:
 def _options(item: Any) -> list[tuple[str | int, str]]:
     """The choices a question offers, as (value, label)."""
     if item.kind == "yes_no":
-        return [("yes", "Yes"), ("no", "No"), *([("not_sure", "Not sure")] if item.allow_not_sure else [])]
+        return [(code, YES_NO_WORDS[code]) for code in item.codes]
     if item.kind == "scale":
         return [(n, str(n)) for n in range(item.min, item.max + 1)]
     return [(o.code, o.label) for o in item.options]
