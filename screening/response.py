@@ -10,8 +10,9 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from .answers import control_character_problem
-from .compiled import FALSE, remember
+from .answers import Answer as Answer  # re-exported: where the rest of the package names it
+from .answers import AnswerProblem, control_character_problem
+from .compiled import FALSE, evaluate, remember
 from .conditions import describe
 from .definition import Definition
 from .error_codes import ErrorCode
@@ -30,7 +31,6 @@ from .limits import (
 from .model import SemVer
 from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
 
-Answer = str | int | list[str]
 Short = Annotated[str, StringConstraints(max_length=200)]
 HiddenPolicy = Literal["error", "drop"]
 
@@ -183,11 +183,11 @@ def parse_response(
             continue
         if _is_blank(value):
             continue  # an explicit null, blank text or no ticks is the same as no answer
-        normal, message = checker(value)
-        if message:
-            add(loc, f"item '{item_id}'", message, code=ErrorCode.BAD_ANSWER)
+        checked = checker(value)
+        if isinstance(checked, AnswerProblem):
+            add(loc, f"item '{item_id}'", checked.detail, code=ErrorCode.BAD_ANSWER)
         else:
-            answers[item_id] = normal
+            answers[item_id] = checked
 
     evaluation = definition.scorer.evaluate(answers)  # the scorer reuses it: see compiled.remember
     hidden_answers = evaluation.hidden
@@ -223,6 +223,12 @@ def parse_response(
         evaluation = evaluation._replace(hidden=())
     remember(definition, response.answers, evaluation)
     return response
+
+
+def is_complete(definition: Definition, response: Response) -> bool:
+    """Whether every required question the answers show is answered; False for a journey stopped early (an
+    emergency). The one answer to "is it complete?": the stored flag, the FHIR status and the PDF all ask here."""
+    return not evaluate(definition, response.answers).unanswered
 
 
 class _Add(Protocol):
