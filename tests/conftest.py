@@ -275,7 +275,8 @@ def bundled() -> Definition:
 @pytest.fixture(scope="session", params=["mini", "bundled"])
 def definition(request: pytest.FixtureRequest) -> Definition:
     """Both the mini and the bundled definition, for tests that must hold for any definition."""
-    return request.getfixturevalue(request.param)
+    chosen: Definition = request.getfixturevalue(request.param)
+    return chosen
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import pypdf
 from pypdf.generic import DictionaryObject
@@ -71,7 +72,7 @@ def embedded_files(pdf: bytes) -> list[Embedded]:
 
 def xmp_root(pdf: bytes) -> ET.Element:
     """The XMP metadata packet, parsed; fails if it is not well-formed XML (PDF/A requires that it is)."""
-    data = catalog(pdf)["/Metadata"].get_object().get_data()
+    data = cast(Any, catalog(pdf)["/Metadata"].get_object()).get_data()
     return ET.fromstring(data)
 
 

@@ -35,15 +35,18 @@ class HypothesisChooser:
             quiet = "no" if "no" in options else False if False in options else None
             if quiet is not None:
                 return quiet  # type: ignore[return-value]
-        return self.draw(st.sampled_from(options))
+        chosen: T = self.draw(st.sampled_from(options))
+        return chosen
 
     def integer(self, low: int, high: int) -> int:
-        return self.draw(st.integers(min_value=low, max_value=high))
+        value: int = self.draw(st.integers(min_value=low, max_value=high))
+        return value
 
     def text(self, max_length: int) -> str:
         # any text a person can type: every script, emoji, tabs and newlines; no other control characters
         printable = st.characters(blacklist_categories=("Cc", "Cs"), whitelist_characters="\t\n")
-        return self.draw(st.text(printable, max_size=max_length))
+        typed: str = self.draw(st.text(printable, max_size=max_length))
+        return typed
 
 
 @st.composite
@@ -71,7 +74,7 @@ def patients(draw: Draw) -> dict[str, Any]:
 @st.composite
 def collected_at(draw: Draw) -> str:
     """An ISO 8601 timestamp with a time zone offset."""
-    moment = draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31)))
+    moment: datetime = draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31)))
     offset = draw(st.sampled_from([0, 60, -300, 330]))
     return moment.replace(microsecond=0, tzinfo=timezone(timedelta(minutes=offset))).isoformat()
 
@@ -152,7 +155,7 @@ def _mutation(draw: Draw, text: str) -> str:
         lines[at] = draw(st.sampled_from(["\t", "   ", ""]), label="indent") + lines[at].lstrip()
     else:
         pos = draw(st.integers(min_value=0, max_value=len(text)), label="position")
-        junk = draw(st.text(max_size=8), label="characters")
+        junk: str = draw(st.text(max_size=8), label="characters")
         return text[:pos] + junk + text[pos:]
     return "".join(lines)
 

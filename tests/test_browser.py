@@ -27,7 +27,7 @@ import uvicorn
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 from chromium import MARKS, chromium
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -44,8 +44,8 @@ from screening.web.settings import Settings
 pytestmark = MARKS
 
 ROOT = Path(__file__).parent.parent
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 STAFF_NAME, STAFF_PASSWORD = "reception", "correct horse battery"
 PATIENT_NAME, PATIENT_PHONE, PATIENT_EMAIL = "Test Patient Physio", "07700 900982", "test@example.invalid"
 BOOKING_URL, CLINIC_PHONE = "https://book.example.invalid/discovery", "01632 960 123"
@@ -177,9 +177,9 @@ def question_box(page: Page, item_id: str) -> Locator:
 def option_codes(item: Item) -> list[Any]:
     """The choices of a question in the order shown."""
     if item.kind == "yes_no":
-        return ["yes", "no", *(["not_sure"] if item.allow_not_sure else [])]  # type: ignore[union-attr]
+        return ["yes", "no", *(["not_sure"] if item.allow_not_sure else [])]
     if item.kind == "scale":
-        return list(range(item.min, item.max + 1))  # type: ignore[union-attr]
+        return list(range(item.min, item.max + 1))
     return [o.code for o in item.options]  # type: ignore[union-attr]
 
 
@@ -408,7 +408,7 @@ def expected_answer_start(item: Item, value: Any) -> str:
     if item.kind == "integer":
         return f"{value} "  # then the unit
     if item.kind == "scale":
-        return f"{value} out of {item.max}"  # type: ignore[union-attr]
+        return f"{value} out of {item.max}"
     return "; ".join(option_label(item, v) for v in (value if isinstance(value, list) else [value]))
 
 

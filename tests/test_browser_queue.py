@@ -23,7 +23,7 @@ from test_browser import DESKTOP, PHONE, Live, axe_problems, heading, login, sub
 from screening.definition import Definition
 from screening.reading import load_response
 from screening.response import parse_response
-from screening.scorer import assess
+from screening.scorer import assess_compact
 from screening.web.db import Submission
 from screening.web.store import record_submission
 
@@ -48,7 +48,8 @@ def store(live: Live, definition: Definition, example: str, name: str, waited: t
     document["patient"] = {"name": name}
     response = parse_response(document, definition, hidden="drop", partial=True)
     with Session(live.engine) as db:
-        row, _ = record_submission(db, response, assess(definition, response), channel="api", created_by="clinic")
+        result = assess_compact(definition, response)
+        row, _ = record_submission(db, definition, response, result, channel="api", created_by="clinic")
         db.execute(update(Submission).where(Submission.id == row.id).values(created_at=datetime.now(UTC) - waited))
         db.commit()
         return row.id

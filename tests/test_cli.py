@@ -248,8 +248,9 @@ def conforms(instance: Any, schema: dict[str, Any], root: dict[str, Any], where:
         errors += conforms(instance, target, root, where)
     if "anyOf" in schema and all(conforms(instance, option, root, where) for option in schema["anyOf"]):
         errors.append(f"{where}: matches none of anyOf")
-    kinds = {"string": str, "integer": int, "number": (int, float), "object": dict, "array": list,
-             "boolean": bool, "null": type(None)}
+    kinds: dict[str, type | tuple[type, ...]] = {
+        "string": str, "integer": int, "number": (int, float), "object": dict, "array": list,
+        "boolean": bool, "null": type(None)}
     if "type" in schema:
         wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         ok = any(isinstance(instance, kinds[t]) and not (t in ("integer", "number") and isinstance(instance, bool))

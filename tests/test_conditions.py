@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -221,7 +222,7 @@ features:
 
 
 @pytest.fixture
-def chain(make_definition: Any) -> Definition:
+def chain(make_definition: Callable[..., Definition]) -> Definition:
     return make_definition(CHAIN_QUESTIONNAIRE, CHAIN_RULES + RULES_TAIL)
 
 

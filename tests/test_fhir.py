@@ -393,7 +393,7 @@ def fhir_enable_when(node: dict[str, Any], qr_answers: dict[str, list[dict[str, 
     def holds(when: dict[str, Any]) -> bool:
         answers = qr_answers.get(when["question"], [])
         if when["operator"] == "exists":
-            return bool(answers) == when["answerBoolean"]
+            return bool(answers) == bool(when["answerBoolean"])
         for answer in answers:
             if "answerCoding" in when:
                 coding, wanted = answer.get("valueCoding", {}), when["answerCoding"]

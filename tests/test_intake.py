@@ -18,7 +18,7 @@ from prompt_toolkit.output import DummyOutput
 from screening.definition import Definition
 from screening.intake import Terminal, conduct_intake, load_draft, run_intake
 from screening.intake.checks import birth_problem
-from screening.model import IntegerItem, MultiChoiceItem, ScaleItem, SingleChoiceItem, TextItem, YesNoItem
+from screening.model import Disposition, IntegerItem, MultiChoiceItem, ScaleItem, SingleChoiceItem, TextItem, YesNoItem
 from screening.response import Response, parse_response, read_response_file
 from screening.scorer import assess
 from screening.wording import detail_errors
@@ -179,7 +179,7 @@ def test_a_confirmed_emergency_stops_the_questions_and_saves(mini: Definition, t
     question = mini.items["thunderclap"].staff
     said = " ".join(printed.split())  # as one line: the terminal wraps long ones
     asked = said.index(f'Yes to "{question}" means an emergency: the caller must ring 999 now.')
-    instruction = said.index(mini.ruleset.disposition.texts["emergency"].staff)
+    instruction = said.index(mini.ruleset.disposition.texts[Disposition.EMERGENCY].staff)
     assert asked < instruction < said.index("Response saved")  # confirmed, then the 999 text, then saved
     assert "1 other red flag was not checked" in said  # the symptoms were never asked
     assert len(list(tmp_path.glob("intake-*.pdf"))) == 1

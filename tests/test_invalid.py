@@ -89,8 +89,8 @@ def test_validate_command_exits_2_without_a_traceback(q_path: Path, capsys: pyte
     out, err = capsys.readouterr()
     assert code == 2, f"exit code {code}; output:\n{out}{err}"
     assert "Traceback" not in out + err
-    for file, line, code, _ in (e for f in files_of(q_path) for e in expectations(f)):
-        assert f"{file}:{line}: [{code}]" in err, f"'{file}:{line}: [{code}]' not in the validate output:\n{err}"
+    for file, line, wanted, _ in (e for f in files_of(q_path) for e in expectations(f)):
+        assert f"{file}:{line}: [{wanted}]" in err, f"'{file}:{line}: [{wanted}]' not in the validate output:\n{err}"
 
 
 def test_there_are_enough_invalid_definitions() -> None:

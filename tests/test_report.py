@@ -15,6 +15,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -369,7 +370,7 @@ def test_times_are_in_the_clinic_time_zone_with_bst_in_summer(bundled: Definitio
 def test_pdf_is_tagged_pdfa_3b_with_document_metadata(name: str, examples: dict[str, Rendered], tmp_path: Path) -> None:
     ex = examples[name]
     assert pdfa_identification(ex.pdf) == ("3", "B")
-    root = catalog(ex.pdf)
+    root: Any = catalog(ex.pdf)  # pypdf types each entry loosely
     assert root["/MarkInfo"].get_object()["/Marked"] == BooleanObject(True)
     assert "/StructTreeRoot" in root
     assert str(root.get("/Lang")) == "en-GB"
@@ -411,8 +412,9 @@ def test_attachments_are_the_assessment_and_the_response(
     assert main(["score", "--json", str(ex.source)]) == 0
     assert capsys.readouterr().out == assessment
     # the catalog's associated files are exactly these three file specifications
-    specs = {ref.idnum for ref in catalog(ex.pdf)["/AF"]}
-    names = catalog(ex.pdf)["/Names"].get_object()["/EmbeddedFiles"].get_object()["/Names"]
+    root: Any = catalog(ex.pdf)  # pypdf types each entry loosely
+    specs = {ref.idnum for ref in root["/AF"]}
+    names = root["/Names"].get_object()["/EmbeddedFiles"].get_object()["/Names"]
     assert specs == {ref.idnum for ref in names[1::2]}
 
 
@@ -432,7 +434,8 @@ def test_a_different_generated_at_changes_the_bytes(examples: dict[str, Rendered
     ex = examples["physio_cervicogenic"]
     later = render_pdf(bundled, ex.response, ex.assessment, generated_at=WHEN.replace(hour=13))
     assert later != ex.pdf
-    assert pypdf.PdfReader(io.BytesIO(later)).metadata.creation_date == WHEN.replace(hour=13)
+    info = pypdf.PdfReader(io.BytesIO(later)).metadata
+    assert info is not None and info.creation_date == WHEN.replace(hour=13)
 
 
 def test_rendering_leaves_source_date_epoch_as_it_was(
@@ -696,7 +699,7 @@ def test_patient_details_longer_than_the_model_allows_are_rejected(mini: Definit
 
 
 def test_text_answers_longer_than_the_item_allows_are_rejected(
-    mini: Definition, roomy: Definition, make_definition: Any
+    mini: Definition, roomy: Definition, make_definition: Callable[..., Definition]
 ) -> None:
     with pytest.raises(ResponseError, match="item 'notes': answer is 201 characters long; at most 200"):
         mini_response(mini, "x" * 201)
@@ -1010,7 +1013,8 @@ def test_custom_clinic_details_appear_in_the_header(tmp_path: Path, capsys: Capt
         assert text in header
     assert "Set your clinic address" not in html
     pdf = pdf_path.read_bytes()
-    assert pypdf.PdfReader(io.BytesIO(pdf)).metadata.author == "Harbour View Physiotherapy (fictional)"
+    info = pypdf.PdfReader(io.BytesIO(pdf)).metadata
+    assert info is not None and info.author == "Harbour View Physiotherapy (fictional)"
     first_page = flat(pdf_pages_text(pdf, tmp_path)[0])
     assert (
         "From: Harbour View Physiotherapy (fictional) · 1 Example Quay · Exampleton EX1 2AB · Tel: 01632 960999 · "

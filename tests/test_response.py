@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def test_patient_block_and_respondent(mini: Definition) -> None:
             "patient": {"name": "Testy McTestface", "date_of_birth": "1970-01-31"}}
     response = parse_response(data, mini)
     assert response.respondent == "staff"
-    assert response.patient is not None
+    assert response.patient is not None and response.patient.date_of_birth is not None
     assert (response.patient.name, response.patient.date_of_birth.isoformat()) == ("Testy McTestface", "1970-01-31")
 
 
@@ -173,7 +174,7 @@ def test_hidden_drop_removes_answers_to_hidden_questions(mini: Definition) -> No
     assert response.answers == {"neck_pain": "no", "age": 30}
 
 
-def test_answer_to_a_question_whose_condition_is_undecided(make_definition: Any) -> None:
+def test_answer_to_a_question_whose_condition_is_undecided(make_definition: Callable[..., Definition]) -> None:
     definition = make_definition(
         """\
         id: gate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -201,7 +202,7 @@ features:
 
 
 @pytest.fixture
-def graded(make_definition: Any) -> Definition:
+def graded(make_definition: Callable[..., Definition]) -> Definition:
     tail = RULES_TAIL.replace(
         "  likely_at: 4\n  possible_at: 2\n  insufficient_when_unknown_at_least: 3\n",
         "  likely_at: 3\n  possible_at: 2\n  likely_requires: {yes: core}\n  insufficient_when_unknown_at_least: 2\n",

@@ -127,7 +127,8 @@ def every_kind(tmp_path_factory: pytest.TempPathFactory) -> Definition:
 
 @pytest.fixture(scope="session", params=["mini", "bundled", "every_kind"])
 def any_definition(request: pytest.FixtureRequest) -> Definition:
-    return request.getfixturevalue(request.param)
+    chosen: Definition = request.getfixturevalue(request.param)
+    return chosen
 
 
 def _fresh(response: Response) -> Response:

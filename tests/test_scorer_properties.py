@@ -30,12 +30,16 @@ from screening.model import (
     Condition,
     Disposition,
     Equals,
+    Feature,
+    Finding,
     FindingRef,
     Ge,
     In,
     IsYes,
+    Item,
     Le,
     Not,
+    RedFlag,
     YesNoItem,
 )
 from screening.response import Response, parse_response, response_json
@@ -147,7 +151,8 @@ def reference_rules(definition: Definition, answers: Mapping[str, Any]) -> dict[
             memo[fid] = reference_truth(conditions[fid], values.__getitem__, finding)
         return memo[fid]
 
-    rules = [*definition.ruleset.findings, *definition.ruleset.red_flags, *definition.ruleset.features]
+    rules: list[Finding | RedFlag | Feature] = [
+        *definition.ruleset.findings, *definition.ruleset.red_flags, *definition.ruleset.features]
     return {rule.id: reference_truth(rule.condition, values.__getitem__, finding) for rule in rules}
 
 
@@ -275,6 +280,10 @@ def test_findings_and_features_match_the_reference(definition: Definition, data:
     assert assessment.likelihood.unknown_points == sum(weights[i] for i in weights if expected[i] is None)
 
 
+def _may_be_not_sure(item: Item) -> bool:
+    return isinstance(item, YesNoItem) and item.allow_not_sure
+
+
 @PROPERTY
 @given(data=st.data())
 def test_red_flag_question_not_sure_or_unanswered_never_physio_or_self_care(
@@ -287,15 +296,15 @@ def test_red_flag_question_not_sure_or_unanswered_never_physio_or_self_care(
         i
         for i in red_flag_items(definition)
         if is_shown(definition, answers, i)
-        and ((isinstance(definition.items[i], YesNoItem) and definition.items[i].allow_not_sure)
-             or not definition.items[i].required)
+        and (_may_be_not_sure(definition.items[i]) or not getattr(definition.items[i], "required", False))
     )
     if not candidates:
         return
     item_id = data.draw(st.sampled_from(candidates), label="red-flag question")
     item = definition.items[item_id]
     can_be_not_sure = isinstance(item, YesNoItem) and item.allow_not_sure
-    if can_be_not_sure and (item.required or data.draw(st.booleans(), label="not sure (else unanswered)")):
+    optional = not getattr(item, "required", False)
+    if can_be_not_sure and (not optional or data.draw(st.booleans(), label="not sure (else unanswered)")):
         answers[item_id] = NOT_SURE
     else:
         answers.pop(item_id, None)

@@ -75,6 +75,13 @@ class Inbox:
         return self.messages()
 
 
+def text_of(message: Message) -> str:
+    """The decoded body of a plain-text e-mail."""
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -133,9 +140,9 @@ def alert_site(
 
 def document(name: str, **answers: Any) -> dict[str, Any]:
     data, _ = read_response_file(EXAMPLES / name)
-    data = json.loads(json.dumps(data, default=str))
-    data["answers"].update(answers)
-    return data
+    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    plain["answers"].update(answers)
+    return plain
 
 
 def api_submit(site: Site, body: dict[str, Any], token: str) -> Any:
@@ -186,7 +193,7 @@ def test_an_emergency_on_each_channel_sends_one_email_with_no_patient_details(
         assert set(by_reference) == {r.id[:8] for r in rows}
         for row in rows:
             message = by_reference[row.id[:8]]
-            body = message.get_payload(decode=True).decode()
+            body = text_of(message)
             assert message["To"] == "duty@clinic.example" and message["From"] == "screening@clinic.example"
             assert "Emergency" in message["Subject"] and "Urgency:   Emergency" in body
             assert f"{BASE_URL}/staff/submissions/{row.id}" in body
@@ -194,7 +201,7 @@ def test_an_emergency_on_each_channel_sends_one_email_with_no_patient_details(
             assert f"Arrived:   {arrived}" in body
         assert all(m["Content-Transfer-Encoding"] == "7bit" for m in messages)  # the raw text is what is read
         raw = b"\n".join(inbox.raw).decode("utf-8", "replace").lower()
-        raw += "\n".join(m.get_payload(decode=True).decode().lower() for m in messages)
+        raw += "\n".join(text_of(m).lower() for m in messages)
         response_words = {"ada example", "test patient alerts", "01632", "sudden_onset", "worst_ever", "thunderclap"}
         flags = {flag for row in rows for flag in row.red_flags.split()}
         assert flags  # the submissions did raise red flags: none of them is named in any e-mail

@@ -24,7 +24,8 @@ def _document(name: str) -> dict[str, Any]:
     from screening.response import read_response_file
 
     data, _ = read_response_file(EXAMPLES / name)
-    return json.loads(json.dumps(data, default=str))
+    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return plain
 
 
 def test_submit_gives_the_same_assessment_as_the_command_line(site: Site) -> None:
@@ -138,7 +139,7 @@ def _remove_fuzz_folder() -> Any:
 def test_fuzz_the_api(case: Any) -> None:
     """Generated bodies and ids never cause a server error, and every answer fits the documented schema."""
     headers = {"authorization": f"Bearer {FUZZ_TOKEN}"}
-    checks = [not_a_server_error]
+    checks: list[Any] = [not_a_server_error]
     if not case.path.endswith("summary.pdf"):
         checks.append(response_schema_conformance)
     case.call_and_validate(headers=headers, checks=checks)

@@ -82,12 +82,12 @@ def test_rebuilt_assessments_equal_the_ones_at_submission(db: Session, bundled: 
     _forget_rebuilt()
     differs = 0
     for row_id, expected in made:
-        row = db.get(Submission, row_id)
-        assert row is not None and row.legacy_assessment_json is None
-        again = assessment_json(assessment_of(db, row))  # no served definition: rebuilt from the stored files
+        kept_row = db.get(Submission, row_id)
+        assert kept_row is not None and kept_row.legacy_assessment_json is None
+        again = assessment_json(assessment_of(db, kept_row))  # no served definition: rebuilt from the stored files
         assert again == expected
-        differs += row.ruleset_sha256 == older.ruleset_sha256 and again != assessment_json(
-            assess(bundled, Response.model_validate_json(row.response_json))
+        differs += kept_row.ruleset_sha256 == older.ruleset_sha256 and again != assessment_json(
+            assess(bundled, Response.model_validate_json(kept_row.response_json))
         )
     assert differs > 0  # the older ruleset really scores some examples differently
 
@@ -197,6 +197,6 @@ def test_migration_moves_rows_written_by_the_earlier_schema(
     with engine.begin() as connection:  # and back: each row has its whole assessment again
         command.downgrade(_config(connection), "0006_patient_drafts")
     with engine.connect() as connection:
-        back = dict(connection.execute(text("SELECT id, assessment_json FROM submissions")).all())
+        back = {str(r[0]): str(r[1]) for r in connection.execute(text("SELECT id, assessment_json FROM submissions"))}
     assert back == {old["id"]: old["assessment_json"] for old in rows}
     engine.dispose()

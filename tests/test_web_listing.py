@@ -140,7 +140,8 @@ def test_the_migration_folds_names_stored_before_it(database_url: str) -> None:
             )
     migrate(engine)
     with engine.connect() as connection:
-        folded = dict(connection.execute(text("SELECT id, name_search FROM submissions")).all())
+        rows = connection.execute(text("SELECT id, name_search FROM submissions"))
+        folded: dict[str, str | None] = {r[0]: r[1] for r in rows}
     assert [folded[r["id"]] for r in old] == ["charlie old", "echo old", None]
     with Session(engine) as db:
         assert [r.id for r in list_page(db, ListFilter(name="CHARLIE")).rows] == [old[0]["id"]]

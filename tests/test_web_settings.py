@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from screening.cli import main
-from screening.web import settings as settings_module
 from screening.web.db import make_engine, migrate
 from screening.web.settings import Settings, SettingsError
 
@@ -108,7 +107,7 @@ def test_a_failed_write_leaves_no_key_file(tmp_path: Path, monkeypatch: pytest.M
     def full_disk(_descriptor: int) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(settings_module.os, "fsync", full_disk)
+    monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(SettingsError, match=r"cannot write a new signing key.*No space left"):
         Settings.load(data)
     assert list(data.iterdir()) == []

@@ -118,7 +118,7 @@ def test_api_tokens_are_stored_hashed(db: Session) -> None:
     assert api_token_name(db, token) == "practice-system"
     assert api_token_name(db, token + "x") is None
     stored = db.execute(text("SELECT token_sha256 FROM api_tokens")).scalar()
-    assert stored != token and len(stored) == 64
+    assert isinstance(stored, str) and stored != token and len(stored) == 64
 
 
 def test_result_tokens_are_unguessable_and_bound_to_the_submission() -> None:

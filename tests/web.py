@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.testclient import TestClient
 
 from screening.definition import Definition
@@ -48,7 +48,8 @@ def form_pairs(answers: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def shown_for(definition: Definition, answers: Mapping[str, Any]) -> set[str]:
     """The questions the server shows for these answers, reading them as it reads a form."""
-    return shown_items(definition, read_form(definition, FormData(form_pairs(answers))).values)
+    pairs: list[tuple[str, str | UploadFile]] = list(form_pairs(answers))
+    return shown_items(definition, read_form(definition, FormData(pairs)).values)
 
 
 def errors_on(page: str) -> list[str]:
