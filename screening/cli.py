@@ -318,7 +318,25 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="mark cookies Secure (use when served over HTTPS, e.g. behind a proxy)",
     )
+    serve.add_argument(
+        "--no-jobs",
+        action="store_true",
+        help="leave rendering PDFs and sending alerts to `screening worker` processes (default: each server "
+        "process works on them too)",
+    )
     _definition_options(serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="render queued PDFs and send queued alerts (beside or instead of the servers)",
+        description="Work through the referral PDFs and alerts that the servers queue in the database, until "
+        "stopped. Any number can run, on any machine that reaches the database: each job is done once. Give it "
+        "the same data folder or database, clinic settings and definitions as the servers.",
+    )
+    worker.add_argument("--once", action="store_true", help="do what is queued now, then stop")
+    worker.add_argument("--clinic", type=Path, metavar="SETTINGS", help="clinic settings YAML (default: neutral)")
+    _definition_options(worker)
+    _database_options(worker)
 
     user = commands.add_parser(
         "user",
@@ -387,6 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "export": _export,
             "rescore": _rescore,
             "serve": _web,
+            "worker": _web,
             "user": _web,
             "token": _web,
         }

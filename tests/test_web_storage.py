@@ -25,7 +25,9 @@ def test_migrations_build_exactly_the_tables_the_code_uses(database_url: str) ->
     migrate(engine)
     migrate(engine)  # a second run changes nothing
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        # procrastinate's own tables (the job queue on PostgreSQL) are not ours to compare
+        ours = {"include_name": lambda name, kind, _parent: kind != "table" or not str(name).startswith("procrastinate")}
+        differences = compare_metadata(MigrationContext.configure(connection, opts=ours), Base.metadata)
     assert differences == []
     assert set(inspect(engine).get_table_names()) >= {"submissions", "status_changes", "users", "audit_events"}
     engine.dispose()

@@ -1,4 +1,5 @@
-"""The ``serve``, ``user`` (add, password, disable, enable, list) and ``token`` (add, revoke, list) commands."""
+"""The ``serve``, ``worker``, ``user`` (add, password, disable, enable, list) and ``token`` (add, revoke, list)
+commands."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ from .settings import Settings
 def run_command(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return serve(args)
+    if args.command == "worker":
+        from .worker import run_worker
+
+        return run_worker(args)
     if args.action != "list" and not args.name:
         raise AccountError(f"say which one: screening {args.command} {args.action} NAME")
     settings = Settings.load(args.data)
@@ -108,6 +113,8 @@ def serve(args: argparse.Namespace) -> int:
         os.environ["SCREENING_SECURE_COOKIES"] = "1"
     if args.allowed_hosts:
         os.environ["SCREENING_ALLOWED_HOSTS"] = args.allowed_hosts
+    if args.no_jobs:
+        os.environ["SCREENING_RUN_JOBS"] = "0"
     settings = Settings.load()
     os.environ["SCREENING_DATA_DIR"] = str(settings.data_dir.resolve())  # workers must agree on it
     load_definition(settings.questionnaire, settings.ruleset)  # a broken definition stops here, with its lines

@@ -1,4 +1,5 @@
-"""Rebuilding a stored submission's response and assessment, and its referral PDF (rendered once, then kept)."""
+"""Rebuilding a stored submission's response and assessment, and its referral PDF (rendered once by a worker, then
+kept)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..definition import Definition
 from ..report import questionnaire_response_json, render_pdf
 from ..response import Response
 from .db import Submission
+from .jobs import ask_again
 from .store import audit, keep_pdf, stored_pdf
 
 if TYPE_CHECKING:  # app imports this module
@@ -43,7 +45,8 @@ def download(body: bytes | str, media_type: str, filename: str) -> HttpResponse:
 
 
 def submission_pdf(services: Services, db: Session, row: Submission) -> bytes:
-    """The stored PDF, or a new one rendered from the stored response and assessment and kept."""
+    """The stored PDF, or a new one rendered from the stored response and assessment and kept (by a worker, see
+    ``jobs``: ``services`` can be a ``jobs.RenderContext``)."""
     data = stored_pdf(db, row.id)
     if data is not None:
         return data
@@ -98,12 +101,19 @@ def questionnaire_response_body(definition: Definition, row: Submission) -> str:
     return questionnaire_response_json(definition, response_of(row), complete=row.complete)
 
 
-def pdf_download(services: Services, db: Session, row: Submission, actor: str, stale: str) -> HttpResponse:
-    """The submission's PDF for download, recorded in the audit log; ``stale`` is said (409) if it cannot be made."""
-    try:
-        data = submission_pdf(services, db, row)
-    except StaleDefinition:
-        raise HTTPException(409, stale) from None
+def pdf_download(services: Services, db: Session, row: Submission, actor: str, stale: str) -> HttpResponse | None:
+    """The submission's PDF for download, recorded in the audit log; ``stale`` is said (409) if it cannot be made.
+
+    None while a worker is still preparing it (see ``jobs``): requests never render a referral themselves.
+    """
+    data = stored_pdf(db, row.id)
+    if data is None:
+        served = services.definition
+        if (row.questionnaire_sha256, row.ruleset_sha256) != (served.questionnaire_sha256, served.ruleset_sha256):
+            raise HTTPException(409, stale)
+        ask_again(db, row.id)  # on its way already, as a rule; this makes sure, and makes it due now
+        db.commit()
+        return None
     audit(db, actor, "pdf_download", row.id)
     db.commit()
     return download(data, "application/pdf", pdf_name(row))

@@ -18,6 +18,7 @@ from ..assessment import Assessment, assessment_json
 from ..response import Response, response_json
 from .alerts import enqueue_alert
 from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, utcnow
+from .jobs import queue_pdf
 from .localtime import day_after, day_start
 from .names import search_form
 
@@ -95,6 +96,7 @@ def record_submission(
             raise
         return found, False
     enqueue_alert(db, row)  # emergency and urgent ones: in this transaction, sent after it commits
+    queue_pdf(db, row.id)  # its referral PDF, rendered by a worker once this transaction commits
     return row, True
 
 
