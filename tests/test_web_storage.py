@@ -26,7 +26,7 @@ def test_migrations_build_exactly_the_tables_the_code_uses(database_url: str) ->
     migrate(engine)  # a second run changes nothing
     with engine.connect() as connection:
         # procrastinate's own tables (the job queue on PostgreSQL) are not ours to compare
-        ours = {"include_name": lambda name, kind, _parent: kind != "table" or not str(name).startswith("procrastinate")}
+        ours = {"include_name": lambda name, kind, _up: kind != "table" or not str(name).startswith("procrastinate")}
         differences = compare_metadata(MigrationContext.configure(connection, opts=ours), Base.metadata)
     assert differences == []
     assert set(inspect(engine).get_table_names()) >= {"submissions", "status_changes", "users", "audit_events"}

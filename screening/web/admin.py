@@ -126,6 +126,7 @@ def serve(args: argparse.Namespace) -> int:
     engine.dispose()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)  # the job worker's own line per job is enough
     base = f"http://{args.host}:{args.port}"
     print(f"Screening: patients {base}/  ·  staff {base}/staff  ·  API {base}/api/v1/openapi.json", flush=True)
     print(f"Data folder: {settings.data_dir.resolve()}", flush=True)
