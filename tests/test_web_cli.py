@@ -1,8 +1,10 @@
-"""The web commands: `screening user`, `screening token`, `screening serve` (started for real, then stopped)."""
+"""The web commands: `screening user`, `screening token`, `screening serve` (started for real, then stopped) and
+`screening worker`."""
 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import socket
@@ -162,3 +164,38 @@ def test_serve_ignores_forwarding_headers_unless_a_proxy_is_named(tmp_path: Path
         server.terminate()
         server.communicate(timeout=30)
     assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
+
+
+def test_worker_once_renders_what_is_queued_then_stops(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """On SQLite a `screening worker` process works through the same jobs table as the servers."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from screening.assessment import Assessment
+    from screening.loader import load_definition
+    from screening.response import parse_response, read_response_file
+    from screening.scorer import assess
+    from screening.web.db import Job, Pdf, make_engine, migrate
+    from screening.web.settings import Settings
+    from screening.web.store import record_submission
+
+    caplog.set_level(logging.INFO, logger="screening.web.jobs")
+    data = tmp_path / "data"
+    engine = make_engine(Settings.load(data).database_url)
+    migrate(engine)
+    definition = load_definition(None, None)
+    raw, _ = read_response_file(Path(__file__).resolve().parent.parent / "examples" / "physio_cervicogenic.yaml")
+    response = parse_response(raw, definition)
+    assessment: Assessment = assess(definition, response)
+    with Session(engine) as db:
+        for _ in range(2):
+            record_submission(db, response, assessment, channel="api")
+        db.commit()
+    assert main(["worker", "--once", "--data", str(data)]) == 0
+    with Session(engine) as db:
+        assert db.scalar(select(func.count()).select_from(Pdf)) == 2
+        assert db.scalar(select(func.count()).select_from(Job).where(Job.done_at.is_(None))) == 0
+    assert len([r for r in caplog.records if "rendered" in r.getMessage()]) == 2
+    assert main(["worker", "--once", "--data", str(data)]) == 0  # nothing left to do: nothing rendered again
+    assert len([r for r in caplog.records if "rendered" in r.getMessage()]) == 2
+    engine.dispose()

@@ -60,9 +60,8 @@ def _document() -> dict[str, Any]:
     return document
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # its own queue
 def test_a_submission_queues_its_pdf_in_its_own_transaction(site: Site) -> None:
-    if site.services.settings.database_url.startswith("postgresql"):
-        pytest.skip("the jobs table is SQLite's queue; procrastinate's is tested below")
     (submission,) = _api_submissions(site, 1)
     with site.db() as db:
         job = db.scalars(select(Job)).one()
@@ -70,11 +69,10 @@ def test_a_submission_queues_its_pdf_in_its_own_transaction(site: Site) -> None:
         assert db.scalar(select(func.count()).select_from(Pdf)) == 0  # nothing rendered while the request ran
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # its own queue
 def test_two_workers_on_one_sqlite_file_render_each_pdf_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, site: Site
 ) -> None:
-    if site.services.settings.database_url.startswith("postgresql"):
-        pytest.skip("SQLite's jobs table; PostgreSQL is covered by the processes test")
     ids = _api_submissions(site, 4)
     handled: list[str] = []
     workers = []
@@ -109,9 +107,8 @@ def test_two_workers_on_one_sqlite_file_render_each_pdf_once(
         engine.dispose()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # its own queue
 def test_a_failed_job_waits_then_a_waiting_staff_member_makes_it_due_again(site: Site) -> None:
-    if site.services.settings.database_url.startswith("postgresql"):
-        pytest.skip("SQLite's jobs table")
     (submission,) = _api_submissions(site, 1)
     calls: list[str] = []
 
@@ -137,9 +134,8 @@ def test_a_failed_job_waits_then_a_waiting_staff_member_makes_it_due_again(site:
     assert site.client.get(f"/staff/submissions/{submission}/summary.pdf").content.startswith(b"%PDF")
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # its own queue
 def test_the_pdf_is_rendered_once_on_postgresql_even_when_asked_for_while_rendering(site: Site) -> None:
-    if not site.services.settings.database_url.startswith("postgresql"):
-        pytest.skip("procrastinate's queue")
     (submission,) = _api_submissions(site, 1)
     token = site.api_token("second")
     auth = {"authorization": f"Bearer {token}"}

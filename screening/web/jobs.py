@@ -45,6 +45,7 @@ log = logging.getLogger("screening.web.jobs")
 PDF = "pdf"  # the kind of job in the jobs table
 PDF_TASK = "render_referral_pdf"  # the procrastinate task
 QUEUED = "jobs_queued"  # key in Session.info: this transaction queued a job (wake the worker on commit)
+RESTART_AFTER = 10  # seconds before a procrastinate worker that lost its database starts again
 SCHEMA_LOCK = 7_214_301  # advisory lock id: one server at a time installs procrastinate's schema
 
 
@@ -285,6 +286,7 @@ class QueueWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._started = threading.Event()
+        self._stopping = threading.Event()
 
     def _app(self) -> procrastinate.App:
         from procrastinate import App, PsycopgConnector, RetryStrategy
@@ -292,8 +294,9 @@ class QueueWorker:
         app = App(connector=PsycopgConnector(conninfo=self.dsn, min_size=1, max_size=3))
         handle = self.handle
 
-        # a failed render is tried again 30 s, 1, 2, 4 and 8 minutes later; a staff member waiting asks again
-        @app.task(name=PDF_TASK, retry=RetryStrategy(max_attempts=6, exponential_wait=30), pass_context=False)
+        # a failed render is tried again 30 s later, then a minute longer each time (five times); a staff member
+        # waiting for it queues it again
+        @app.task(name=PDF_TASK, retry=RetryStrategy(max_attempts=6, wait=30, linear_wait=60), pass_context=False)
         def render_referral_pdf(submission_id: str) -> None:
             handle(submission_id)
 
@@ -317,6 +320,7 @@ class QueueWorker:
     def start(self) -> None:
         if self._thread is None:
             self._started.clear()
+            self._stopping.clear()
             self._thread = threading.Thread(target=self._run, name="job-worker", daemon=True)
             self._thread.start()
             self._started.wait(30)
@@ -326,17 +330,22 @@ class QueueWorker:
             self._loop = asyncio.get_running_loop()
             self._task = asyncio.current_task()
             self._started.set()
+            if self._stopping.is_set():  # stopped before this loop could be told
+                return
             with contextlib.suppress(asyncio.CancelledError):  # stopped, after the job in progress
                 await self._work(wait=True)
 
-        try:
-            asyncio.run(main())
-        except Exception as exc:
-            log.error("the job worker stopped (%s: %s)", type(exc).__name__, exc)
-        finally:
-            self._started.set()
+        while not self._stopping.is_set():
+            try:
+                asyncio.run(main())
+            except Exception as exc:  # the database is away: start again a little later, never give up
+                log.warning("the job worker stopped (%s); starting again in %d s", type(exc).__name__, RESTART_AFTER)
+            finally:
+                self._started.set()
+            self._stopping.wait(RESTART_AFTER)
 
     def stop(self, timeout: float = 70.0) -> None:
+        self._stopping.set()
         if self._thread is not None:
             loop, task = self._loop, self._task
             if loop is not None and task is not None and not loop.is_closed():
