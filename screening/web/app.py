@@ -31,7 +31,7 @@ from .alerts import CHANNELS, AlertSender, Timing, alert_channels
 from .db import CONTACT_ACTIONS, STATUS_LABELS, make_engine, migrate
 from .deps import NeedsLogin, Services, page
 from .jobs import Timing as JobTiming
-from .jobs import Worker, make_worker
+from .jobs import Worker, make_worker, preload
 from .localtime import shown_time, waited
 from .names import shown_name
 from .ratelimit import SharedRateLimiter
@@ -119,6 +119,7 @@ def create_app(
         pdf_lock=threading.Lock(),
         alerts=sender,
     )
+    preload(settings.database_url)  # the job queue's library, before the first submission needs it
     # each server process also renders the queued PDFs unless `screening worker` processes do it all (--no-jobs)
     app.state.jobs = (
         make_worker(settings.database_url, sessions, app.state.services, JobTiming(poll=settings.job_poll))
