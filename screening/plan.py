@@ -102,6 +102,7 @@ def _next_step(text: DispositionText, *, checks_undecided_flags: bool = False) -
     return NextStep(text.title, text.patient, text.staff, text.action, text.time_frame, checks_undecided_flags)
 
 
+@lru_cache(maxsize=16)  # built once per definition: ~10 ms, which every full Assessment needs
 def definition_tables(definition: Definition) -> Tables:
     policy = definition.ruleset.disposition
     red_flags = []

@@ -1,7 +1,7 @@
 """jobs: each new submission's referral PDF is rendered by a worker, off the request path (SQLite's queue)
 
 Revision ID: 0009_jobs
-Revises: 0006_patient_drafts
+Revises: 0007_compact_submissions
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_jobs"
-down_revision = "0006_patient_drafts"
+down_revision = "0007_compact_submissions"
 branch_labels = None
 depends_on = None
 
