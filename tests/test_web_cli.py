@@ -171,13 +171,11 @@ def test_worker_once_renders_what_is_queued_then_stops(tmp_path: Path, caplog: p
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
-    from screening.assessment import Assessment
     from screening.loader import load_definition
     from screening.response import parse_response, read_response_file
-    from screening.scorer import assess
     from screening.web.db import Job, Pdf, make_engine, migrate
     from screening.web.settings import Settings
-    from screening.web.store import record_submission
+    from screening.web.store import submit
 
     caplog.set_level(logging.INFO, logger="screening.web.jobs")
     data = tmp_path / "data"
@@ -186,11 +184,9 @@ def test_worker_once_renders_what_is_queued_then_stops(tmp_path: Path, caplog: p
     definition = load_definition(None, None)
     raw, _ = read_response_file(Path(__file__).resolve().parent.parent / "examples" / "physio_cervicogenic.yaml")
     response = parse_response(raw, definition)
-    assessment: Assessment = assess(definition, response)
     with Session(engine) as db:
         for _ in range(2):
-            record_submission(db, response, assessment, channel="api")
-        db.commit()
+            submit(db, definition, response, channel="api", actor="api:test", action="api_submit")
     assert main(["worker", "--once", "--data", str(data)]) == 0
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Pdf)) == 2
