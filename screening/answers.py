@@ -1,13 +1,14 @@
-"""Check and normalise one answer according to its item's kind."""
+"""Check and normalise one answer according to its item's kind: the one checker behind response files, the web
+forms and the terminal intake, with words for the person answering and for the author of a file."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .model import (
-    NOT_SURE,
     IntegerItem,
     Item,
     MultiChoiceItem,
@@ -17,10 +18,23 @@ from .model import (
     YesNoItem,
 )
 
-Checker = Callable[[Any], tuple[Any, str]]
+Answer = str | int | list[str]
 
 # Control characters other than tab and newline have no place in an answer and break XML and PDF metadata.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+WHOLE_NUMBER = re.compile(r"^[+-]?\d{1,9}$")  # a number as typed in a form or at the terminal
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerProblem:
+    """Why an answer cannot stand: ``message`` tells the person answering what to do, ``detail`` tells the author
+    of a response file what was wrong with the value written."""
+
+    message: str
+    detail: str
+
+
+Checker = Callable[[Any], "Answer | AnswerProblem"]
 
 
 def control_character_problem(text: str) -> str:
@@ -29,78 +43,98 @@ def control_character_problem(text: str) -> str:
     return f"contains a control character (U+{ord(found.group()):04X}); remove it" if found else ""
 
 
-def _check_yes_no(item: YesNoItem) -> Checker:
-    allowed = ("yes", "no", NOT_SURE) if item.allow_not_sure else ("yes", "no")
+CHOOSE_SHOWN = "Choose one of the answers shown"
 
-    def check(value: Any) -> tuple[Any, str]:
+
+def _check_yes_no(item: YesNoItem) -> Checker:
+    allowed = item.codes
+
+    def check(value: Any) -> Answer | AnswerProblem:
         if value is True:
-            return "yes", ""
+            return "yes"
         if value is False:
-            return "no", ""
+            return "no"
         if value in allowed:
-            return value, ""
-        return None, f"answer {value!r} is not one of {', '.join(allowed)}"
+            return str(value)
+        return AnswerProblem(CHOOSE_SHOWN, f"answer {value!r} is not one of {', '.join(allowed)}")
 
     return check
 
 
 def _check_single(item: SingleChoiceItem) -> Checker:
-    codes = [o.code for o in item.options]
+    codes = item.codes
 
-    def check(value: Any) -> tuple[Any, str]:
+    def check(value: Any) -> Answer | AnswerProblem:
         if isinstance(value, str) and value in codes:
-            return value, ""
-        return None, f"answer {value!r} is not one of {', '.join(codes)}"
+            return value
+        return AnswerProblem(CHOOSE_SHOWN, f"answer {value!r} is not one of {', '.join(codes)}")
 
     return check
 
 
 def _check_multi(item: MultiChoiceItem) -> Checker:
-    codes = [o.code for o in item.options]
-    exclusive = {o.code for o in item.options if o.exclusive}
+    codes = item.codes
+    exclusive = {o.code: o.label for o in item.options if o.exclusive}
 
-    def check(value: Any) -> tuple[Any, str]:
+    def check(value: Any) -> Answer | AnswerProblem:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return None, f"answer {value!r} must be a list of option codes ({', '.join(codes)})"
+            return AnswerProblem(CHOOSE_SHOWN, f"answer {value!r} must be a list of option codes ({', '.join(codes)})")
         unknown = [v for v in value if v not in codes]
         if unknown:
-            return None, f"{', '.join(map(repr, unknown))} not among the options {', '.join(codes)}"
+            detail = f"{', '.join(map(repr, unknown))} not among the options {', '.join(codes)}"
+            return AnswerProblem(CHOOSE_SHOWN, detail)
         chosen = set(value)
         if len(chosen) != len(value):
-            return None, "an option is listed more than once"
-        if len(chosen) > 1 and chosen & exclusive:
-            return None, f"'{sorted(chosen & exclusive)[0]}' cannot be ticked together with other options"
-        return [c for c in codes if c in chosen], ""
+            return AnswerProblem(CHOOSE_SHOWN, "an option is listed more than once")
+        alone = sorted(chosen & exclusive.keys())
+        if len(chosen) > 1 and alone:
+            return AnswerProblem(
+                f"'{exclusive[alone[0]]}' cannot be ticked together with other options",
+                f"'{alone[0]}' cannot be ticked together with other options",
+            )
+        return [c for c in codes if c in chosen]
 
     return check
 
 
+def _number_message(item: IntegerItem | ScaleItem) -> str:
+    unit = f" ({item.unit})" if isinstance(item, IntegerItem) else ""
+    return f"Enter a whole number from {item.min} to {item.max}{unit}"
+
+
 def _check_number(item: IntegerItem | ScaleItem) -> Checker:
     unit = f" {item.unit}" if isinstance(item, IntegerItem) else ""
+    message = _number_message(item)
 
-    def check(value: Any) -> tuple[Any, str]:
+    def check(value: Any) -> Answer | AnswerProblem:
         if isinstance(value, bool) or not isinstance(value, int):
-            return None, f"answer {value!r} must be a whole number from {item.min} to {item.max}{unit}"
+            detail = f"answer {value!r} must be a whole number from {item.min} to {item.max}{unit}"
+            return AnswerProblem(message, detail)
         if not item.min <= value <= item.max:
-            return None, f"answer {value} is outside {item.min}–{item.max}{unit}"
-        return value, ""
+            return AnswerProblem(message, f"answer {value} is outside {item.min}–{item.max}{unit}")
+        return value
 
     return check
 
 
 def _check_text(item: TextItem) -> Checker:
-    def check(value: Any) -> tuple[Any, str]:
+    def check(value: Any) -> Answer | AnswerProblem:
         if not isinstance(value, str):
-            return None, f"answer {value!r} must be text"
+            return AnswerProblem("Enter the answer as text", f"answer {value!r} must be text")
         if len(value) > item.max_length:
-            return None, f"answer is {len(value)} characters long; at most {item.max_length} are allowed"
-        return (None, problem) if (problem := control_character_problem(value)) else (value, "")
+            return AnswerProblem(
+                f"Keep this answer to {item.max_length} characters or fewer (it has {len(value)})",
+                f"answer is {len(value)} characters long; at most {item.max_length} are allowed",
+            )
+        if problem := control_character_problem(value):
+            return AnswerProblem("Remove the special characters that cannot be stored", problem)
+        return value
 
     return check
 
 
 def answer_checker(item: Item) -> Checker | None:
-    """A function that normalises one answer or says what is wrong with it (None for display items)."""
+    """A function that returns one answer normalised, or the problem with it (None for display items)."""
     if isinstance(item, YesNoItem):
         return _check_yes_no(item)
     if isinstance(item, SingleChoiceItem):
@@ -112,3 +146,25 @@ def answer_checker(item: Item) -> Checker | None:
     if isinstance(item, TextItem):
         return _check_text(item)
     return None
+
+
+def typed_answer(item: Item, typed: Sequence[str], check: Checker | None = None) -> Answer | AnswerProblem:
+    """An answer as typed or ticked in a web form or at the terminal (each value already trimmed), checked.
+
+    ``check`` is the item's checker when the caller holds it already (``Definition.checkers``).
+    """
+    check = check or answer_checker(item)
+    if check is None:
+        return AnswerProblem("This is not a question", f"item '{item.id}' is display text and takes no answer")
+    if isinstance(item, MultiChoiceItem):
+        return check(list(typed))
+    if not typed:
+        return AnswerProblem("Enter an answer", "no answer given")
+    if len(typed) > 1:
+        return AnswerProblem("Choose only one answer", f"{len(typed)} answers given where one is asked for")
+    text = typed[0]
+    if isinstance(item, IntegerItem | ScaleItem):
+        if not WHOLE_NUMBER.match(text):
+            return AnswerProblem(_number_message(item), f"answer {text!r} is not a whole number")
+        return check(int(text))
+    return check(text)

@@ -19,9 +19,6 @@ from .conditions import (
     items_read,
 )
 from .model import (
-    NO,
-    NOT_SURE,
-    YES,
     Condition,
     DisplayItem,
     IntegerItem,
@@ -176,10 +173,8 @@ class Definition:
 
 def plain_answers(item: Item) -> frozenset[Any]:
     """The answers to an item that are a plain string or whole number, when there are few enough to list."""
-    if isinstance(item, YesNoItem):
-        return frozenset((YES, NO, NOT_SURE) if item.allow_not_sure else (YES, NO))
-    if isinstance(item, SingleChoiceItem):
-        return frozenset(o.code for o in item.options)
+    if isinstance(item, YesNoItem | SingleChoiceItem):
+        return frozenset(item.codes)
     if isinstance(item, IntegerItem | ScaleItem) and item.max - item.min <= 1000:
         return frozenset(range(item.min, item.max + 1))
     return frozenset()

@@ -70,10 +70,8 @@ def answer_table(item_id: str, item: Any) -> AnswerTable:
         NOT_SURE: AnswerRead(item_id, "not_sure", NOT_SURE),
     }
     values: list[Any] = []
-    if isinstance(item, YesNoItem):
-        values = ["yes", "no"]
-    elif isinstance(item, SingleChoiceItem):
-        values = [o.code for o in item.options]
+    if isinstance(item, YesNoItem | SingleChoiceItem):
+        values = list(item.codes)  # "not sure" is read as such, below
     elif isinstance(item, IntegerItem | ScaleItem) and item.max - item.min <= 1000:
         values = list(range(item.min, item.max + 1))
     known.update({value: AnswerRead(item_id, "answered", value) for value in values if value != NOT_SURE})

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from .answers import control_character_problem
-from .compiled import FALSE, remember
+from .answers import Answer as Answer  # re-exported: where the rest of the package names it
+from .answers import AnswerProblem, control_character_problem
+from .compiled import FALSE, evaluate, remember
 from .conditions import describe
 from .definition import Definition
+from .error_codes import ErrorCode
 from .errors import Problem, ResponseError
 from .identifiers import nhs_number_problem, normal_nhs_number
 from .limits import (
@@ -29,7 +31,6 @@ from .limits import (
 from .model import SemVer
 from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
 
-Answer = str | int | list[str]
 Short = Annotated[str, StringConstraints(max_length=200)]
 HiddenPolicy = Literal["error", "drop"]
 
@@ -97,8 +98,8 @@ def parse_response(
     known_lines = dict(lines) if lines else {}  # copied once, not once per problem
     problems: list[Problem] = []
 
-    def add(loc: Path_, subject: str, message: str, fix: str = "") -> None:
-        problems.append(Problem(source, line_for(loc, data, known_lines), subject, message, fix))
+    def add(loc: Path_, subject: str, message: str, fix: str = "", *, code: ErrorCode) -> None:
+        problems.append(Problem(source, line_for(loc, data, known_lines), subject, message, fix, code=code))
 
     if not isinstance(data, dict):
         add(
@@ -106,6 +107,7 @@ def parse_response(
             "",
             "a response must be a mapping with questionnaire, version, collected_at and answers",
             "see `screening schema` for the format",
+            code=ErrorCode.NOT_A_MAPPING,
         )
         raise ResponseError(problems)
     raw_answers = data.get("answers", {})
@@ -118,12 +120,13 @@ def parse_response(
             loc = tuple(err["loc"])
             key = ".".join(str(p) for p in loc)
             if err["type"] == "missing":
-                add(loc, "response", f"'{key}' is missing", f"add '{key}'")
+                add(loc, "response", f"'{key}' is missing", f"add '{key}'", code=ErrorCode.KEY_MISSING)
             elif err["type"] == "extra_forbidden":
-                add(loc, "response", f"unknown key '{key}'", "remove it or check its spelling")
+                fix = "remove it or check its spelling"
+                add(loc, "response", f"unknown key '{key}'", fix, code=ErrorCode.KEY_UNKNOWN)
             else:
                 message = f"{err['msg'][0].lower()}{err['msg'][1:]}".removeprefix("value error, ")
-                add(loc, "response", f"'{key}': {message}")
+                add(loc, "response", f"'{key}': {message}", code=ErrorCode.RESPONSE_FIELD)
 
     q = definition.questionnaire
     if base is not None:
@@ -134,6 +137,7 @@ def parse_response(
                 "response",
                 f"answers questionnaire '{base.questionnaire}', not '{q.id}'",
                 "score it with its own questionnaire",
+                code=ErrorCode.OTHER_RESPONSE_QUESTIONNAIRE,
             )
         elif base.version.split(".")[0] != q.version.split(".")[0]:
             add(
@@ -141,10 +145,12 @@ def parse_response(
                 "response",
                 f"was collected with version {base.version}; this questionnaire is {q.version}",
                 "score it with the questionnaire version it was collected with",
+                code=ErrorCode.RESPONSE_VERSION,
             )
 
     if not isinstance(raw_answers, dict):
-        add(("answers",), "response", "'answers' must map item ids to answers", "write `answers: {item_id: answer}`")
+        message, fix = "'answers' must map item ids to answers", "write `answers: {item_id: answer}`"
+        add(("answers",), "response", message, fix, code=ErrorCode.ANSWERS_NOT_MAPPING)
         raise ResponseError(problems)
 
     checkers = definition.checkers
@@ -167,19 +173,21 @@ def parse_response(
                 f"item '{item_id}'",
                 "no such item in the questionnaire",
                 f"did you mean '{close[0]}'?" if close else "remove it or check the id",
+                code=ErrorCode.UNKNOWN_ANSWER_ITEM,
             )
             continue
         checker = checkers[item_id]
         if checker is None:
-            add(loc, f"item '{item_id}'", "this is display text and takes no answer", "remove it")
+            message = "this is display text and takes no answer"
+            add(loc, f"item '{item_id}'", message, "remove it", code=ErrorCode.DISPLAY_ITEM_ANSWERED)
             continue
         if _is_blank(value):
             continue  # an explicit null, blank text or no ticks is the same as no answer
-        normal, message = checker(value)
-        if message:
-            add(loc, f"item '{item_id}'", message)
+        checked = checker(value)
+        if isinstance(checked, AnswerProblem):
+            add(loc, f"item '{item_id}'", checked.detail, code=ErrorCode.BAD_ANSWER)
         else:
-            answers[item_id] = normal
+            answers[item_id] = checked
 
     evaluation = definition.scorer.evaluate(answers)  # the scorer reuses it: see compiled.remember
     hidden_answers = evaluation.hidden
@@ -199,12 +207,14 @@ def parse_response(
             f"item '{item_id}'",
             f"answered, but the question was not shown: its condition ({why}) {state}",
             "remove the answer, or pass --ignore-hidden to drop such answers",
+            code=ErrorCode.HIDDEN_ANSWERED,
         )
     unanswered = () if partial else evaluation.unanswered
     for item_id in sorted(unanswered, key=definition.position.__getitem__) if len(unanswered) > 1 else unanswered:
         # an invalid answer is reported above; an explicit null counts as missing
         if _is_blank(raw_answers.get(item_id)):
-            add(("answers",), f"item '{item_id}'", "required answer is missing", f"answer '{item_id}'")
+            message, fix = "required answer is missing", f"answer '{item_id}'"
+            add(("answers",), f"item '{item_id}'", message, fix, code=ErrorCode.REQUIRED_MISSING)
 
     if problems or base is None:
         raise ResponseError(problems)
@@ -215,7 +225,17 @@ def parse_response(
     return response
 
 
-def _check_dates(base: Response, add: Callable[[Path_, str, str, str], None]) -> None:
+def is_complete(definition: Definition, response: Response) -> bool:
+    """Whether every required question the answers show is answered; False for a journey stopped early (an
+    emergency). The one answer to "is it complete?": the stored flag, the FHIR status and the PDF all ask here."""
+    return not evaluate(definition, response.answers).unanswered
+
+
+class _Add(Protocol):
+    def __call__(self, loc: Path_, subject: str, message: str, fix: str = "", *, code: ErrorCode) -> None: ...
+
+
+def _check_dates(base: Response, add: _Add) -> None:
     """A collection time must carry its time zone, and both dates must lie in the years a response can have.
 
     Checked here, when the response is read, so a stored response can always be printed and exported.
@@ -223,13 +243,15 @@ def _check_dates(base: Response, add: Callable[[Path_, str, str, str], None]) ->
     moment, span = base.collected_at, f"{EARLIEST_DATE.year} and {LATEST_DATE.year}"
     if moment.utcoffset() is None:
         message = f"'collected_at' ({moment.isoformat()}) has no time zone, so the moment it names is unknown"
-        add(("collected_at",), "response", message, "add the zone, like 2026-03-01T10:30:00Z or +01:00")
+        fix = "add the zone, like 2026-03-01T10:30:00Z or +01:00"
+        add(("collected_at",), "response", message, fix, code=ErrorCode.TIME_ZONE_MISSING)
     elif not EARLIEST_TIME <= moment <= LATEST_TIME:
-        add(("collected_at",), "response", f"'collected_at' ({moment.isoformat()}) is not between {span}", "check it")
+        message = f"'collected_at' ({moment.isoformat()}) is not between {span}"
+        add(("collected_at",), "response", message, "check it", code=ErrorCode.DATE_OUT_OF_SPAN)
     born = base.patient.date_of_birth if base.patient is not None else None
     if born is not None and not EARLIEST_DATE <= born <= LATEST_DATE:
         message = f"'patient.date_of_birth' ({born.isoformat()}) is not between {span}"
-        add(("patient", "date_of_birth"), "response", message, "check the year")
+        add(("patient", "date_of_birth"), "response", message, "check the year", code=ErrorCode.DATE_OUT_OF_SPAN)
 
 
 def _is_blank(value: Any) -> bool:
@@ -246,15 +268,16 @@ def read_response_file(path: Path) -> tuple[Any, dict[Path_, int]]:
         text = read_text_bounded(path, RESPONSE_LIMITS)
         return load_with_lines(text, RESPONSE_LIMITS)
     except OSError as exc:
-        raise ResponseError(
-            [Problem(name, None, "", f"cannot read the file ({exc.strerror})", "check the path")]
-        ) from exc
+        message, fix = f"cannot read the file ({exc.strerror})", "check the path"
+        raise ResponseError([Problem(name, None, "", message, fix, code=ErrorCode.FILE_UNREADABLE)]) from exc
     except UnicodeDecodeError as exc:
-        raise ResponseError([Problem(name, None, "", "the file is not UTF-8 text", "save it as UTF-8")]) from exc
+        message, fix = "the file is not UTF-8 text", "save it as UTF-8"
+        raise ResponseError([Problem(name, None, "", message, fix, code=ErrorCode.NOT_UTF8)]) from exc
     except LimitError as exc:
-        raise ResponseError([Problem(name, exc.line, "", exc.message, exc.fix)]) from exc
+        raise ResponseError([exc.problem(name)]) from exc
     except YamlSyntaxError as exc:
-        raise ResponseError([Problem(name, exc.line, "", f"not valid YAML or JSON: {exc}", "fix the syntax")]) from exc
+        message, fix = f"not valid YAML or JSON: {exc}", "fix the syntax"
+        raise ResponseError([Problem(name, exc.line, "", message, fix, code=ErrorCode.YAML_SYNTAX)]) from exc
 
 
 def response_json(response: Response) -> str:

@@ -8,25 +8,16 @@ from typing import Literal
 from .assessment import AnswerRead, Assessment
 from .conditions import describe
 from .definition import Definition
+from .labels import outcome_label
 from .model import DisplayItem, IntegerItem, MultiChoiceItem, ScaleItem, SingleChoiceItem, TextItem, YesNoItem
 
 Audience = Literal["patient", "staff"]
 WIDTH = 100
 
-DISPOSITION_WORDS = {
-    "emergency": "EMERGENCY",
-    "urgent_gp": "URGENT GP",
-    "routine_gp": "ROUTINE GP",
-    "physio_assessment": "PHYSIOTHERAPY ASSESSMENT",
-    "self_care": "SELF-CARE",
-}
-
 
 def outcome_words(assessment: Assessment) -> str:
-    """The outcome's label; a same-day check when only red flags not ruled out set the level."""
-    if assessment.next_step.checks_undecided_flags:
-        return "SAME-DAY CHECK"
-    return DISPOSITION_WORDS[assessment.disposition.value]
+    """The outcome's headline; a same-day check when only red flags not ruled out set the level."""
+    return outcome_label(assessment).headline
 
 
 def _wrap(text: str, indent: str, hang: str | None = None) -> str:

@@ -6,6 +6,9 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from ..error_codes import ErrorCode
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -44,3 +47,8 @@ class Likelihood(StrEnum):
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
+
+
+def invalid(code: ErrorCode, message: str) -> PydanticCustomError:
+    """A model check's error whose type is a catalogue code, so the loader reports the problem under that code."""
+    return PydanticCustomError(code.code, message)

@@ -6,7 +6,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, StringConstraints, model_validator
 
-from .base import Frozen, Id, SemVer, Text
+from ..error_codes import ErrorCode
+from .base import NO, NOT_SURE, YES, Frozen, Id, SemVer, Text, invalid
 from .conditions import Condition
 
 
@@ -30,15 +31,30 @@ class YesNoItem(ItemBase):
     kind: Literal["yes_no"]
     allow_not_sure: bool = False
 
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every answer the question takes, in the order it offers them."""
+        return (YES, NO, NOT_SURE) if self.allow_not_sure else (YES, NO)
+
 
 class SingleChoiceItem(ItemBase):
     kind: Literal["single_choice"]
     options: Annotated[list[Option], Field(min_length=2)]
 
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every option's code, in the order they are offered."""
+        return tuple(option.code for option in self.options)
+
 
 class MultiChoiceItem(ItemBase):
     kind: Literal["multi_choice"]
     options: Annotated[list[Option], Field(min_length=2)]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every option's code, in the order they are offered."""
+        return tuple(option.code for option in self.options)
 
 
 class IntegerItem(ItemBase):
@@ -50,7 +66,7 @@ class IntegerItem(ItemBase):
     @model_validator(mode="after")
     def _ordered(self) -> IntegerItem:
         if self.min >= self.max:
-            raise ValueError(f"min {self.min} must be below max {self.max}")
+            raise invalid(ErrorCode.RANGE_REVERSED, f"min {self.min} must be below max {self.max}")
         return self
 
 

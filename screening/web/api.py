@@ -18,6 +18,7 @@ from ..definition import Definition
 from ..errors import Problem, ResponseError
 from ..jsonio import loads_strict
 from ..reading import response_from_document
+from ..response import is_complete
 from ..schema import response_schema
 from . import store
 from .archive import RebuildError, assessment_of
@@ -32,6 +33,7 @@ _bearer = HTTPBearer(auto_error=False, description="A token made with `screening
 
 
 class ProblemOut(BaseModel):
+    code: str = Field(description="the problem's stable code, such as SCR309 (see docs/error-codes.md)")
     location: str = Field(description="where: 'answers.ITEM', a top-level key, or '' for the whole body")
     subject: str
     message: str
@@ -174,7 +176,7 @@ def submit(
         response = response_from_document(s.definition, data, source="body")
     except ResponseError as exc:
         problems = [
-            ProblemOut(location=_location(p, data), subject=p.subject, message=p.message, fix=p.fix)
+            ProblemOut(code=p.code.code, location=_location(p, data), subject=p.subject, message=p.message, fix=p.fix)
             for p in exc.problems
         ]
         return error_response(422, f"{len(problems)} problem(s) in the response", problems)
@@ -188,6 +190,7 @@ def submit(
         created_by=client,
         idempotency_key=idempotency_digest(f"api:{client}", key) if key else None,
         request_sha256=fingerprint,
+        complete=is_complete(s.definition, response),  # a FHIR response "in-progress" stopped early
     )
     if not created and row.request_sha256 != fingerprint:
         return error_response(

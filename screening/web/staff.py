@@ -17,7 +17,7 @@ from ..definition import Definition
 from ..errors import ResponseError
 from ..model import Disposition
 from ..response import Response as Response_
-from ..response import parse_response
+from ..response import is_complete, parse_response
 from ..scorer import assess
 from . import forms
 from .archive import response_of
@@ -267,7 +267,7 @@ def intake(
     if emergency_flags(assessment):
         invalid = {item_id: message for item_id, message in answers.invalid.items() if item_id in shown}
         if "name" not in errors and not invalid:
-            return _save(db, s.definition, user, response, key, supersedes, complete=False)
+            return _save(db, s.definition, user, response, key, supersedes)  # complete only if nothing is open
         errors.update(invalid)  # only what stops the save is asked for now: unanswered questions can wait
         alerts = emergency_alerts(s.definition, response, assessment)
         return _intake(request, user, answers, key=key, errors=errors, supersedes=supersedes, alerts=alerts)
@@ -275,7 +275,7 @@ def intake(
     if new or errors:
         notice = f"{len(new)} follow-up question(s) now apply; they are marked below." if new else ""
         return _intake(request, user, answers, key=key, errors=errors, notice=notice, supersedes=supersedes)
-    return _save(db, s.definition, user, response, key, supersedes, complete=True)
+    return _save(db, s.definition, user, response, key, supersedes)
 
 
 def _alerts(definition: Definition, answers: forms.FormAnswers) -> list[FlagAlert]:
@@ -295,10 +295,9 @@ def _save(
     response: Response_,
     key: str,
     supersedes: str | None,
-    *,
-    complete: bool,
 ) -> Response:
     name = user.name
+    complete = is_complete(definition, response)  # an emergency saved at once may still have every answer
     # the key is bound to the answers: a double click stores once, while a form sent again with other answers
     # (back, change, send) is a new submission and is never answered with the earlier one
     fingerprint = response_fingerprint(response, complete=complete, supersedes=supersedes)
