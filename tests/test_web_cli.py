@@ -196,3 +196,13 @@ def test_worker_once_renders_what_is_queued_then_stops(tmp_path: Path, caplog: p
     assert main(["worker", "--once", "--data", str(data)]) == 0  # nothing left to do: nothing rendered again
     assert len([r for r in caplog.records if "rendered" in r.getMessage()]) == 2
     engine.dispose()
+
+
+def test_worker_says_when_the_database_cannot_be_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCREENING_SECRET_KEY", "k" * 48)
+    unreachable = f"postgresql+psycopg://nobody@/screening?host={tmp_path / 'no-server'}"
+    assert main(["worker", "--once", "--data", str(tmp_path / "data"), "--database", unreachable]) == 2
+    message = capsys.readouterr().err
+    assert "SCR608" in message and "cannot reach the database" in message and "Traceback" not in message
