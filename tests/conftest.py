@@ -312,7 +312,8 @@ def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
     from screening.web.app import create_app
     from screening.web.settings import Settings
 
-    settings = Settings.load(tmp_path / "data", database_url=database_url)
+    # no worker in the background: a test that wants the PDFs runs the queued jobs itself (Site.run_jobs)
+    settings = Settings.load(tmp_path / "data", database_url=database_url, run_jobs=False)
     app = create_app(settings)
     with TestClient(app, follow_redirects=False) as client:
         yield Site(client, app.state.services)

@@ -85,6 +85,9 @@ def test_pdf_download(site: Site) -> None:
     token = site.api_token()
     auth = {"authorization": f"Bearer {token}"}
     body = site.client.post("/api/v1/submissions", json=_document("physio_cervicogenic.yaml"), headers=auth).json()
+    waiting = site.client.get(body["pdf_url"], headers=auth)  # no worker has rendered it yet
+    assert waiting.status_code == 202 and waiting.headers["retry-after"] == "2" and waiting.json()["detail"]
+    site.run_jobs()
     pdf = site.client.get(body["pdf_url"], headers=auth)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert site.client.get(body["pdf_url"]).status_code == 401
@@ -116,7 +119,7 @@ def _fuzz_app() -> tuple[Any, str, Path]:
     from screening.web.settings import Settings
 
     folder = Path(tempfile.mkdtemp(prefix="screening-fuzz-"))
-    app = create_app(Settings.load(folder, database_url=f"sqlite+pysqlite:///{folder / 'fuzz.db'}"))
+    app = create_app(Settings.load(folder, database_url=f"sqlite+pysqlite:///{folder / 'fuzz.db'}", run_jobs=False))
     with app.state.services.sessions() as db:
         token = add_api_token(db, "fuzz")
         db.commit()

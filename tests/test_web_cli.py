@@ -1,8 +1,10 @@
-"""The web commands: `screening user`, `screening token`, `screening serve` (started for real, then stopped)."""
+"""The web commands: `screening user`, `screening token`, `screening serve` (started for real, then stopped) and
+`screening worker`."""
 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import socket
@@ -163,3 +165,44 @@ def test_serve_ignores_forwarding_headers_unless_a_proxy_is_named(tmp_path: Path
         server.terminate()
         server.communicate(timeout=30)
     assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
+
+
+def test_worker_once_renders_what_is_queued_then_stops(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """On SQLite a `screening worker` process works through the same jobs table as the servers."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from screening.loader import load_definition
+    from screening.response import parse_response, read_response_file
+    from screening.web.db import Job, Pdf, make_engine, migrate
+    from screening.web.settings import Settings
+    from screening.web.store import submit
+
+    caplog.set_level(logging.INFO, logger="screening.web.jobs")
+    data = tmp_path / "data"
+    engine = make_engine(Settings.load(data).database_url)
+    migrate(engine)
+    definition = load_definition(None, None)
+    raw, _ = read_response_file(Path(__file__).resolve().parent.parent / "examples" / "physio_cervicogenic.yaml")
+    response = parse_response(raw, definition)
+    with Session(engine) as db:
+        for _ in range(2):
+            submit(db, definition, response, channel="api", actor="api:test", action="api_submit")
+    assert main(["worker", "--once", "--data", str(data)]) == 0
+    with Session(engine) as db:
+        assert db.scalar(select(func.count()).select_from(Pdf)) == 2
+        assert db.scalar(select(func.count()).select_from(Job).where(Job.done_at.is_(None))) == 0
+    assert len([r for r in caplog.records if "rendered" in r.getMessage()]) == 2
+    assert main(["worker", "--once", "--data", str(data)]) == 0  # nothing left to do: nothing rendered again
+    assert len([r for r in caplog.records if "rendered" in r.getMessage()]) == 2
+    engine.dispose()
+
+
+def test_worker_says_when_the_database_cannot_be_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCREENING_SECRET_KEY", "k" * 48)
+    unreachable = f"postgresql+psycopg://nobody@/screening?host={tmp_path / 'no-server'}"
+    assert main(["worker", "--once", "--data", str(tmp_path / "data"), "--database", unreachable]) == 2
+    message = capsys.readouterr().err
+    assert "SCR608" in message and "cannot reach the database" in message and "Traceback" not in message

@@ -118,6 +118,7 @@ def test_the_pdf_of_a_submission_under_an_older_ruleset_is_rendered_under_it(sit
         row, _ = submit(db, older, response, channel="api", actor="api:test", action="api_submit")
     site.add_staff()
     site.login()
+    site.run_jobs()  # a worker renders it, under the older ruleset
     got = site.client.get(f"/staff/submissions/{row.id}/summary.pdf")
     assert got.status_code == 200 and got.content.startswith(b"%PDF")
     attached = {f.name: f.data for f in embedded_files(got.content)}

@@ -64,6 +64,13 @@ def test_intake_shows_the_result_and_the_pdf(site: Site, physio_answers: dict[st
     assert physio.staff.split(".")[0] in detail.text
     (row,) = site.submissions()
     assert (row.channel, row.created_by, row.respondent) == ("staff", "reception", "staff")
+    assert "PDF summary: being prepared" in detail.text and "Download PDF summary" not in detail.text
+    waiting = site.client.get(f"/staff/submissions/{row.id}/summary.pdf")  # no worker has rendered it yet
+    assert waiting.status_code == 200 and waiting.headers["content-type"].startswith("text/html")
+    assert '<meta http-equiv="refresh" content="3">' in waiting.text and "being prepared" in waiting.text
+    assert "pdf_download" not in site.audit_actions()
+    site.run_jobs()
+    assert "Download PDF summary" in site.client.get(saved.headers["location"]).text
     pdf = site.client.get(f"/staff/submissions/{row.id}/summary.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["content-type"] == "application/pdf"
@@ -320,6 +327,7 @@ def test_intake_keeps_the_identifiers_and_the_pdf_names_who_asked(site: Site, ph
     (row,) = site.submissions()
     patient = json.loads(row.response_json)["patient"]
     assert (patient["nhs_number"], patient["gp_practice"]) == ("9434765919", "Example Lane Surgery (fictional)")
+    site.run_jobs()
     pdf = site.client.get(f"/staff/submissions/{row.id}/summary.pdf").content
     letter = " ".join(pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
     assert "NHS number 943 476 5919" in letter

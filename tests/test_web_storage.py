@@ -26,7 +26,12 @@ def test_migrations_build_exactly_the_tables_the_code_uses(database_url: str) ->
     migrate(engine)
     migrate(engine)  # a second run changes nothing
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_name": is_schema_object})
+        # procrastinate's own tables (the job queue on PostgreSQL) are not ours to compare either
+        def ours(name: str | None, kind: str, parents: object) -> bool:
+            queue = kind == "table" and str(name).startswith("procrastinate")
+            return is_schema_object(name, kind, parents) and not queue
+
+        context = MigrationContext.configure(connection, opts={"include_name": ours})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
     assert set(inspect(engine).get_table_names()) >= {"submissions", "status_changes", "users", "audit_events"}

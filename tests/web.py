@@ -86,6 +86,12 @@ class Site:
         with self.db() as db:
             return list(db.scalars(select(Submission).order_by(Submission.created_at)))
 
+    def run_jobs(self) -> None:
+        """Do the queued jobs (PDFs) now, as a worker would: the test site runs none in the background."""
+        from screening.web.jobs import make_worker
+
+        make_worker(self.services.settings.database_url, self.services.sessions, self.services).run_once()
+
     def audit_actions(self) -> list[str]:
         with self.db() as db:
             return [e.action for e in db.scalars(select(AuditEvent).order_by(AuditEvent.id))]

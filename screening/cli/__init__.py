@@ -3,7 +3,7 @@
 Only the standard library is imported at start-up so ``screening --help`` answers at once; the engine
 (pydantic, YAML) is imported inside the commands that need it. The commands live in three groups:
 ``definitions`` (validate, questions, clinic, schema, test, evaluate, diff), ``responses`` (score, report, batch,
-intake) and ``server`` (export, rescore, serve, user, token). Exit codes are listed in ``screening.errors``.
+intake) and ``server`` (export, rescore, serve, worker, user, token). Exit codes are listed in ``screening.errors``.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ _COMMANDS = (
     server.add_export,
     server.add_rescore,
     server.add_serve,
+    server.add_worker,
     server.add_user,
     server.add_token,
 )

@@ -1,4 +1,4 @@
-"""Commands about the web intake and what it stores: export, rescore, serve, user and token."""
+"""Commands about the web intake and what it stores: export, rescore, serve, worker, user and token."""
 
 from __future__ import annotations
 
@@ -108,8 +108,29 @@ def add_serve(commands: Commands) -> None:
         action="store_true",
         help="mark cookies Secure (use when served over HTTPS, e.g. behind a proxy)",
     )
+    serve.add_argument(
+        "--no-jobs",
+        action="store_true",
+        help="leave rendering PDFs and sending alerts to `screening worker` processes (default: each server "
+        "process works on them too)",
+    )
     definition_options(serve)
     serve.set_defaults(handler=_web)
+
+
+def add_worker(commands: Commands) -> None:
+    worker = commands.add_parser(
+        "worker",
+        help="render queued PDFs and send queued alerts (beside or instead of the servers)",
+        description="Work through the referral PDFs and alerts that the servers queue in the database, until "
+        "stopped. Any number can run, on any machine that reaches the database: each job is done once. Give it "
+        "the same data folder or database, clinic settings and definitions as the servers.",
+    )
+    worker.add_argument("--once", action="store_true", help="do what is queued now, then stop")
+    worker.add_argument("--clinic", type=Path, metavar="SETTINGS", help="clinic settings YAML (default: neutral)")
+    definition_options(worker)
+    database_options(worker)
+    worker.set_defaults(handler=_web)
 
 
 def add_user(commands: Commands) -> None:

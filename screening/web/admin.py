@@ -1,4 +1,5 @@
-"""The ``serve``, ``user`` (add, password, disable, enable, list) and ``token`` (add, revoke, list) commands."""
+"""The ``serve``, ``worker``, ``user`` (add, password, disable, enable, list) and ``token`` (add, revoke, list)
+commands."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ def _load_definition_quietly(settings: Settings) -> None:
 def run_command(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return serve(args)
+    if args.command == "worker":
+        from .worker import run_worker
+
+        return run_worker(args)
     if args.action != "list" and not args.name:
         message = f"say which one: screening {args.command} {args.action} NAME"
         raise UsageError(Problem("", None, "NAME", message, code=ErrorCode.MISSING_ARGUMENT))
@@ -122,6 +127,8 @@ def serve(args: argparse.Namespace) -> int:
         os.environ["SCREENING_SECURE_COOKIES"] = "1"
     if args.allowed_hosts:
         os.environ["SCREENING_ALLOWED_HOSTS"] = args.allowed_hosts
+    if args.no_jobs:
+        os.environ["SCREENING_RUN_JOBS"] = "0"
     settings = Settings.load()
     os.environ["SCREENING_DATA_DIR"] = str(settings.data_dir.resolve())  # workers must agree on it
     load_definition(settings.questionnaire, settings.ruleset)  # a broken definition stops here, with its lines
@@ -133,6 +140,7 @@ def serve(args: argparse.Namespace) -> int:
     engine.dispose()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)  # the job worker's own line per job is enough
     base = f"http://{args.host}:{args.port}"
     print(f"Screening: patients {base}/  ·  staff {base}/staff  ·  API {base}/api/v1/openapi.json", flush=True)
     print(f"Data folder: {settings.data_dir.resolve()}", flush=True)

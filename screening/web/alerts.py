@@ -1,9 +1,10 @@
 """Alerts about emergency and urgent submissions: queued with the submission, sent by a thread off the request path.
 
 ``enqueue_alert`` adds a row to the outbox in the same transaction as the submission, so an alert is never lost
-and never holds a request up. Every server process runs an ``AlertSender``: it claims one due row at a time
-(a conditional UPDATE that only one process can win, on SQLite and PostgreSQL alike), sends it, then marks it
-sent, or records the error and tries again later with exponential back-off. What it sends is in ``mail``.
+and never holds a request up. Every server process and every ``screening worker`` runs an ``AlertSender`` (a
+server started with ``--no-jobs`` only watches for failures): it claims one due row at a time (a conditional
+UPDATE that only one process can win, on SQLite and PostgreSQL alike), sends it, then marks it sent, or records
+the error and tries again later with exponential back-off. What it sends is in ``mail``.
 """
 
 from __future__ import annotations
@@ -99,8 +100,11 @@ class AlertSender:
         clinic: ClinicSettings,
         timing: Timing = Timing(),
         deliver: Deliver | None = None,
+        *,
+        sending: bool = True,
     ) -> None:
         self.sessions = sessions
+        self.sending = sending  # False: only watch for failing alerts (a `screening worker` sends them)
         self.clinic = clinic
         self.timing = timing
         self.deliver = deliver or self._send
@@ -152,7 +156,7 @@ class AlertSender:
     def run_once(self) -> int:
         """Send every alert that is due now; return how many were sent. Refreshes ``trouble``."""
         sent = 0
-        while not self._stop.is_set():
+        while self.sending and not self._stop.is_set():
             claimed = self._claim_next()
             if claimed is None:
                 break

@@ -67,6 +67,7 @@ class SubmissionOut(BaseModel):
     assessment: dict[str, Any] = Field(description="the full assessment, as printed by `screening score --json`")
 
 
+PDF_RETRY_AFTER = 2  # seconds: a referral takes well under one to render once a worker has it
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "missing or unknown token"},
     404: {"model": ErrorOut, "description": "no such submission"},
@@ -214,19 +215,26 @@ def get_submission(
 @router.get(
     "/submissions/{submission_id}/summary.pdf",
     response_class=Response,
-    responses={**ERRORS, 200: {"content": {"application/pdf": {}}, "description": "the referral summary (PDF/A-3b)"}},
+    responses={
+        **ERRORS,
+        200: {"content": {"application/pdf": {}}, "description": "the referral summary (PDF/A-3b)"},
+        202: {"model": ErrorOut, "description": "still being prepared: ask again after Retry-After seconds"},
+    },
     summary="The referral summary PDF",
 )
 def get_pdf(
     request: Request, submission_id: str, client: str = Depends(api_client), db: Session = Depends(database)
 ) -> Response:
     row = _submission(db, submission_id)
-    return pdf_download(
+    found = pdf_download(
         services(request),
         db,
         row,
         f"api:{client}",
         "the questionnaire this submission was made with is not stored here; the PDF cannot be rendered",
+    )
+    return found or error_response(
+        202, "the PDF is being prepared; ask again in a few seconds", headers={"retry-after": str(PDF_RETRY_AFTER)}
     )
 
 

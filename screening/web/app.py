@@ -28,6 +28,8 @@ from ..report import load_clinic_settings
 from .alerts import CHANNELS, AlertSender, Timing, alert_channels
 from .db import CONTACT_ACTIONS, STATUS_LABELS, make_engine, migrate
 from .deps import NeedsLogin, Services, page
+from .jobs import Timing as JobTiming
+from .jobs import Worker, make_worker, preload
 from .localtime import shown_time, waited
 from .names import shown_name
 from .ratelimit import SharedRateLimiter
@@ -106,6 +108,13 @@ def create_app(
         pdf_lock=threading.Lock(),
         alerts=sender,
     )
+    preload(settings.database_url)  # the job queue's library, before the first submission needs it
+    # each server process also renders the queued PDFs unless `screening worker` processes do it all (--no-jobs)
+    app.state.jobs = (
+        make_worker(settings.database_url, sessions, app.state.services, JobTiming(poll=settings.job_poll))
+        if settings.run_jobs
+        else None
+    )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(patient.router)
     app.include_router(staff.router)
@@ -144,18 +153,24 @@ def _alert_sender(settings: Settings, clinic: ClinicSettings, sessions: sessionm
     timing = Timing(
         poll=settings.alert_poll, first_retry=settings.alert_first_retry, longest_retry=settings.alert_longest_retry
     )
-    return AlertSender(sessions, clinic, timing)
+    return AlertSender(sessions, clinic, timing, sending=settings.run_jobs)
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Each server process runs its own alert sender while it serves (claims keep them from sending twice)."""
+    """Each server process runs its own alert sender and job worker while it serves (claims keep them from doing
+    the same work twice)."""
     sender: AlertSender | None = app.state.services.alerts
+    jobs: Worker | None = app.state.jobs
     if sender is not None:
         sender.start()
+    if jobs is not None:
+        await anyio.to_thread.run_sync(jobs.start)
     try:
         yield
     finally:
+        if jobs is not None:
+            await anyio.to_thread.run_sync(jobs.stop)
         if sender is not None:
             await anyio.to_thread.run_sync(sender.stop)
 

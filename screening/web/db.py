@@ -314,6 +314,29 @@ class AlertOutbox(Base):
     last_error: Mapped[str] = mapped_column(String(300), default="")
 
 
+class Job(Base):
+    """Work queued off the request path on SQLite (a submission's referral PDF); see ``jobs``.
+
+    Written in the same transaction as its submission. A worker claims a row until ``claimed_until`` before it
+    works on it, so two workers never do the same job at once; ``done_at`` is set once it is done. PostgreSQL
+    queues the same work with procrastinate instead, and leaves this table empty.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("kind", "submission_id", name="uq_jobs_kind_submission"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # pdf
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # the next attempt, not before
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claim: Mapped[str | None] = mapped_column(String(32))  # the claiming worker's random token
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+
+
 def database_url_for(data_dir: Path) -> str:
     return f"sqlite+pysqlite:///{data_dir / 'screening.db'}"
 
@@ -413,3 +436,7 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        if connection.dialect.name == "postgresql":
+            from .jobs import install_queue_schema
+
+            install_queue_schema(connection)  # procrastinate's own tables, for the job queue

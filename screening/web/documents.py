@@ -1,4 +1,5 @@
-"""Rebuilding a stored submission's response and assessment, and its referral PDF (rendered once, then kept)."""
+"""Rebuilding a stored submission's response and assessment, and its referral PDF (rendered once by a worker, then
+kept)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..report import questionnaire_response_json, render_pdf
 from ..response import Response
 from .archive import RebuildError, assessment_of, response_of, row_definition
 from .db import Submission
+from .jobs import ask_again
 from .store import audit, keep_pdf, stored_pdf
 
 if TYPE_CHECKING:  # app imports this module
@@ -46,7 +48,8 @@ def download(body: bytes | str, media_type: str, filename: str) -> HttpResponse:
 
 
 def submission_pdf(services: Services, db: Session, row: Submission) -> bytes:
-    """The stored PDF, or a new one rendered from the stored response and assessment and kept."""
+    """The stored PDF, or a new one rendered from the stored response and assessment and kept (by a worker, see
+    ``jobs``: ``services`` can be a ``jobs.RenderContext``)."""
     data = stored_pdf(db, row.id)
     if data is not None:
         return data
@@ -102,13 +105,21 @@ def questionnaire_response_body(services: Services, db: Session, row: Submission
     return questionnaire_response_json(definition, response_of(row), complete=row.complete)
 
 
-def pdf_download(services: Services, db: Session, row: Submission, actor: str, stale: str) -> HttpResponse:
+def pdf_download(services: Services, db: Session, row: Submission, actor: str, stale: str) -> HttpResponse | None:
     """The submission's PDF for download, recorded in the audit log; ``stale`` is said (409) if it cannot be made
-    (an old row whose definitions were not stored)."""
-    try:
-        data = submission_pdf(services, db, row)
-    except StaleDefinition:
-        raise HTTPException(409, stale) from None
+    (an old row whose definitions were not stored).
+
+    None while a worker is still preparing it (see ``jobs``): requests never render a referral themselves.
+    """
+    data = stored_pdf(db, row.id)
+    if data is None:
+        try:
+            row_definition(db, row, services.definition)
+        except RebuildError:
+            raise HTTPException(409, stale) from None
+        ask_again(db, row.id)  # on its way already, as a rule; this makes sure, and makes it due now
+        db.commit()
+        return None
     audit(db, actor, "pdf_download", row.id)
     db.commit()
     return download(data, "application/pdf", pdf_name(row))

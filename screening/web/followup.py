@@ -14,6 +14,7 @@ from ..report import build_view
 from .archive import RebuildError, assessment_of, response_of, row_definition
 from .db import CALL_ACTIONS, CONTACT_ACTIONS, NEXT_STATUSES, Submission, User
 from .deps import database, form_data, page, services, staff_user, staff_viewer
+from .jobs import pdf_is_ready
 from .localtime import NotALocalTime, utc_from_local
 from .queue import (
     NOTE_MAX_LENGTH,
@@ -82,6 +83,7 @@ def _detail(
     if call is not None and not typed:
         local = call.call_at.astimezone(s.clinic.zone)
         typed = {"call_date": f"{local:%Y-%m-%d}", "call_time": f"{local:%H:%M}"}
+    pdf_ready = pdf_is_ready(db, row.id)
     audit(db, user.name, "view", row.id)
     db.commit()
     return page(
@@ -98,6 +100,7 @@ def _detail(
         next_statuses=NEXT_STATUSES[status],
         versions=versions,
         is_newest=is_newest,
+        pdf_ready=pdf_ready,
         just_created=request.query_params.get("created") == "1",
         just_recorded=request.query_params.get("recorded") == "1",
         contacts=records,

@@ -179,6 +179,9 @@ class Settings:
     alert_first_retry: timedelta = timedelta(minutes=1)
     alert_longest_retry: timedelta = timedelta(minutes=30)
     alert_poll: timedelta = timedelta(seconds=5)
+    # whether each server process also does the queued work (PDFs, alerts); off when `screening worker` does it all
+    run_jobs: bool = True
+    job_poll: timedelta = timedelta(seconds=2)  # how often a worker looks for due jobs on SQLite
 
     @classmethod
     def load(cls, data_dir: Path | None = None, **overrides: object) -> Settings:
@@ -198,6 +201,7 @@ class Settings:
             "database_url": url,
             "secret_key": overrides.get("secret_key") or _secret_key(folder, url),
             "secure_cookies": os.environ.get("SCREENING_SECURE_COOKIES", "") in {"1", "true", "yes"},
+            "run_jobs": os.environ.get("SCREENING_RUN_JOBS", "1").strip().lower() not in {"0", "false", "no"},
         }
         for key in ("public_posts_per_minute", "public_page_posts_per_minute"):
             if (limit := os.environ.get(f"SCREENING_{key.upper()}", "")).isdigit() and int(limit) > 0:

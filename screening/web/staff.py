@@ -180,9 +180,10 @@ def detail_pdf(
     request: Request, submission_id: str, user: User = Depends(staff_user), db: Session = Depends(database)
 ) -> Response:
     row = _submission(db, submission_id)
-    return pdf_download(
+    found = pdf_download(
         services(request), db, row, user.name, "The questionnaire this submission was made with is not stored here."
     )
+    return found or page(request, "pdf_waiting.html.j2", user=user, row=row)
 
 
 @router.get("/submissions/{submission_id}/questionnaire-response.json")

@@ -19,6 +19,7 @@ from ..scorer import CompactResult, assess_compact
 from .alerts import enqueue_alert
 from .archive import insert_ignoring_duplicates, rule_digits, store_definitions
 from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, pack_response, utcnow
+from .jobs import queue_pdf
 
 KEY_MAX_LENGTH = 255  # longer idempotency keys are refused (the API answers 400)
 
@@ -147,6 +148,7 @@ def record_submission(
         return found, False
     row = Submission(**values)  # what was inserted, for the caller to read (not added to the session)
     enqueue_alert(db, row)  # emergency and urgent ones: in this transaction, sent after it commits
+    queue_pdf(db, row.id)  # its referral PDF, rendered by a worker once this transaction commits
     return row, True
 
 

@@ -1,0 +1,377 @@
+"""Work off the request path: each new submission's referral PDF, rendered once by whichever worker gets it.
+
+Where the work waits depends on the database:
+
+* SQLite (the default, one machine): a row in the ``jobs`` table, added in the submission's own transaction.
+  ``TableWorker`` threads (one in each ``screening serve`` process, or ``screening worker`` on its own) claim a
+  due row with a conditional UPDATE that only one of them can win, render, and mark the row done; a failure is
+  tried again later with back-off, as the alert outbox does.
+* PostgreSQL (any number of servers and workers, on any machines): a procrastinate job, deferred on the
+  submission's own connection, so it exists exactly when the submission does. Its queueing lock keeps one job per
+  submission waiting, and its lock keeps two workers from running jobs of one submission at the same time.
+
+Either way a worker looks for a stored PDF before it renders and the ``pdfs`` row is keyed by submission, so a
+job that runs again (a lost claim, a restart) does not render a second time. procrastinate costs ~0.5 s to import:
+it is imported only on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, event, or_, select, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..clinic import ClinicSettings
+from ..definition import Definition
+from .db import Job, Pdf, Submission, utcnow
+
+if TYPE_CHECKING:
+    import procrastinate
+
+log = logging.getLogger("screening.web.jobs")
+
+PDF = "pdf"  # the kind of job in the jobs table
+PDF_TASK = "render_referral_pdf"  # the procrastinate task
+QUEUED = "jobs_queued"  # key in Session.info: this transaction queued a job (wake the worker on commit)
+RESTART_AFTER = 10  # seconds before a procrastinate worker that lost its database starts again
+SCHEMA_LOCK = 7_214_301  # advisory lock id: one server at a time installs procrastinate's schema
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What rendering a referral needs; a server's ``Services`` has the same three."""
+
+    definition: Definition
+    clinic: ClinicSettings
+    pdf_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+# queueing ---------------------------------------------------------------------------------------------------
+
+
+def queue_pdf(db: Session, submission_id: str) -> None:
+    """Ask for the referral PDF of a new submission, in the caller's transaction."""
+    if _on_postgres(db):
+        _defer(db, submission_id)
+        return
+    now = utcnow()
+    db.add(Job(kind=PDF, submission_id=submission_id, created_at=now, due_at=now, attempts=0, last_error=""))
+    db.info[QUEUED] = True
+
+
+def pdf_is_ready(db: Session, submission_id: str) -> bool:
+    return db.scalar(select(Pdf.submission_id).where(Pdf.submission_id == submission_id)) is not None
+
+
+def ask_again(db: Session, submission_id: str) -> None:
+    """Someone waits for a PDF that is not there: make sure it is on its way, due now (a job lost, given up or
+    backing off after a failure is queued again). A worker still renders it only once."""
+    if _on_postgres(db):
+        from procrastinate.exceptions import AlreadyEnqueued
+
+        try:
+            with db.begin_nested():
+                _defer(db, submission_id)
+        except AlreadyEnqueued:
+            pass  # one is waiting already
+        return
+    now = utcnow()
+    db.execute(
+        sqlite.insert(Job)
+        .values(kind=PDF, submission_id=submission_id, created_at=now, due_at=now, attempts=0, last_error="")
+        .on_conflict_do_update(index_elements=["kind", "submission_id"], set_={"due_at": now, "done_at": None})
+    )
+    db.info[QUEUED] = True
+
+
+def _on_postgres(db: Session) -> bool:
+    return db.get_bind().dialect.name == "postgresql"
+
+
+def _defer(db: Session, submission_id: str) -> None:
+    """A procrastinate job on this session's own connection, so that it commits or rolls back with the caller."""
+    from procrastinate import App, SyncPsycopgConnector
+
+    connection = db.connection().connection.driver_connection  # psycopg's, inside the current transaction
+    key = f"pdf:{submission_id}"
+    App(connector=SyncPsycopgConnector()).configure_task(
+        name=PDF_TASK, lock=key, queueing_lock=key, connection=connection, task_kwargs={"submission_id": submission_id}
+    ).defer()
+
+
+def preload(database_url: str) -> None:
+    """Import procrastinate at start-up on PostgreSQL (~0.5 s), not in the first submission's request."""
+    if make_url(database_url).get_backend_name() == "postgresql":
+        import procrastinate  # noqa: F401
+
+
+def install_queue_schema(connection: Connection) -> None:
+    """procrastinate's tables and functions, once per database (every ``migrate`` on PostgreSQL calls this).
+
+    An advisory lock makes servers that start together take turns; whoever comes second finds the tables there.
+    """
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+    if connection.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar() is not None:
+        return
+    from procrastinate.schema import SchemaManager
+
+    connection.exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
+
+
+# doing the work -------------------------------------------------------------------------------------------------
+
+
+def render_pdf_of(context: Any, sessions: sessionmaker[Session], submission_id: str) -> bool:
+    """Render and keep the submission's referral PDF unless it is stored already; True when this call rendered it.
+
+    ``context`` has ``definition``, ``clinic`` and ``pdf_lock`` (a ``RenderContext`` or a server's ``Services``).
+    """
+    from .documents import StaleDefinition, submission_pdf
+
+    with sessions() as db:
+        if pdf_is_ready(db, submission_id):
+            return False
+        row = db.get(Submission, submission_id)
+        if row is None:
+            return False
+        started = time.perf_counter()
+        try:
+            submission_pdf(context, db, row)
+        except StaleDefinition:
+            log.info("submission %s was made with other definitions: no PDF rendered here", submission_id[:8])
+            return False
+    took = (time.perf_counter() - started) * 1e3
+    log.info("referral PDF of submission %s rendered in %.0f ms", submission_id[:8], took)
+    return True
+
+
+Handler = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Timing:
+    poll: timedelta = timedelta(seconds=2)  # how often a table worker looks for due jobs (SQLite)
+    lease: timedelta = timedelta(minutes=5)  # how long a claim holds: far longer than any render takes
+    first_retry: timedelta = timedelta(seconds=30)
+    longest_retry: timedelta = timedelta(minutes=30)
+
+    def retry_after(self, attempts: int) -> timedelta:
+        return min(self.longest_retry, self.first_retry * (1 << min(max(attempts - 1, 0), 30)))
+
+
+class TableWorker:
+    """Does the jobs of the ``jobs`` table from a daemon thread; ``run_once`` does what is due (tests call it)."""
+
+    def __init__(self, sessions: sessionmaker[Session], handle: Handler, timing: Timing = Timing()) -> None:
+        self.sessions = sessions
+        self.handle = handle
+        self.timing = timing
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            event.listen(self.sessions, "after_commit", self._committed)
+            event.listen(self.sessions, "after_rollback", self._rolled_back)
+            self._thread = threading.Thread(target=self._run, name="job-worker", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the job in progress (a claim left by a hung job expires on its own)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            event.remove(self.sessions, "after_commit", self._committed)
+            event.remove(self.sessions, "after_rollback", self._rolled_back)
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception as exc:  # the database is away: try again next round, never end the thread
+                log.warning("jobs could not be read from the database (%s); trying again", type(exc).__name__)
+            self._wake.wait(self.timing.poll.total_seconds())
+            self._wake.clear()
+
+    def _committed(self, session: Session) -> None:
+        if session.info.pop(QUEUED, False):
+            self._wake.set()
+
+    def _rolled_back(self, session: Session) -> None:
+        session.info.pop(QUEUED, None)
+
+    def run_once(self) -> int:
+        """Do every job that is due now; return how many were done."""
+        done = 0
+        while not self._stop.is_set():
+            claimed = self._claim_next()
+            if claimed is None:
+                return done
+            ident, submission_id, claim = claimed
+            try:
+                self.handle(submission_id)
+            except Exception as exc:  # a broken render must not stop the others; it is tried again later
+                self._failed(ident, claim, f"{type(exc).__name__}: {exc}")
+            else:
+                self._finish(ident, claim, done_at=utcnow())
+                done += 1
+        return done
+
+    def _claim_next(self) -> tuple[int, str, str] | None:
+        """Claim the job due longest; another process may win the race for a row, then try the next."""
+        while True:
+            now = utcnow()
+            free = or_(Job.claimed_until.is_(None), Job.claimed_until < now)
+            with self.sessions() as db:
+                candidates = list(
+                    db.execute(
+                        select(Job.id, Job.submission_id)
+                        .where(Job.done_at.is_(None), Job.due_at <= now, free)
+                        .order_by(Job.due_at, Job.id)
+                        .limit(10)
+                    )
+                )
+                if not candidates:
+                    return None
+                for ident, submission_id in candidates:
+                    claim = secrets.token_hex(16)
+                    won: Any = db.execute(
+                        update(Job)
+                        .where(Job.id == ident, Job.done_at.is_(None), free)
+                        .values(claimed_until=now + self.timing.lease, claim=claim, attempts=Job.attempts + 1)
+                        .execution_options(synchronize_session=False)
+                    )
+                    db.commit()
+                    if won.rowcount == 1:
+                        return ident, submission_id, claim
+
+    def _failed(self, ident: int, claim: str, error: str) -> None:
+        with self.sessions() as db:
+            attempts = db.scalar(select(Job.attempts).where(Job.id == ident)) or 1
+        self._finish(ident, claim, due_at=utcnow() + self.timing.retry_after(attempts), last_error=error[:300])
+        log.warning("a job failed (attempt %d; %s); trying again later", attempts, error[:200])
+
+    def _finish(self, ident: int, claim: str, **values: Any) -> None:
+        with self.sessions() as db:
+            db.execute(
+                update(Job)
+                .where(Job.id == ident, Job.claim == claim)
+                .values(claimed_until=None, claim=None, **values)
+                .execution_options(synchronize_session=False)
+            )
+            db.commit()
+
+
+class QueueWorker:
+    """A procrastinate worker (PostgreSQL) in a thread of its own with its own event loop.
+
+    ``run_once`` does every job that is waiting, then returns (tests and ``screening worker --once``).
+    """
+
+    def __init__(self, database_url: str, handle: Handler, name: str = "screening") -> None:
+        self.dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.handle = handle
+        self.name = name
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._started = threading.Event()
+        self._stopping = threading.Event()
+
+    def _app(self) -> procrastinate.App:
+        from procrastinate import App, PsycopgConnector, RetryStrategy
+
+        app = App(connector=PsycopgConnector(conninfo=self.dsn, min_size=1, max_size=3))
+        handle = self.handle
+
+        # a failed render is tried again 30 s later, then a minute longer each time (five times); a staff member
+        # waiting for it queues it again
+        @app.task(name=PDF_TASK, retry=RetryStrategy(max_attempts=6, wait=30, linear_wait=60), pass_context=False)
+        def render_referral_pdf(submission_id: str) -> None:
+            handle(submission_id)
+
+        return app
+
+    async def _work(self, wait: bool) -> None:
+        app = self._app()
+        async with app.open_async():
+            await app.run_worker_async(
+                wait=wait,
+                name=self.name,
+                install_signal_handlers=False,  # the server or the command handles signals
+                fetch_job_polling_interval=10,  # new jobs are announced (LISTEN/NOTIFY); polling is the fallback
+                shutdown_graceful_timeout=60,
+                delete_jobs="successful",  # keep only what failed, to look into
+            )
+
+    def run_once(self) -> None:
+        asyncio.run(self._work(wait=False))
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._started.clear()
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._run, name="job-worker", daemon=True)
+            self._thread.start()
+            self._started.wait(30)
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
+            self._started.set()
+            if self._stopping.is_set():  # stopped before this loop could be told
+                return
+            with contextlib.suppress(asyncio.CancelledError):  # stopped, after the job in progress
+                await self._work(wait=True)
+
+        while not self._stopping.is_set():
+            try:
+                asyncio.run(main())
+            except Exception as exc:  # the database is away: start again a little later, never give up
+                log.warning("the job worker stopped (%s); starting again in %d s", type(exc).__name__, RESTART_AFTER)
+            finally:
+                self._started.set()
+            self._stopping.wait(RESTART_AFTER)
+
+    def stop(self, timeout: float = 70.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            loop, task = self._loop, self._task
+            if loop is not None and task is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(task.cancel)
+            self._thread.join(timeout)
+            self._thread = None
+
+
+Worker = TableWorker | QueueWorker
+
+
+def make_worker(
+    database_url: str, sessions: sessionmaker[Session], context: Any, timing: Timing = Timing(), name: str = "screening"
+) -> Worker:
+    """The worker for this database: procrastinate on PostgreSQL, the jobs table on SQLite."""
+
+    def handle(submission_id: str) -> None:
+        render_pdf_of(context, sessions, submission_id)
+
+    if make_url(database_url).get_backend_name() == "postgresql":
+        return QueueWorker(database_url, handle, name)
+    return TableWorker(sessions, handle, timing)
+
