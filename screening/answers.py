@@ -1,21 +1,13 @@
-"""Check and normalise one answer according to its item's kind."""
+"""Check and normalise one answer according to its item's kind, described by a plain ``AnswerSpec``."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from .model import (
-    NOT_SURE,
-    IntegerItem,
-    Item,
-    MultiChoiceItem,
-    ScaleItem,
-    SingleChoiceItem,
-    TextItem,
-    YesNoItem,
-)
+AnswerKind = Literal["yes_no", "single_choice", "multi_choice", "integer", "scale", "text", "display"]
 
 Checker = Callable[[Any], tuple[Any, str]]
 
@@ -29,8 +21,21 @@ def control_character_problem(text: str) -> str:
     return f"contains a control character (U+{ord(found.group()):04X}); remove it" if found else ""
 
 
-def _check_yes_no(item: YesNoItem) -> Checker:
-    allowed = ("yes", "no", NOT_SURE) if item.allow_not_sure else ("yes", "no")
+@dataclass(frozen=True, slots=True)
+class AnswerSpec:
+    """What an item accepts as an answer, worked out from its definition once (see ``compiler.answer_spec``)."""
+
+    kind: AnswerKind
+    codes: tuple[str, ...] = ()  # the accepted words: yes/no (/not_sure), or the option codes in order
+    exclusive: frozenset[str] = frozenset()  # options that cannot be ticked together with another
+    min: int = 0
+    max: int = 0
+    unit: str = ""  # written after a number's range, with its leading space; empty for a scale
+    max_length: int = 0
+
+
+def _check_yes_no(spec: AnswerSpec) -> Checker:
+    allowed = spec.codes
 
     def check(value: Any) -> tuple[Any, str]:
         if value is True:
@@ -44,8 +49,8 @@ def _check_yes_no(item: YesNoItem) -> Checker:
     return check
 
 
-def _check_single(item: SingleChoiceItem) -> Checker:
-    codes = [o.code for o in item.options]
+def _check_single(spec: AnswerSpec) -> Checker:
+    codes = list(spec.codes)
 
     def check(value: Any) -> tuple[Any, str]:
         if isinstance(value, str) and value in codes:
@@ -55,9 +60,9 @@ def _check_single(item: SingleChoiceItem) -> Checker:
     return check
 
 
-def _check_multi(item: MultiChoiceItem) -> Checker:
-    codes = [o.code for o in item.options]
-    exclusive = {o.code for o in item.options if o.exclusive}
+def _check_multi(spec: AnswerSpec) -> Checker:
+    codes = list(spec.codes)
+    exclusive = spec.exclusive
 
     def check(value: Any) -> tuple[Any, str]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -75,40 +80,43 @@ def _check_multi(item: MultiChoiceItem) -> Checker:
     return check
 
 
-def _check_number(item: IntegerItem | ScaleItem) -> Checker:
-    unit = f" {item.unit}" if isinstance(item, IntegerItem) else ""
+def _check_number(spec: AnswerSpec) -> Checker:
+    low, high, unit = spec.min, spec.max, spec.unit
 
     def check(value: Any) -> tuple[Any, str]:
         if isinstance(value, bool) or not isinstance(value, int):
-            return None, f"answer {value!r} must be a whole number from {item.min} to {item.max}{unit}"
-        if not item.min <= value <= item.max:
-            return None, f"answer {value} is outside {item.min}–{item.max}{unit}"
+            return None, f"answer {value!r} must be a whole number from {low} to {high}{unit}"
+        if not low <= value <= high:
+            return None, f"answer {value} is outside {low}–{high}{unit}"
         return value, ""
 
     return check
 
 
-def _check_text(item: TextItem) -> Checker:
+def _check_text(spec: AnswerSpec) -> Checker:
+    max_length = spec.max_length
+
     def check(value: Any) -> tuple[Any, str]:
         if not isinstance(value, str):
             return None, f"answer {value!r} must be text"
-        if len(value) > item.max_length:
-            return None, f"answer is {len(value)} characters long; at most {item.max_length} are allowed"
+        if len(value) > max_length:
+            return None, f"answer is {len(value)} characters long; at most {max_length} are allowed"
         return (None, problem) if (problem := control_character_problem(value)) else (value, "")
 
     return check
 
 
-def answer_checker(item: Item) -> Checker | None:
+_CHECKERS: dict[str, Callable[[AnswerSpec], Checker]] = {
+    "yes_no": _check_yes_no,
+    "single_choice": _check_single,
+    "multi_choice": _check_multi,
+    "integer": _check_number,
+    "scale": _check_number,
+    "text": _check_text,
+}
+
+
+def answer_checker(spec: AnswerSpec) -> Checker | None:
     """A function that normalises one answer or says what is wrong with it (None for display items)."""
-    if isinstance(item, YesNoItem):
-        return _check_yes_no(item)
-    if isinstance(item, SingleChoiceItem):
-        return _check_single(item)
-    if isinstance(item, MultiChoiceItem):
-        return _check_multi(item)
-    if isinstance(item, IntegerItem | ScaleItem):
-        return _check_number(item)
-    if isinstance(item, TextItem):
-        return _check_text(item)
-    return None
+    make = _CHECKERS.get(spec.kind)
+    return make(spec) if make is not None else None

@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from .answers import control_character_problem
-from .compiled import FALSE, remember
-from .conditions import describe
+from .answersheet import HiddenPolicy as HiddenPolicy
+from .answersheet import check_answers
+from .answersheet import read_response_file as read_response_file
+from .compiled import remember
 from .definition import Definition
 from .errors import Problem, ResponseError
 from .identifiers import nhs_number_problem, normal_nhs_number
-from .limits import (
-    EARLIEST_DATE,
-    EARLIEST_TIME,
-    LATEST_DATE,
-    LATEST_TIME,
-    MAX_SUGGESTIONS,
-    RESPONSE_LIMITS,
-    LimitError,
-    read_text_bounded,
-)
+from .limits import EARLIEST_DATE, EARLIEST_TIME, LATEST_DATE, LATEST_TIME
 from .model import SemVer
-from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
+from .yamlio import Path_, line_for
 
 Answer = str | int | list[str]
 Short = Annotated[str, StringConstraints(max_length=200)]
-HiddenPolicy = Literal["error", "drop"]
 
 
 class Patient(BaseModel):
@@ -125,21 +115,21 @@ def parse_response(
                 message = f"{err['msg'][0].lower()}{err['msg'][1:]}".removeprefix("value error, ")
                 add(loc, "response", f"'{key}': {message}")
 
-    q = definition.questionnaire
+    q = definition.provenance
     if base is not None:
         _check_dates(base, add)
-        if base.questionnaire != q.id:
+        if base.questionnaire != q.questionnaire_id:
             add(
                 ("questionnaire",),
                 "response",
-                f"answers questionnaire '{base.questionnaire}', not '{q.id}'",
+                f"answers questionnaire '{base.questionnaire}', not '{q.questionnaire_id}'",
                 "score it with its own questionnaire",
             )
-        elif base.version.split(".")[0] != q.version.split(".")[0]:
+        elif base.version.split(".")[0] != q.questionnaire_version.split(".")[0]:
             add(
                 ("version",),
                 "response",
-                f"was collected with version {base.version}; this questionnaire is {q.version}",
+                f"was collected with version {base.version}; this questionnaire is {q.questionnaire_version}",
                 "score it with the questionnaire version it was collected with",
             )
 
@@ -147,71 +137,12 @@ def parse_response(
         add(("answers",), "response", "'answers' must map item ids to answers", "write `answers: {item_id: answer}`")
         raise ResponseError(problems)
 
-    checkers = definition.checkers
-    answers: dict[str, Any] = {}
-    plain = definition.plain_answers
-    unknown = 0
-    for item_id, value in raw_answers.items():
-        # most answers are exactly one of an item's listed values: accept those without a call
-        kind = type(value)
-        if (kind is str or kind is int) and value in plain.get(item_id, ()):
-            answers[item_id] = value
-            continue
-        loc = ("answers", item_id)
-        if item_id not in definition.items:
-            unknown += 1
-            suggest = unknown <= MAX_SUGGESTIONS  # a fuzzy match per id: thousands of wrong ids need no more
-            close = difflib.get_close_matches(str(item_id), list(definition.items), n=1) if suggest else []
-            add(
-                loc,
-                f"item '{item_id}'",
-                "no such item in the questionnaire",
-                f"did you mean '{close[0]}'?" if close else "remove it or check the id",
-            )
-            continue
-        checker = checkers[item_id]
-        if checker is None:
-            add(loc, f"item '{item_id}'", "this is display text and takes no answer", "remove it")
-            continue
-        if _is_blank(value):
-            continue  # an explicit null, blank text or no ticks is the same as no answer
-        normal, message = checker(value)
-        if message:
-            add(loc, f"item '{item_id}'", message)
-        else:
-            answers[item_id] = normal
-
-    evaluation = definition.scorer.evaluate(answers)  # the scorer reuses it: see compiled.remember
-    hidden_answers = evaluation.hidden
-    if len(hidden_answers) > 1:
-        order = list(answers)
-        hidden_answers = tuple(sorted(hidden_answers, key=order.index))
-    for item_id in hidden_answers:
-        if hidden == "drop":
-            del answers[item_id]
-            continue
-        gate = definition.items[item_id].enable_when
-        why = describe(gate) if gate is not None else ""
-        shown = evaluation.shown[definition.slot[item_id]]
-        state = "is false" if shown == FALSE else "cannot be decided from the other answers"
-        add(
-            ("answers", item_id),
-            f"item '{item_id}'",
-            f"answered, but the question was not shown: its condition ({why}) {state}",
-            "remove the answer, or pass --ignore-hidden to drop such answers",
-        )
-    unanswered = () if partial else evaluation.unanswered
-    for item_id in sorted(unanswered, key=definition.position.__getitem__) if len(unanswered) > 1 else unanswered:
-        # an invalid answer is reported above; an explicit null counts as missing
-        if _is_blank(raw_answers.get(item_id)):
-            add(("answers",), f"item '{item_id}'", "required answer is missing", f"answer '{item_id}'")
+    answers, evaluation = check_answers(raw_answers, definition, add, hidden=hidden, partial=partial)
 
     if problems or base is None:
         raise ResponseError(problems)
     response = base.model_copy(update={"answers": answers})
-    if hidden == "drop":  # the answers dropped were hidden, so they changed nothing else
-        evaluation = evaluation._replace(hidden=())
-    remember(definition, response.answers, evaluation)
+    remember(definition.scorer, response.answers, evaluation)
     return response
 
 
@@ -230,31 +161,6 @@ def _check_dates(base: Response, add: Callable[[Path_, str, str, str], None]) ->
     if born is not None and not EARLIEST_DATE <= born <= LATEST_DATE:
         message = f"'patient.date_of_birth' ({born.isoformat()}) is not between {span}"
         add(("patient", "date_of_birth"), "response", message, "check the year")
-
-
-def _is_blank(value: Any) -> bool:
-    return value is None or value == [] or (isinstance(value, str) and not value.strip())
-
-
-def read_response_file(path: Path) -> tuple[Any, dict[Path_, int]]:
-    """Read a response from YAML or JSON, keeping line numbers for error messages.
-
-    Files over the response limits (size, nesting, values, aliases, long numbers) are refused before parsing.
-    """
-    name = str(path)
-    try:
-        text = read_text_bounded(path, RESPONSE_LIMITS)
-        return load_with_lines(text, RESPONSE_LIMITS)
-    except OSError as exc:
-        raise ResponseError(
-            [Problem(name, None, "", f"cannot read the file ({exc.strerror})", "check the path")]
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise ResponseError([Problem(name, None, "", "the file is not UTF-8 text", "save it as UTF-8")]) from exc
-    except LimitError as exc:
-        raise ResponseError([Problem(name, exc.line, "", exc.message, exc.fix)]) from exc
-    except YamlSyntaxError as exc:
-        raise ResponseError([Problem(name, exc.line, "", f"not valid YAML or JSON: {exc}", "fix the syntax")]) from exc
 
 
 def response_json(response: Response) -> str:
