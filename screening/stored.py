@@ -29,8 +29,14 @@ from .definition import Definition
 _FORMAT = 2
 # the modules whose code decides what a checked definition is; a change to any of them is a new engine
 _ENGINE_FILES = (
-    "model.py",
+    "model/__init__.py",
+    "model/base.py",
+    "model/conditions.py",
+    "model/items.py",
+    "model/ruleset.py",
     "checks.py",
+    "condition_checks.py",
+    "reach.py",
     "loader.py",
     "yamlio.py",
     "limits.py",

@@ -63,7 +63,7 @@ LFORMS_VERSION = "40.1.3"  # the vendored copy; see tests/lforms/vendor/README.m
 # An open finding, reported rather than worked around: LHC-Forms 40.1.3 makes every display child that carries
 # an itemControl (other than unit and legal) the question's one help text, the last one winning. A scale's labels
 # are exported as two such children (itemControl lower, then upper), so the lower label never reaches the screen
-# (and the upper one shows as a "?" help popover). Take an entry out once screening/fhir.py exports it in a way
+# (and the upper one shows as a "?" help popover). Take an entry out once screening.fhir exports it in a way
 # LHC-Forms keeps; any other lost text fails the test.
 KNOWN_LOST_TEXTS: set[str] = set()
 ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"

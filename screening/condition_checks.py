@@ -1,0 +1,196 @@
+"""Checks on one condition before any answer exists: unknown ids and option codes, comparisons that do not fit."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .conditions import item_of
+from .model import (
+    NO,
+    NOT_SURE,
+    YES,
+    AllOf,
+    Answered,
+    AnyOf,
+    AtLeast,
+    Between,
+    Condition,
+    DisplayItem,
+    Equals,
+    FindingRef,
+    Ge,
+    In,
+    IntegerItem,
+    IsYes,
+    Item,
+    Le,
+    MultiChoiceItem,
+    Not,
+    ScaleItem,
+    SingleChoiceItem,
+    TextItem,
+    YesNoItem,
+)
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    document: str  # "questionnaire" or "ruleset"
+    path: Path_
+    subject: str
+    message: str
+    fix: str
+    first: Path_ | None = None  # for duplicates: where the id was first used
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking conditions with their paths
+
+
+def walk_paths(cond: Condition, path: Path_) -> Iterator[tuple[Condition, Path_]]:
+    yield cond, path
+    if isinstance(cond, AllOf):
+        for k, child in enumerate(cond.all):
+            yield from walk_paths(child, (*path, "all", k))
+    elif isinstance(cond, AnyOf):
+        for k, child in enumerate(cond.any):
+            yield from walk_paths(child, (*path, "any", k))
+    elif isinstance(cond, Not):
+        yield from walk_paths(cond.not_, (*path, "not"))
+    elif isinstance(cond, AtLeast):
+        for k, child in enumerate(cond.at_least.of):
+            yield from walk_paths(child, (*path, "at_least", "of", k))
+
+
+def _leaf_key(cond: Condition) -> str:
+    for key in ("yes", "answered", "equals", "in_", "ge", "le", "between"):
+        if hasattr(cond, key):
+            return key.rstrip("_")
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Type and reference checks for one condition
+
+
+def check_condition(
+    cond: Condition,
+    path: Path_,
+    document: str,
+    subject: str,
+    items: dict[str, Item],
+    findings: set[str] | None,
+) -> list[Issue]:
+    """Unknown ids, option codes, and comparisons that do not fit the item's kind."""
+    issues: list[Issue] = []
+
+    def add(where: Path_, message: str, fix: str) -> None:
+        issues.append(Issue(document, where, subject, message, fix))
+
+    for node, where in walk_paths(cond, path):
+        if isinstance(node, FindingRef):
+            if findings is None:
+                add(where, f"'finding: {node.finding}' cannot be used here", "an enable_when may only read items")
+            elif node.finding not in findings:
+                add(
+                    where,
+                    f"unknown finding '{node.finding}'",
+                    _suggest(node.finding, findings) or "define it under findings:",
+                )
+            continue
+        item_id = item_of(node)
+        if item_id is None:
+            continue
+        key = _leaf_key(node)
+        leaf_path = (*where, key)
+        item = items.get(item_id)
+        if item is None:
+            add(
+                leaf_path,
+                f"unknown item '{item_id}'",
+                _suggest(item_id, items) or "use an item id from the questionnaire",
+            )
+            continue
+        if isinstance(item, DisplayItem):
+            add(leaf_path, f"item '{item_id}' is display text and has no answer", "point the condition at a question")
+            continue
+        issues.extend(Issue(document, leaf_path, subject, m, f) for m, f in _fit(node, item))
+    return issues
+
+
+def _fit(cond: Condition, item: Item) -> list[tuple[str, str]]:
+    kind = item.kind
+    iid = item.id
+    if isinstance(cond, Answered):
+        return []
+    if isinstance(cond, IsYes):
+        return (
+            []
+            if isinstance(item, YesNoItem)
+            else [
+                (f"'yes: {iid}' needs a yes/no item, but '{iid}' is {kind}", "use equals or in with its option codes")
+            ]
+        )
+    if isinstance(item, TextItem):
+        return [(f"free-text item '{iid}' cannot be compared", "rules may only test whether it is answered")]
+    if isinstance(cond, Ge | Le | Between):
+        if not isinstance(item, IntegerItem | ScaleItem):
+            return [
+                (
+                    f"a number comparison needs an integer or scale item, but '{iid}' is {kind}",
+                    "use equals or in with its option codes",
+                )
+            ]
+        numbers = (
+            [cond.ge.value]
+            if isinstance(cond, Ge)
+            else [cond.le.value]
+            if isinstance(cond, Le)
+            else [cond.between.min, cond.between.max]
+        )
+        outside = [n for n in numbers if not item.min <= n <= item.max]
+        return [
+            (f"{n} is outside the range of '{iid}' ({item.min}–{item.max})", "use a value inside the item's range")
+            for n in outside
+        ]
+    if isinstance(cond, Equals | In):
+        values: list[Any] = [cond.equals.value] if isinstance(cond, Equals) else list(cond.in_.values)
+        if isinstance(item, IntegerItem | ScaleItem):
+            if isinstance(cond, In):
+                return [(f"'in' needs a choice item, but '{iid}' is {kind}", "use between, ge or le")]
+            value = values[0]
+            if not isinstance(value, int) or isinstance(value, bool):
+                return [(f"'{value}' is not a number, but '{iid}' is {kind}", "compare with a whole number")]
+            if not item.min <= value <= item.max:
+                return [
+                    (
+                        f"{value} is outside the range of '{iid}' ({item.min}–{item.max})",
+                        "use a value inside the item's range",
+                    )
+                ]
+            return []
+        allowed = domain_codes(item)
+        return [
+            (f"option '{v}' is not one of {', '.join(allowed)}", f"use one of the options of '{iid}'")
+            for v in values
+            if v not in allowed
+        ]
+    return []
+
+
+def domain_codes(item: Item) -> list[str]:
+    if isinstance(item, YesNoItem):
+        return [YES, NO, NOT_SURE] if item.allow_not_sure else [YES, NO]
+    if isinstance(item, SingleChoiceItem | MultiChoiceItem):
+        return [o.code for o in item.options]
+    return []
