@@ -60,13 +60,10 @@ def compile_definition(
     """The definition of a questionnaire and ruleset that passed every check (see ``loader.load_definition``)."""
     q, r = questionnaire, ruleset
     items = {item.id: item for item in q.items()}
-    findings = tuple(
-        FindingRule(f.id, f.title, *_reads(f.condition)) for f in finding_order(r)
-    )
+    in_order = finding_order(r)
+    findings = tuple(FindingRule(f.id, f.title, *_reads(f.condition)) for f in in_order)
     red_flags = tuple(
-        RedFlagRule(
-            f.id, f.title, f.urgency, f.patient_message, f.staff_message, f.source, *_reads(f.condition)
-        )
+        RedFlagRule(f.id, f.title, f.urgency, f.patient_message, f.staff_message, f.source, *_reads(f.condition))
         for f in r.red_flags
     )
     features = tuple(
@@ -93,7 +90,7 @@ def compile_definition(
     ungated = tuple(i for i in order if items[i].enable_when is None)
     required = tuple(i for i, it in items.items() if not isinstance(it, DisplayItem) and it.required)
     multi_choice = tuple(i for i in ungated if isinstance(items[i], MultiChoiceItem))
-    rules: list[RuleSource] = [RuleSource("finding", f.id, f.condition) for f in finding_order(r)]
+    rules: list[RuleSource] = [RuleSource("finding", f.id, f.condition) for f in in_order]
     rules += [RuleSource("red_flag", f.id, f.condition) for f in r.red_flags]
     rules += [RuleSource("feature", f.id, f.condition, f.weight) for f in r.features]
     if requires is not None:
