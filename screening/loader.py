@@ -214,13 +214,46 @@ def load_definition(questionnaire_path: Path | None = None, ruleset_path: Path |
             problems += exc.problems
     if problems:
         raise DefinitionError(problems)
+    return definition_from_sources(raw["questionnaire"], raw["ruleset"], q_path, r_path)
+
+
+def definition_from_sources(
+    questionnaire: bytes, ruleset: bytes, questionnaire_path: Path, ruleset_path: Path
+) -> Definition:
+    """A definition from the bytes of its two files (``questionnaire_path`` and ``ruleset_path`` name them in
+    problems). The bytes are kept (see ``source_of``) so that a database can store what a submission used."""
+    raw = {"questionnaire": questionnaire, "ruleset": ruleset}
     q_sha, r_sha = (hashlib.sha256(raw[key]).hexdigest() for key in ("questionnaire", "ruleset"))
-    found = stored.fetch(q_sha, r_sha, str(q_path), str(r_path))
-    if found is not None:
-        return found
-    definition = _check_definition(q_path, r_path, raw)
-    stored.store(definition)
+    definition = stored.fetch(q_sha, r_sha, str(questionnaire_path), str(ruleset_path))
+    if definition is None:
+        definition = _check_definition(questionnaire_path, ruleset_path, raw)
+        stored.store(definition)
+    _keep_source(q_sha, questionnaire)
+    _keep_source(r_sha, ruleset)
     return definition
+
+
+# The bytes of the definition files loaded lately, by sha256: what was loaded is what gets stored, even when a
+# file changes on disk afterwards. A few dozen at most (a server loads one pair).
+_sources: dict[str, bytes] = {}
+_SOURCES_KEPT = 64
+
+
+def _keep_source(sha256: str, data: bytes) -> None:
+    _sources.pop(sha256, None)
+    if len(_sources) >= _SOURCES_KEPT:
+        _sources.pop(next(iter(_sources)))
+    _sources[sha256] = data
+
+
+def source_of(sha256: str) -> bytes | None:
+    """The bytes of a definition file loaded in this process with this sha256, if still kept."""
+    return _sources.get(sha256)
+
+
+def known_sources() -> dict[str, bytes]:
+    """Every definition file kept in this process, by sha256 (a copy)."""
+    return dict(_sources)
 
 
 def _check_definition(q_path: Path, r_path: Path, raw: dict[str, bytes]) -> Definition:

@@ -123,7 +123,7 @@ class Tables:
 _STATUSES: dict[Truth, Literal["met", "not_met", "unknown"]] = {True: "met", False: "not_met", None: "unknown"}
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=16)  # built once per definition: every full Assessment needs them
 def definition_tables(definition: Definition) -> Tables:
     policy = definition.policy
     red_flags = tuple(

@@ -203,9 +203,7 @@ def test_double_submit_of_intake_stores_once(site: Site, physio_answers: dict[st
     assert site.count() == 1
 
 
-def test_a_pdf_from_another_questionnaire_version_is_refused_clearly(
-    site: Site, physio_answers: dict[str, Any]
-) -> None:
+def test_a_pdf_whose_ruleset_is_not_stored_is_refused_clearly(site: Site, physio_answers: dict[str, Any]) -> None:
     site.add_staff()
     site.login()
     site.staff_intake(physio_answers)
@@ -213,10 +211,10 @@ def test_a_pdf_from_another_questionnaire_version_is_refused_clearly(
     with site.db() as db:
         stored = db.get(Submission, row.id)
         assert stored is not None
-        stored.ruleset_sha256 = "0" * 64  # as if made under an earlier ruleset, before any PDF was rendered
+        stored.ruleset_sha256 = "0" * 64  # as if an old row whose ruleset file was not found when it was moved
         db.commit()
     refused = site.client.get(f"/staff/submissions/{row.id}/summary.pdf")
-    assert refused.status_code == 409 and "another questionnaire version" in refused.text
+    assert refused.status_code == 409 and "is not stored here" in refused.text
     assert "pdf_download" not in site.audit_actions()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
 import os
@@ -26,12 +27,23 @@ from .db import User, make_engine, migrate
 from .settings import Settings
 
 
+def _load_definition_quietly(settings: Settings) -> None:
+    """Load the served definition if it loads: a migration can then store the files submissions were scored with
+    (see migration 0007). A definition that does not load is for ``serve`` to report, not for these commands."""
+    from ..errors import ScreeningError
+    from ..loader import load_definition
+
+    with contextlib.suppress(ScreeningError):
+        load_definition(settings.questionnaire, settings.ruleset)
+
+
 def run_command(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return serve(args)
     if args.action != "list" and not args.name:
         raise AccountError(f"say which one: screening {args.command} {args.action} NAME")
     settings = Settings.load(args.data)
+    _load_definition_quietly(settings)
     engine = make_engine(settings.database_url)
     migrate(engine)
     with Session(engine) as db:

@@ -13,17 +13,19 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from ..assessment import assessment_json
 from ..definition import Definition
 from ..errors import Problem, ResponseError
 from ..jsonio import loads_strict
 from ..reading import response_from_document
 from ..schema import response_schema
-from ..scorer import assess
+from . import store
+from .archive import RebuildError, assessment_of
 from .auth import api_token_name
 from .db import Submission
 from .deps import body_bytes, database, release, services
 from .documents import pdf_download, questionnaire_response_body
-from .store import KEY_MAX_LENGTH, audit, find_submission, idempotency_digest, record_submission
+from .store import KEY_MAX_LENGTH, audit, find_submission, idempotency_digest
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 _bearer = HTTPBearer(auto_error=False, description="A token made with `screening token add NAME`.")
@@ -94,7 +96,11 @@ def _submission(db: Session, submission_id: str) -> Submission:
     return row
 
 
-def _out(row: Submission) -> SubmissionOut:
+def _out(db: Session, definition: Definition, row: Submission) -> SubmissionOut:
+    try:
+        assessment = assessment_of(db, row, definition)  # rebuilt under the definitions it was scored with
+    except RebuildError as exc:
+        raise HTTPException(409, f"the assessment of this submission cannot be worked out here: {exc}") from None
     return SubmissionOut(
         id=row.id,
         created_at=row.created_at,
@@ -110,7 +116,7 @@ def _out(row: Submission) -> SubmissionOut:
         engine_version=row.engine_version,
         supersedes=row.supersedes_id,
         pdf_url=f"/api/v1/submissions/{row.id}/summary.pdf",
-        assessment=json.loads(row.assessment_json),
+        assessment=json.loads(assessment_json(assessment)),
     )
 
 
@@ -171,35 +177,35 @@ def submit(
             for p in exc.problems
         ]
         return error_response(422, f"{len(problems)} problem(s) in the response", problems)
-    assessment = assess(s.definition, response)
-    row, created = record_submission(
+    row, created = store.submit(
         db,
+        s.definition,
         response,
-        assessment,
         channel="api",
+        actor=f"api:{client}",
+        action="api_submit",
         created_by=client,
         idempotency_key=idempotency_digest(f"api:{client}", key) if key else None,
         request_sha256=fingerprint,
     )
     if not created and row.request_sha256 != fingerprint:
-        db.rollback()
         return error_response(
             409,
             "this Idempotency-Key was already used for a different request body; send a new key for a new "
             "submission (a retry must repeat the first body exactly)",
         )
-    if created:
-        audit(db, f"api:{client}", "api_submit", row.id, f"disposition={row.disposition}")
-    db.commit()
-    return JSONResponse(_out(row).model_dump(mode="json"), status_code=201 if created else 200)
+    return JSONResponse(_out(db, s.definition, row).model_dump(mode="json"), status_code=201 if created else 200)
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut, responses=ERRORS, summary="A submission")
-def get_submission(submission_id: str, client: str = Depends(api_client), db: Session = Depends(database)) -> Any:
+def get_submission(
+    request: Request, submission_id: str, client: str = Depends(api_client), db: Session = Depends(database)
+) -> Any:
     row = _submission(db, submission_id)
+    out = _out(db, services(request).definition, row)
     audit(db, f"api:{client}", "view", row.id)
     db.commit()
-    return _out(row)
+    return out
 
 
 @router.get(
@@ -217,7 +223,7 @@ def get_pdf(
         db,
         row,
         f"api:{client}",
-        "made with another questionnaire version; the PDF cannot be rendered here",
+        "the questionnaire this submission was made with is not stored here; the PDF cannot be rendered",
     )
 
 
@@ -244,6 +250,7 @@ def get_questionnaire_response(
     request: Request, submission_id: str, client: str = Depends(api_client), db: Session = Depends(database)
 ) -> Response:
     row = _submission(db, submission_id)
+    body = questionnaire_response_body(services(request), db, row)
     audit(db, f"api:{client}", "fhir_download", row.id)
     db.commit()
-    return Response(questionnaire_response_body(services(request).definition, row), media_type="application/fhir+json")
+    return Response(body, media_type="application/fhir+json")

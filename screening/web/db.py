@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -89,8 +90,14 @@ class Submission(Base):
     red_flags: Mapped[str] = mapped_column(Text, default="")  # space-separated ids, for lists and exports
     consent_notice_version: Mapped[str | None] = mapped_column(String(40), nullable=True)  # patient web only
     consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    response_json: Mapped[str] = mapped_column(Text)
-    assessment_json: Mapped[str] = mapped_column(Text)
+    # the response as compact JSON, zlib-compressed (``pack_response``; read as ``response_json``); never NULL once
+    # written, declared nullable only so that migration 0007 could add it without copying the table
+    response: Mapped[bytes] = mapped_column(LargeBinary, nullable=True)
+    points: Mapped[int | None] = mapped_column(Integer)  # the compact result; None only on a legacy row
+    unknown_points: Mapped[int | None] = mapped_column(Integer)
+    rule_results: Mapped[str | None] = mapped_column(Text)  # one digit per rule: 0 false, 1 unknown, 2 true
+    # the assessment as stored before definitions were kept, for a row whose definitions could not be found
+    legacy_assessment_json: Mapped[str | None] = mapped_column(Text)
     questionnaire_id: Mapped[str] = mapped_column(String(64))
     questionnaire_version: Mapped[str] = mapped_column(String(32))
     questionnaire_sha256: Mapped[str] = mapped_column(String(64))
@@ -102,6 +109,29 @@ class Submission(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     request_sha256: Mapped[str | None] = mapped_column(String(64))
     supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+
+    @property
+    def response_json(self) -> str:
+        """The stored response as JSON text (the Assessment is rebuilt from it, see ``archive``)."""
+        return zlib.decompress(self.response).decode("utf-8")
+
+
+def pack_response(response_json: str) -> bytes:
+    """How a response's JSON text is stored: compressed, a third of its size."""
+    return zlib.compress(response_json.encode("utf-8"), 6)
+
+
+class StoredDefinition(Base):
+    """The bytes of one questionnaire or ruleset file a submission was scored with, stored once by its sha256."""
+
+    __tablename__ = "definitions"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # questionnaire or ruleset
+    definition_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    source: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class StatusChange(Base):

@@ -8,10 +8,11 @@ from fastapi import HTTPException
 from fastapi.responses import Response as HttpResponse
 from sqlalchemy.orm import Session
 
-from ..assessment import Assessment, assessment_from_json
+from ..assessment import Assessment
 from ..definition import Definition
 from ..report import questionnaire_response_json, render_pdf
 from ..response import Response
+from .archive import RebuildError, assessment_of, response_of, row_definition
 from .db import Submission
 from .store import audit, keep_pdf, stored_pdf
 
@@ -20,15 +21,17 @@ if TYPE_CHECKING:  # app imports this module
 
 
 class StaleDefinition(Exception):
-    """The submission was made with a questionnaire or ruleset other than the one being served."""
+    """The questionnaire or ruleset the submission was scored with is not stored (an old row kept as it was)."""
 
 
-def response_of(row: Submission) -> Response:
-    return Response.model_validate_json(row.response_json)
-
-
-def assessment_of(row: Submission) -> Assessment:
-    return assessment_from_json(row.assessment_json)
+def _scored_with(services: Services, db: Session, row: Submission) -> tuple[Definition, Response, Assessment]:
+    """The definition the submission was scored with (the one served, or the stored one it names), its response
+    and its assessment, rebuilt under that definition."""
+    try:
+        definition = row_definition(db, row, services.definition)
+        return definition, response_of(row), assessment_of(db, row, definition)
+    except RebuildError:
+        raise StaleDefinition(row.id) from None
 
 
 def pdf_name(row: Submission) -> str:
@@ -47,13 +50,8 @@ def submission_pdf(services: Services, db: Session, row: Submission) -> bytes:
     data = stored_pdf(db, row.id)
     if data is not None:
         return data
-    definition = services.definition
-    if (row.questionnaire_sha256, row.ruleset_sha256) != (
-        definition.questionnaire_sha256,
-        definition.ruleset_sha256,
-    ):
-        raise StaleDefinition(row.id)
-    response, assessment, created_at, row_id = response_of(row), assessment_of(row), row.created_at, row.id
+    definition, response, assessment = _scored_with(services, db, row)
+    created_at, row_id = row.created_at, row.id
     completed_by = row.created_by if row.channel == "staff" else None  # the staff member who asked the questions
     db.commit()  # hand the connection back while rendering
     with services.pdf_lock:  # one render at a time: WeasyPrint shares its font configuration
@@ -73,10 +71,11 @@ def submission_pdf(services: Services, db: Session, row: Submission) -> bytes:
 
 def patient_summary_download(services: Services, db: Session, row: Submission, stale: str) -> HttpResponse:
     """The patient's own plain-English summary (rendered each time: the kept PDF is the clinician's referral)."""
-    definition = services.definition
-    if (row.questionnaire_sha256, row.ruleset_sha256) != (definition.questionnaire_sha256, definition.ruleset_sha256):
-        raise HTTPException(409, stale)
-    response, assessment, created_at, row_id = response_of(row), assessment_of(row), row.created_at, row.id
+    try:
+        definition, response, assessment = _scored_with(services, db, row)
+    except StaleDefinition:
+        raise HTTPException(409, stale) from None
+    created_at, row_id = row.created_at, row.id
     name = pdf_name(row).replace("screening-summary", "your-headache-screening")
     audit(db, "patient", "patient_summary_download", row_id)
     db.commit()  # hand the connection back while rendering
@@ -93,13 +92,19 @@ def patient_summary_download(services: Services, db: Session, row: Submission, s
     return download(data, "application/pdf", name)
 
 
-def questionnaire_response_body(definition: Definition, row: Submission) -> str:
-    """The stored answers as an HL7 FHIR R4 QuestionnaireResponse (JSON text)."""
+def questionnaire_response_body(services: Services, db: Session, row: Submission) -> str:
+    """The stored answers as an HL7 FHIR R4 QuestionnaireResponse (JSON text), for the questionnaire they answered
+    (the one served when an old row's questionnaire is not stored)."""
+    try:
+        definition = row_definition(db, row, services.definition)
+    except RebuildError:
+        definition = services.definition
     return questionnaire_response_json(definition, response_of(row), complete=row.complete)
 
 
 def pdf_download(services: Services, db: Session, row: Submission, actor: str, stale: str) -> HttpResponse:
-    """The submission's PDF for download, recorded in the audit log; ``stale`` is said (409) if it cannot be made."""
+    """The submission's PDF for download, recorded in the audit log; ``stale`` is said (409) if it cannot be made
+    (an old row whose definitions were not stored)."""
     try:
         data = submission_pdf(services, db, row)
     except StaleDefinition:

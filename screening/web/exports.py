@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ..assessment import assessment_from_json
 from ..definition import Definition
 from ..errors import ResponseError, ScreeningError
 from ..rescore import Change, compare, reassess
 from ..response import Response
+from .archive import stored_result
 from .db import Submission, database_url_for, make_engine
 from .localtime import shown_time
 from .settings import DEFAULT_DATA_DIR
@@ -119,7 +119,7 @@ def export_row(row: Submission, items: list[str], with_names: bool, zone: ZoneIn
 
 def rescore_database(engine: Engine, definition: Definition) -> Iterator[Change]:
     for row in submissions(engine):
-        old = assessment_from_json(row.assessment_json)
+        old = stored_result(row)  # the outcome as stored: only outcomes are compared
         stamp = row.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         try:
             new = reassess(Response.model_validate_json(row.response_json), definition, row.complete)

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ..report import build_view
+from .archive import RebuildError, assessment_of, response_of, row_definition
 from .db import CALL_ACTIONS, CONTACT_ACTIONS, NEXT_STATUSES, Submission, User
 from .deps import database, form_data, page, services, staff_user, staff_viewer
-from .documents import assessment_of, response_of
 from .localtime import NotALocalTime, utc_from_local
 from .queue import (
     NOTE_MAX_LENGTH,
@@ -63,12 +63,14 @@ def _detail(
     typed: dict[str, str] | None = None,
 ) -> Response:
     s = services(request)
-    assessment = assessment_of(row)
+    assessment = assessment_of(db, row, s.definition)
     response = response_of(row)
-    current = row.questionnaire_sha256 == s.definition.questionnaire_sha256 and (
-        row.ruleset_sha256 == s.definition.ruleset_sha256
-    )
-    view = build_view(s.definition, response, assessment, s.clinic, row.created_at) if current else None
+    try:  # the answers and rules shown under the definitions the submission was scored with
+        scored_with = row_definition(db, row, s.definition)
+    except RebuildError:  # an old row kept as it was: its questionnaire is not stored
+        view = None
+    else:
+        view = build_view(scored_with, response, assessment, s.clinic, row.created_at)
     history = status_history(db, row.id)
     status = history[-1].status if history else "new"
     versions = versions_of(db, row)

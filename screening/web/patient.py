@@ -14,16 +14,17 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from .. import wording
-from ..assessment import Assessment, emergency_flags
+from ..assessment import emergency_flags
 from ..errors import ResponseError
 from ..model import Disposition
 from ..response import Response as Response_
 from ..response import parse_response
 from ..scorer import assess
 from . import drafts, forms
+from .archive import assessment_of
 from .db import Submission
 from .deps import Services, database, form_data, page, services
-from .documents import assessment_of, patient_summary_download
+from .documents import patient_summary_download
 from .journey import journey_size
 from .localtime import written_time
 from .patient_pages import (
@@ -45,11 +46,10 @@ from .ratelimit import SharedRateLimiter
 from .store import (
     KEY_MAX_LENGTH,
     access_token,
-    audit,
     find_submission,
     idempotency_digest,
-    record_submission,
     response_fingerprint,
+    submit,
     token_matches,
 )
 
@@ -141,14 +141,9 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
         response = _parse(s, answers)
     except ResponseError:
         raise HTTPException(400, "Some answers could not be read. Please start again.") from None
-    assessment = assess(s.definition, response)
-    row, created = _record(db, response, assessment, key, complete=True)
-    if created:  # (record_submission runs first in the session: a duplicate rolls back nothing else)
-        row.consent_notice_version = s.clinic.privacy_notice_version  # agreed by pressing "Send my answers"
-        row.consent_at = datetime.now(UTC)
-        audit(db, "patient", "submitted", row.id, f"disposition={row.disposition}")
     drafts.delete_draft(db, request.cookies.get(drafts.COOKIE))
-    db.commit()
+    # the privacy notice was agreed by pressing "Send my answers"
+    row = _submit(s, db, response, key, complete=True, consent=s.clinic.privacy_notice_version)
     return _to_result(s, row)
 
 
@@ -176,30 +171,39 @@ def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, k
     if not emergency_flags(assessment):
         return None
     _limit(s.limiter, request)  # emergency stops are stored too: one address cannot flood the triage list
-    row, created = _record(db, response, assessment, key, complete=False)
-    if created:
-        audit(db, "patient", "submitted", row.id, "stopped early: emergency")
     drafts.delete_draft(db, request.cookies.get(drafts.COOKIE))
-    db.commit()
+    row = _submit(s, db, response, key, complete=False, detail="stopped early: emergency")
     return _to_result(s, row)
 
 
-def _record(
-    db: Session, response: Response_, assessment: Assessment, key: str, *, complete: bool
-) -> tuple[Submission, bool]:
+def _submit(
+    s: Services,
+    db: Session,
+    response: Response_,
+    key: str,
+    *,
+    complete: bool,
+    detail: str = "",
+    consent: str | None = None,
+) -> Submission:
     """Store the submission once per form key AND set of answers: a double click or a re-post of the same answers
     returns the stored one, while the same key with other answers (the patient went back and changed something)
     is a new submission, never answered with the earlier result."""
     fingerprint = response_fingerprint(response, complete=complete)
-    return record_submission(
+    row, _created = submit(
         db,
+        s.definition,
         response,
-        assessment,
         channel="web",
+        actor="patient",
+        action="submitted",
+        detail=detail,
         idempotency_key=idempotency_digest("web", key, fingerprint),
         request_sha256=fingerprint,
         complete=complete,
+        consent_notice_version=consent,
     )
+    return row
 
 
 def _form_key(form: FormData) -> str:
@@ -300,7 +304,7 @@ def resume(request: Request, token: str, db: Session = Depends(database)) -> Res
 def result(request: Request, submission_id: str, token: str, db: Session = Depends(database)) -> Response:
     s = services(request)
     row = _checked(s, db, submission_id, token)
-    assessment = assessment_of(row)
+    assessment = assessment_of(db, row, s.definition)
     expires = row.created_at + s.settings.result_link_valid_for
     return page(
         request,

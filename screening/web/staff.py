@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from .. import wording
-from ..assessment import Assessment, emergency_flags
+from ..assessment import emergency_flags
 from ..definition import Definition
 from ..errors import ResponseError
 from ..model import Disposition
@@ -20,6 +20,7 @@ from ..response import Response as Response_
 from ..response import parse_response
 from ..scorer import assess
 from . import forms
+from .archive import response_of
 from .auth import authenticate, end_session, session_user, start_session
 from .db import Submission, User
 from .deps import SESSION_COOKIE, database, form_data, page, services, staff_user, staff_viewer
@@ -28,7 +29,6 @@ from .documents import (
     pdf_download,
     pdf_name,
     questionnaire_response_body,
-    response_of,
 )
 from .emergency import FlagAlert, by_anchor, emergency_alerts
 from .store import (
@@ -39,8 +39,8 @@ from .store import (
     idempotency_digest,
     latest_status,
     list_submissions,
-    record_submission,
     response_fingerprint,
+    submit,
     versions_of,
 )
 from .throttle import Limits
@@ -179,7 +179,7 @@ def detail_pdf(
 ) -> Response:
     row = _submission(db, submission_id)
     return pdf_download(
-        services(request), db, row, user.name, "This submission was made with another questionnaire version."
+        services(request), db, row, user.name, "The questionnaire this submission was made with is not stored here."
     )
 
 
@@ -188,7 +188,7 @@ def detail_fhir(
     request: Request, submission_id: str, user: User = Depends(staff_user), db: Session = Depends(database)
 ) -> Response:
     row = _submission(db, submission_id)
-    body = questionnaire_response_body(services(request).definition, row)
+    body = questionnaire_response_body(services(request), db, row)
     audit(db, user.name, "fhir_download", row.id)
     db.commit()
     return download(body, "application/fhir+json", pdf_name(row).replace(".pdf", ".fhir.json"))
@@ -266,7 +266,7 @@ def intake(
     if emergency_flags(assessment):
         invalid = {item_id: message for item_id, message in answers.invalid.items() if item_id in shown}
         if "name" not in errors and not invalid:
-            return _save(db, user, response, assessment, key, supersedes, complete=False)
+            return _save(db, s.definition, user, response, key, supersedes, complete=False)
         errors.update(invalid)  # only what stops the save is asked for now: unanswered questions can wait
         alerts = emergency_alerts(s.definition, response, assessment)
         return _intake(request, user, answers, key=key, errors=errors, supersedes=supersedes, alerts=alerts)
@@ -274,7 +274,7 @@ def intake(
     if new or errors:
         notice = f"{len(new)} follow-up question(s) now apply; they are marked below." if new else ""
         return _intake(request, user, answers, key=key, errors=errors, notice=notice, supersedes=supersedes)
-    return _save(db, user, response, assessment, key, supersedes, complete=True)
+    return _save(db, s.definition, user, response, key, supersedes, complete=True)
 
 
 def _alerts(definition: Definition, answers: forms.FormAnswers) -> list[FlagAlert]:
@@ -289,32 +289,31 @@ def _alerts(definition: Definition, answers: forms.FormAnswers) -> list[FlagAler
 
 def _save(
     db: Session,
+    definition: Definition,
     user: User,
     response: Response_,
-    assessment: Assessment,
     key: str,
     supersedes: str | None,
     *,
     complete: bool,
 ) -> Response:
-    name = user.name  # read before the insert: a duplicate key rolls the session back
+    name = user.name
     # the key is bound to the answers: a double click stores once, while a form sent again with other answers
     # (back, change, send) is a new submission and is never answered with the earlier one
     fingerprint = response_fingerprint(response, complete=complete, supersedes=supersedes)
-    row, created = record_submission(
+    row, _created = submit(
         db,
+        definition,
         response,
-        assessment,
         channel="staff",
+        actor=name,
+        action="correction" if supersedes else "intake",
         created_by=name,
         idempotency_key=idempotency_digest(f"staff:{name}", key, fingerprint),
         request_sha256=fingerprint,
         complete=complete,
         supersedes=supersedes,
     )
-    if created:
-        audit(db, name, "correction" if supersedes else "intake", row.id, f"disposition={row.disposition}")
-    db.commit()
     return RedirectResponse(f"/staff/submissions/{row.id}?created=1", status_code=303)
 
 

@@ -14,10 +14,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..assessment import Assessment, assessment_json
-from ..response import Response, response_json
+from ..definition import Definition
+from ..plan import definition_tables
+from ..response import Response
+from ..scorer import CompactResult, assess_compact
 from .alerts import enqueue_alert
-from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, utcnow
+from .archive import insert_ignoring_duplicates, rule_digits, store_definitions
+from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, pack_response, utcnow
 from .localtime import day_after, day_start
 from .names import search_form
 
@@ -42,10 +45,53 @@ def response_fingerprint(response: Response, *, complete: bool, supersedes: str 
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def submit(
+    db: Session,
+    definition: Definition,
+    response: Response,
+    *,
+    channel: str,
+    actor: str,
+    action: str,
+    detail: str = "",
+    created_by: str | None = None,
+    idempotency_key: str | None = None,
+    request_sha256: str | None = None,
+    complete: bool = True,
+    supersedes: str | None = None,
+    consent_notice_version: str | None = None,
+) -> tuple[Submission, bool]:
+    """Assess a response, store it once, record it in the audit log and commit: how every submission is made.
+
+    Returns the row and whether it is new; a repeated idempotency key returns the first row (and False) and
+    records nothing. The audit detail is ``detail``, else the disposition. Whatever the caller added to the
+    session before is committed with it.
+    """
+    result = assess_compact(definition, response)
+    row, created = record_submission(
+        db,
+        definition,
+        response,
+        result,
+        channel=channel,
+        created_by=created_by,
+        idempotency_key=idempotency_key,
+        request_sha256=request_sha256,
+        complete=complete,
+        supersedes=supersedes,
+        consent_notice_version=consent_notice_version,
+    )
+    if created:
+        audit(db, actor, action, row.id, detail or f"disposition={row.disposition}")
+    db.commit()
+    return row, created
+
+
 def record_submission(
     db: Session,
+    definition: Definition,
     response: Response,
-    assessment: Assessment,
+    result: CompactResult,
     *,
     channel: str,
     created_by: str | None = None,
@@ -53,49 +99,62 @@ def record_submission(
     request_sha256: str | None = None,
     complete: bool = True,
     supersedes: str | None = None,
+    consent_notice_version: str | None = None,
 ) -> tuple[Submission, bool]:
-    """Store a submission once. A repeated idempotency key returns the first one (and False).
+    """Store a submission once (one INSERT, no unit of work); a repeated idempotency key returns the first one.
 
-    ``idempotency_key`` is the stored digest (``idempotency_digest``); ``request_sha256`` fingerprints the request
-    so that a caller can tell a true retry from a new request under an old key. Call it before anything else is
-    added to the session: a duplicate key rolls the session back.
+    The row keeps the response, the compact result and the sha256 of the definitions, which are stored too
+    when this is the first submission to use them (see ``archive``). ``idempotency_key`` is the stored digest
+    (``idempotency_digest``); ``request_sha256`` fingerprints the request so that a caller can tell a true
+    retry from a new request under an old key.
     """
-    p = assessment.provenance
-    row = Submission(
-        id=uuid.uuid4().hex,
-        created_at=utcnow(),
-        channel=channel,
-        respondent=response.respondent,
-        created_by=created_by,
-        patient_name=response.patient.name if response.patient else None,
-        complete=complete,
-        disposition=assessment.disposition.value,
-        likelihood=assessment.likelihood.grade.value,
-        red_flags=" ".join(flag.id for flag in assessment.red_flags),
-        response_json=response_json(response),
-        assessment_json=assessment_json(assessment),
-        questionnaire_id=p.questionnaire_id,
-        questionnaire_version=p.questionnaire_version,
-        questionnaire_sha256=p.questionnaire_sha256,
-        ruleset_id=p.ruleset_id,
-        ruleset_version=p.ruleset_version,
-        ruleset_sha256=p.ruleset_sha256,
-        engine_version=p.engine_version,
-        idempotency_key=idempotency_key or None,
-        request_sha256=request_sha256,
-        supersedes_id=supersedes,
-    )
-    db.add(row)
-    try:
-        db.flush()  # the unique key decides: no look-up first, so a double click cannot slip between the two
-    except IntegrityError:
-        db.rollback()
+    store_definitions(db, definition)
+    p = definition_tables(definition).provenance
+    now = utcnow()
+    values = {
+        "id": uuid.uuid4().hex,
+        "created_at": now,
+        "channel": channel,
+        "respondent": response.respondent,
+        "created_by": created_by,
+        "patient_name": response.patient.name if response.patient else None,
+        "complete": complete,
+        "disposition": result.disposition.value,
+        "likelihood": result.grade.value,
+        "red_flags": " ".join(result.red_flags),
+        "consent_notice_version": consent_notice_version,
+        "consent_at": now if consent_notice_version is not None else None,
+        "response": pack_response(compact_response_json(response)),
+        "points": result.points,
+        "unknown_points": result.unknown_points,
+        "rule_results": rule_digits(result),
+        "legacy_assessment_json": None,
+        "questionnaire_id": p.questionnaire_id,
+        "questionnaire_version": p.questionnaire_version,
+        "questionnaire_sha256": p.questionnaire_sha256,
+        "ruleset_id": p.ruleset_id,
+        "ruleset_version": p.ruleset_version,
+        "ruleset_sha256": p.ruleset_sha256,
+        "engine_version": p.engine_version,
+        "idempotency_key": idempotency_key or None,
+        "request_sha256": request_sha256,
+        "supersedes_id": supersedes,
+    }
+    # the unique key decides: no look-up first, so a double click cannot slip between the two
+    insert = insert_ignoring_duplicates(db, Submission, "idempotency_key").values(values)
+    if db.execute(insert.returning(Submission.__table__.c.id)).first() is None:  # a row with this key exists
         found = db.scalar(select(Submission).where(Submission.idempotency_key == idempotency_key))
-        if found is None or not idempotency_key:
-            raise
+        if found is None:  # pragma: no cover - nothing else can conflict
+            raise RuntimeError("a submission could not be stored")
         return found, False
+    row = Submission(**values)  # what was inserted, for the caller to read (not added to the session)
     enqueue_alert(db, row)  # emergency and urgent ones: in this transaction, sent after it commits
     return row, True
+
+
+def compact_response_json(response: Response) -> str:
+    """The response as stored: JSON without spaces or indentation (read back with ``model_validate_json``)."""
+    return response.model_dump_json()
 
 
 def find_submission(db: Session, submission_id: str) -> Submission | None:
