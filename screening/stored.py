@@ -20,7 +20,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 
 from ._version import __version__
@@ -109,6 +108,8 @@ def store(definition: Definition) -> None:
     path = _path(definition.questionnaire_sha256, definition.ruleset_sha256)
     if path is None:
         return
+    import tempfile  # only when storing: a command that finds its definition stored starts without it
+
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         data = pickle.dumps(definition, protocol=pickle.HIGHEST_PROTOCOL)  # see Definition.__getstate__
