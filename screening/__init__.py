@@ -13,7 +13,8 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .assessment import Assessment, assessment_from_json, assessment_json
     from .definition import Definition
-    from .errors import DefinitionError, Problem, ReportError, ResponseError, ScreeningError
+    from .error_codes import ErrorCode
+    from .errors import DefinitionError, Problem, ReportError, ResponseError, ScreeningError, UsageError
     from .loader import load_definition, load_questionnaire
     from .model import Disposition, Likelihood, Questionnaire, Ruleset
     from .reading import load_response
@@ -26,6 +27,7 @@ __all__ = [
     "Definition",
     "DefinitionError",
     "Disposition",
+    "ErrorCode",
     "Likelihood",
     "Problem",
     "Questionnaire",
@@ -34,6 +36,7 @@ __all__ = [
     "ResponseError",
     "Ruleset",
     "ScreeningError",
+    "UsageError",
     "__version__",
     "assess",
     "assess_compact",
@@ -56,6 +59,8 @@ _HOMES = {
     "ReportError": "errors",
     "ResponseError": "errors",
     "ScreeningError": "errors",
+    "UsageError": "errors",
+    "ErrorCode": "error_codes",
     "load_definition": "loader",
     "load_questionnaire": "loader",
     "Disposition": "model",

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 from .answers import control_character_problem
 from .compiled import FALSE, Evaluation, remember
 from .definition import Definition
+from .error_codes import ErrorCode
 from .errors import Problem, ResponseError
 from .identifiers import nhs_number_problem
 from .limits import (
@@ -35,7 +36,12 @@ from .limits import (
 from .yamlio import Path_, YamlSyntaxError, load_with_lines
 
 HiddenPolicy = Literal["error", "drop"]
-AddProblem = Callable[[Path_, str, str, str], None]
+
+
+class AddProblem(Protocol):
+    """Hears of one problem: where, about what, what is wrong, how to fix it, and its code."""
+
+    def __call__(self, loc: Path_, subject: str, message: str, fix: str = "", *, code: ErrorCode) -> None: ...
 
 
 def check_answers(
@@ -62,17 +68,19 @@ def check_answers(
                 f"item '{item_id}'",
                 "no such item in the questionnaire",
                 f"did you mean '{close[0]}'?" if close else "remove it or check the id",
+                code=ErrorCode.UNKNOWN_ANSWER_ITEM,
             )
             continue
         checker = checkers[item_id]
         if checker is None:
-            add(loc, f"item '{item_id}'", "this is display text and takes no answer", "remove it")
+            message = "this is display text and takes no answer"
+            add(loc, f"item '{item_id}'", message, "remove it", code=ErrorCode.DISPLAY_ITEM_ANSWERED)
             continue
         if is_blank(value):
             continue  # an explicit null, blank text or no ticks is the same as no answer
         normal, message = checker(value)
         if message:
-            add(loc, f"item '{item_id}'", message, "")
+            add(loc, f"item '{item_id}'", message, code=ErrorCode.BAD_ANSWER)
         else:
             answers[item_id] = normal
 
@@ -96,12 +104,14 @@ def check_answers(
             f"item '{item_id}'",
             f"answered, but the question was not shown: its condition ({why}) {state}",
             "remove the answer, or pass --ignore-hidden to drop such answers",
+            code=ErrorCode.HIDDEN_ANSWERED,
         )
     unanswered = () if partial else evaluation.unanswered
     for item_id in sorted(unanswered, key=definition.position.__getitem__) if len(unanswered) > 1 else unanswered:
         # an invalid answer is reported above; an explicit null counts as missing
         if is_blank(raw_answers.get(item_id)):
-            add(("answers",), f"item '{item_id}'", "required answer is missing", f"answer '{item_id}'")
+            message, fix = "required answer is missing", f"answer '{item_id}'"
+            add(("answers",), f"item '{item_id}'", message, fix, code=ErrorCode.REQUIRED_MISSING)
     if hidden == "drop":  # the answers dropped were hidden, so they changed nothing else
         evaluation = evaluation._replace(hidden=())
     return answers, evaluation
@@ -149,10 +159,12 @@ def plain_sheet(data: Any, definition: Definition, *, hidden: HiddenPolicy = "er
     raw_answers = data.get("answers", {})
     if type(raw_answers) is not dict:
         return None
-    problems: list[object] = []
-    answers, evaluation = check_answers(
-        raw_answers, definition, lambda *problem: problems.append(problem), hidden=hidden, partial=False
-    )
+    problems: list[ErrorCode] = []
+
+    def add(loc: Path_, subject: str, message: str, fix: str = "", *, code: ErrorCode) -> None:
+        problems.append(code)
+
+    answers, evaluation = check_answers(raw_answers, definition, add, hidden=hidden, partial=False)
     if problems:
         return None
     remember(definition.scorer, answers, evaluation)
@@ -207,12 +219,13 @@ def read_response_file(path: Path) -> tuple[Any, dict[Path_, int]]:
         text = read_text_bounded(path, RESPONSE_LIMITS)
         return load_with_lines(text, RESPONSE_LIMITS)
     except OSError as exc:
-        raise ResponseError(
-            [Problem(name, None, "", f"cannot read the file ({exc.strerror})", "check the path")]
-        ) from exc
+        message, fix = f"cannot read the file ({exc.strerror})", "check the path"
+        raise ResponseError([Problem(name, None, "", message, fix, code=ErrorCode.FILE_UNREADABLE)]) from exc
     except UnicodeDecodeError as exc:
-        raise ResponseError([Problem(name, None, "", "the file is not UTF-8 text", "save it as UTF-8")]) from exc
+        message, fix = "the file is not UTF-8 text", "save it as UTF-8"
+        raise ResponseError([Problem(name, None, "", message, fix, code=ErrorCode.NOT_UTF8)]) from exc
     except LimitError as exc:
-        raise ResponseError([Problem(name, exc.line, "", exc.message, exc.fix)]) from exc
+        raise ResponseError([exc.problem(name)]) from exc
     except YamlSyntaxError as exc:
-        raise ResponseError([Problem(name, exc.line, "", f"not valid YAML or JSON: {exc}", "fix the syntax")]) from exc
+        message, fix = f"not valid YAML or JSON: {exc}", "fix the syntax"
+        raise ResponseError([Problem(name, exc.line, "", message, fix, code=ErrorCode.YAML_SYNTAX)]) from exc

@@ -28,7 +28,9 @@ from typing import Any
 
 from .assessment import Assessment
 from .definition import Definition
-from .errors import Problem, ResponseError, ScreeningError
+from .error_codes import ErrorCode
+from .errors import CasesError as CasesError  # importable from here as before
+from .errors import Problem, ResponseError
 from .expectations import check_expectations as check_expectations
 from .limits import DEFINITION_LIMITS, LimitError, read_text_bounded
 from .model import Disposition
@@ -44,12 +46,6 @@ SEXES = ("female", "male", "not stated")
 DISPOSITIONS = tuple(d.value for d in Disposition)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _URL = re.compile(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$")
-
-
-class CasesError(ScreeningError):
-    """The cases file itself cannot be read (not a failing case: that is a result)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -73,6 +69,12 @@ class Case:
     def name(self) -> str:
         """How the case is named in reports: its id and title, or the title alone."""
         return f"{self.id}: {self.title}" if self.id else self.title
+
+    @property
+    def where(self) -> tuple[str, int | None]:
+        """The file and line of the case, from its ``source``."""
+        file, _, line = self.source.rpartition(":")
+        return file, int(line) if line.isdigit() else None
 
 
 @dataclass
@@ -100,37 +102,43 @@ def cases_path_for(questionnaire_path: Path) -> Path:
 
 def load_cases(path: Path) -> list[Case]:
     """The cases of a ``cases:`` file, each remembering its line; literature keys are checked all at once."""
+    name = str(path)
     try:
         data, lines = load_with_lines(read_text_bounded(path, DEFINITION_LIMITS), DEFINITION_LIMITS)
     except OSError as exc:
-        raise CasesError(f"{path}: cannot read the cases file ({exc.strerror}) — check the path") from exc
+        message, fix = f"cannot read the cases file ({exc.strerror})", "check the path"
+        raise CasesError(Problem(name, None, "", message, fix, code=ErrorCode.FILE_UNREADABLE)) from exc
     except UnicodeDecodeError as exc:
-        raise CasesError(f"{path}: the cases file is not UTF-8 text — save it as UTF-8") from exc
+        message, fix = "the cases file is not UTF-8 text", "save it as UTF-8"
+        raise CasesError(Problem(name, None, "", message, fix, code=ErrorCode.NOT_UTF8)) from exc
     except LimitError as exc:
-        where = f"{path}:{exc.line}" if exc.line is not None else str(path)
-        raise CasesError(f"{where}: {exc.message} — {exc.fix}") from exc
+        raise CasesError(exc.problem(name)) from exc
     except YamlSyntaxError as exc:
-        raise CasesError(f"{path}:{exc.line}: not valid YAML: {exc}") from exc
+        raise CasesError(Problem(name, exc.line, "", f"not valid YAML: {exc}", code=ErrorCode.YAML_SYNTAX)) from exc
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
-        raise CasesError(f"{path}: a cases file is a mapping with a 'cases:' list")
+        message = "a cases file is a mapping with a 'cases:' list"
+        raise CasesError(Problem(name, lines.get(()), "", message, code=ErrorCode.CASES_NOT_MAPPING))
     cases = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     for k, raw in enumerate(data["cases"]):
         where = f"{path}:{lines.get(('cases', k), '?')}"
         if not isinstance(raw, dict) or not {"title", "response", "expect"} <= set(raw) or set(raw) - CASE_KEYS:
             unknown = sorted(map(str, set(raw) - CASE_KEYS)) if isinstance(raw, dict) else []
             extra = f" (unknown keys: {', '.join(unknown)})" if unknown else ""
-            raise CasesError(
-                f"{where}: a case has title, why (optional), response and expect, and may have the literature keys "
+            message = (
+                "a case has title, why (optional), response and expect, and may have the literature keys "
                 f"{', '.join(sorted(LITERATURE_KEYS))}{extra}"
             )
+            raise CasesError(Problem(name, lines.get(("cases", k)), "", message, code=ErrorCode.CASE_BAD_ENTRY))
         if not isinstance(raw["expect"], dict) or not isinstance(raw["response"], dict):
-            raise CasesError(f"{where}: 'response' and 'expect' must be mappings")
+            message = "'response' and 'expect' must be mappings"
+            raise CasesError(Problem(name, lines.get(("cases", k)), "", message, code=ErrorCode.CASE_BAD_ENTRY))
         prefix = ("cases", k, "response")
         response_lines = {loc[3:]: line for loc, line in lines.items() if loc[:3] == prefix}
 
-        def at(key: str, k: int = k) -> str:
-            return f"{path}:{lines.get(('cases', k, key), lines.get(('cases', k), '?'))}"
+        def at(key: str, message: str, fix: str = "", k: int = k) -> Problem:
+            line = lines.get(("cases", k, key), lines.get(("cases", k)))
+            return Problem(name, line, "", message, fix, code=ErrorCode.CASE_BAD_ENTRY)
 
         extra_fields, found = _literature_fields(raw, at)
         problems += found
@@ -147,7 +155,7 @@ def load_cases(path: Path) -> list[Case]:
         )
     problems += _repeated_ids(cases)
     if problems:
-        raise CasesError("\n".join(problems))
+        raise CasesError(problems)
     return cases
 
 
@@ -156,28 +164,31 @@ def load_case_files(paths: list[Path]) -> list[Case]:
     cases = [case for path in paths for case in load_cases(path)]
     problems = _repeated_ids(cases)
     if problems:
-        raise CasesError("\n".join(problems))
+        raise CasesError(problems)
     return cases
 
 
-def _repeated_ids(cases: list[Case]) -> list[str]:
+def _repeated_ids(cases: list[Case]) -> list[Problem]:
     first: dict[str, str] = {}
     problems = []
     for case in cases:
         if case.id is None:
             continue
         if case.id in first:
-            problems.append(
-                f"{case.source}: case id '{case.id}' is already used at {first[case.id]} — give each case its own id"
-            )
+            file, line = case.where
+            message = f"case id '{case.id}' is already used at {first[case.id]}"
+            fix = "give each case its own id"
+            problems.append(Problem(file, line, "", message, fix, code=ErrorCode.CASE_DUPLICATE_ID))
         else:
             first[case.id] = case.source
     return problems
 
 
-def _literature_fields(raw: dict[str, Any], at: Callable[[str], str]) -> tuple[dict[str, Any], list[str]]:
-    """The literature keys of one case, checked; and every problem with them (file:line: what — how to fix)."""
-    problems: list[str] = []
+def _literature_fields(
+    raw: dict[str, Any], at: Callable[[str, str, str], Problem]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The literature keys of one case, checked; and every problem with them, at the line of its key."""
+    problems: list[Problem] = []
     fields: dict[str, Any] = {}
 
     def text(key: str, *, required: bool = False) -> str:
@@ -185,7 +196,7 @@ def _literature_fields(raw: dict[str, Any], at: Callable[[str], str]) -> tuple[d
         if value is None and not required:
             return ""
         if not isinstance(value, str) or not value.strip():
-            problems.append(f"{at(key)}: '{key}' must be non-empty text")
+            problems.append(at(key, f"'{key}' must be non-empty text", ""))
             return ""
         return value.strip()
 
@@ -194,21 +205,19 @@ def _literature_fields(raw: dict[str, Any], at: Callable[[str], str]) -> tuple[d
         if isinstance(case_id, str) and _ID.match(case_id):
             fields["id"] = case_id
         else:
-            problems.append(
-                f"{at('id')}: 'id' must be a word of letters, digits and _ (e.g. lit_pri_cluster), not {case_id!r}"
-            )
+            message = f"'id' must be a word of letters, digits and _ (e.g. lit_pri_cluster), not {case_id!r}"
+            problems.append(at("id", message, ""))
     if "category" in raw:
         if raw["category"] in CATEGORIES:
             fields["category"] = raw["category"]
         else:
-            problems.append(
-                f"{at('category')}: 'category' is {raw['category']!r}; write one of {', '.join(CATEGORIES)}"
-            )
+            fix = f"write one of {', '.join(CATEGORIES)}"
+            problems.append(at("category", f"'category' is {raw['category']!r}", fix))
     if "sex" in raw:
         if raw["sex"] in SEXES:
             fields["sex"] = raw["sex"]
         else:
-            problems.append(f"{at('sex')}: 'sex' is {raw['sex']!r}; write one of {', '.join(SEXES)}")
+            problems.append(at("sex", f"'sex' is {raw['sex']!r}", f"write one of {', '.join(SEXES)}"))
     if "citation" in raw:
         fields["citation"] = text("citation", required=True)
     for key in ("diagnosis", "history"):
@@ -219,24 +228,24 @@ def _literature_fields(raw: dict[str, Any], at: Callable[[str], str]) -> tuple[d
         if isinstance(link, str) and _URL.match(link.strip()):
             fields["link"] = link.strip()
         else:
-            problems.append(f"{at('link')}: 'link' must be an http(s) URL (a DOI as https://doi.org/...), not {link!r}")
+            message = f"'link' must be an http(s) URL (a DOI as https://doi.org/...), not {link!r}"
+            problems.append(at("link", message, ""))
 
     expected = raw["expect"].get("disposition")
     if "acceptable" in raw:
         acceptable = raw["acceptable"]
         if not isinstance(acceptable, list) or not acceptable:
-            problems.append(f"{at('acceptable')}: 'acceptable' must be a non-empty list of dispositions")
+            problems.append(at("acceptable", "'acceptable' must be a non-empty list of dispositions", ""))
         else:
             wrong = [d for d in acceptable if d not in DISPOSITIONS]
             if wrong:
-                problems.append(f"{at('acceptable')}: {wrong} not dispositions; use {', '.join(DISPOSITIONS[::-1])}")
+                fix = f"use {', '.join(DISPOSITIONS[::-1])}"
+                problems.append(at("acceptable", f"{wrong} are not dispositions", fix))
             elif expected is None:
-                problems.append(f"{at('acceptable')}: a case with 'acceptable' needs expect.disposition too")
+                problems.append(at("acceptable", "a case with 'acceptable' needs expect.disposition too", ""))
             elif expected not in acceptable:
-                problems.append(
-                    f"{at('acceptable')}: the expected disposition {expected!r} is not in acceptable {acceptable} "
-                    "— add it, or change expect.disposition"
-                )
+                message = f"the expected disposition {expected!r} is not in acceptable {acceptable}"
+                problems.append(at("acceptable", message, "add it, or change expect.disposition"))
             else:
                 fields["acceptable"] = tuple(dict.fromkeys(acceptable))
     elif expected in DISPOSITIONS:
@@ -293,7 +302,7 @@ def problems_of(results: list[CaseResult]) -> list[Problem]:
     """Failing cases as problems (file, line, title, what differs)."""
     out = []
     for result in results:
-        file, _, line = result.case.source.rpartition(":")
+        file, line = result.case.where
         for failure in result.failures:
-            out.append(Problem(file, int(line) if line.isdigit() else None, result.case.title, failure))
+            out.append(Problem(file, line, result.case.title, failure, code=ErrorCode.CASE_FAILED))
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .condition_checks import Issue as Issue
 from .condition_checks import Path_, check_condition
+from .error_codes import ErrorCode
 from .model import Condition, Item, MultiChoiceItem, Questionnaire, Ruleset, SingleChoiceItem
 from .reach import Reach
 
@@ -31,6 +32,7 @@ def check_questionnaire(q: Questionnaire) -> list[Issue]:
                     f"section '{section.id}'",
                     "duplicate section id",
                     "give each section its own id",
+                    code=ErrorCode.DUPLICATE_SECTION,
                 )
             )
         seen_sections.add(section.id)
@@ -44,6 +46,7 @@ def check_questionnaire(q: Questionnaire) -> list[Issue]:
                         f"item '{item.id}'",
                         "duplicate item id",
                         "give each item its own id",
+                        code=ErrorCode.DUPLICATE_ITEM,
                         first=(*where[item.id], "id"),
                     )
                 )
@@ -61,6 +64,7 @@ def check_questionnaire(q: Questionnaire) -> list[Issue]:
                                 f"item '{item.id}'",
                                 f"option '{option.code}' is listed twice",
                                 "give each option its own code",
+                                code=ErrorCode.DUPLICATE_OPTION,
                             )
                         )
                     codes.add(option.code)
@@ -72,6 +76,7 @@ def check_questionnaire(q: Questionnaire) -> list[Issue]:
                                 f"item '{item.id}'",
                                 "'exclusive' only applies to multiple choice",
                                 "remove it",
+                                code=ErrorCode.EXCLUSIVE_ON_SINGLE,
                             )
                         )
     for item_id, item in items.items():
@@ -91,6 +96,7 @@ def check_questionnaire(q: Questionnaire) -> list[Issue]:
                         f"item '{item_id}'",
                         "can never be shown: no set of answers makes its enable_when true",
                         "fix the condition or remove the item",
+                        code=ErrorCode.NEVER_SHOWN,
                     )
                 )
     return issues
@@ -109,6 +115,7 @@ def _cycles(items: dict[str, Item], where: dict[str, Path_]) -> list[Issue]:
             f"item '{cycle[0]}'",
             f"enable_when forms a cycle: {' → '.join([*cycle, cycle[0]])}",
             "an item may only depend on items that do not depend on it",
+            code=ErrorCode.ENABLE_WHEN_CYCLE,
         )
         for cycle in find_cycles(deps)
     ]
@@ -158,6 +165,7 @@ def check_ruleset(r: Ruleset, q: Questionnaire | None, *, reachability: bool = T
                     f"ruleset '{r.id}'",
                     f"written for questionnaire '{r.questionnaire.id}', not '{q.id}'",
                     "pair the ruleset with its own questionnaire",
+                    code=ErrorCode.OTHER_QUESTIONNAIRE,
                 )
             )
         elif r.questionnaire.version.split(".")[0] != q.version.split(".")[0] or _ver(q.version) < _ver(
@@ -170,6 +178,7 @@ def check_ruleset(r: Ruleset, q: Questionnaire | None, *, reachability: bool = T
                     f"ruleset '{r.id}'",
                     f"written for version {r.questionnaire.version}, but the questionnaire is {q.version}",
                     "update the ruleset's questionnaire version after checking its rules",
+                    code=ErrorCode.QUESTIONNAIRE_VERSION,
                 )
             )
 
@@ -190,6 +199,7 @@ def check_ruleset(r: Ruleset, q: Questionnaire | None, *, reachability: bool = T
                     f"{kind} '{rid}'",
                     "duplicate rule id",
                     "rule ids must be unique across findings, red flags, features, differentials and caps",
+                    code=ErrorCode.DUPLICATE_RULE,
                     first=(*first[rid], "id"),
                 )
             )
@@ -215,6 +225,7 @@ def check_ruleset(r: Ruleset, q: Questionnaire | None, *, reachability: bool = T
                 f"finding '{cycle[0]}'",
                 f"findings form a cycle: {' → '.join([*cycle, cycle[0]])}",
                 "a finding may only read findings that do not read it",
+                code=ErrorCode.FINDING_CYCLE,
             )
         )
     if issues or q is None or not reachability:
@@ -231,6 +242,7 @@ def check_ruleset(r: Ruleset, q: Questionnaire | None, *, reachability: bool = T
                     f"{kind} '{rid}'",
                     "can never fire: no set of answers makes it true",
                     "check for contradictory comparisons or items that can never be shown",
+                    code=ErrorCode.NEVER_FIRES,
                 )
             )
         elif kind in ("red flag", "grade cap") and not reach.can_be_false(cond):
@@ -241,6 +253,7 @@ def check_ruleset(r: Ruleset, q: Questionnaire | None, *, reachability: bool = T
                     f"{kind} '{rid}'",
                     "is always true: every response would raise it",
                     "make the condition depend on an answer",
+                    code=ErrorCode.ALWAYS_TRUE,
                 )
             )
     return issues

@@ -1,6 +1,6 @@
 """Clinic settings: who sends the summaries, how the clinic works, and where urgent alerts go.
 
-The settings models only; reading and checking the YAML file is in ``report`` (``load_clinic_settings``).
+The settings models only; reading and checking the YAML file is in ``clinic_file`` (``load_clinic_settings``).
 """
 
 from __future__ import annotations

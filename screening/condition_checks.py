@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .conditions import item_of
+from .error_codes import ErrorCode
 from .model import (
     NO,
     NOT_SURE,
@@ -46,6 +47,7 @@ class Issue:
     message: str
     fix: str
     first: Path_ | None = None  # for duplicates: where the id was first used
+    code: ErrorCode = field(kw_only=True)
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -94,18 +96,20 @@ def check_condition(
     """Unknown ids, option codes, and comparisons that do not fit the item's kind."""
     issues: list[Issue] = []
 
-    def add(where: Path_, message: str, fix: str) -> None:
-        issues.append(Issue(document, where, subject, message, fix))
+    def add(where: Path_, message: str, fix: str, code: ErrorCode) -> None:
+        issues.append(Issue(document, where, subject, message, fix, code=code))
 
     for node, where in walk_paths(cond, path):
         if isinstance(node, FindingRef):
             if findings is None:
-                add(where, f"'finding: {node.finding}' cannot be used here", "an enable_when may only read items")
+                message, fix = f"'finding: {node.finding}' cannot be used here", "an enable_when may only read items"
+                add(where, message, fix, ErrorCode.FINDING_NOT_ALLOWED)
             elif node.finding not in findings:
                 add(
                     where,
                     f"unknown finding '{node.finding}'",
                     _suggest(node.finding, findings) or "define it under findings:",
+                    ErrorCode.UNKNOWN_FINDING,
                 )
             continue
         item_id = item_of(node)
@@ -119,16 +123,19 @@ def check_condition(
                 leaf_path,
                 f"unknown item '{item_id}'",
                 _suggest(item_id, items) or "use an item id from the questionnaire",
+                ErrorCode.UNKNOWN_ITEM,
             )
             continue
         if isinstance(item, DisplayItem):
-            add(leaf_path, f"item '{item_id}' is display text and has no answer", "point the condition at a question")
+            message, fix = f"item '{item_id}' is display text and has no answer", "point the condition at a question"
+            add(leaf_path, message, fix, ErrorCode.DISPLAY_ITEM_READ)
             continue
-        issues.extend(Issue(document, leaf_path, subject, m, f) for m, f in _fit(node, item))
+        issues.extend(Issue(document, leaf_path, subject, m, f, code=c) for m, f, c in _fit(node, item))
     return issues
 
 
-def _fit(cond: Condition, item: Item) -> list[tuple[str, str]]:
+def _fit(cond: Condition, item: Item) -> list[tuple[str, str, ErrorCode]]:
+    wrong, outside = ErrorCode.WRONG_KIND, ErrorCode.OUT_OF_RANGE
     kind = item.kind
     iid = item.id
     if isinstance(cond, Answered):
@@ -138,17 +145,23 @@ def _fit(cond: Condition, item: Item) -> list[tuple[str, str]]:
             []
             if isinstance(item, YesNoItem)
             else [
-                (f"'yes: {iid}' needs a yes/no item, but '{iid}' is {kind}", "use equals or in with its option codes")
+                (
+                    f"'yes: {iid}' needs a yes/no item, but '{iid}' is {kind}",
+                    "use equals or in with its option codes",
+                    wrong,
+                )
             ]
         )
     if isinstance(item, TextItem):
-        return [(f"free-text item '{iid}' cannot be compared", "rules may only test whether it is answered")]
+        fix = "rules may only test whether it is answered"
+        return [(f"free-text item '{iid}' cannot be compared", fix, ErrorCode.TEXT_COMPARED)]
     if isinstance(cond, Ge | Le | Between):
         if not isinstance(item, IntegerItem | ScaleItem):
             return [
                 (
                     f"a number comparison needs an integer or scale item, but '{iid}' is {kind}",
                     "use equals or in with its option codes",
+                    wrong,
                 )
             ]
         numbers = (
@@ -158,30 +171,36 @@ def _fit(cond: Condition, item: Item) -> list[tuple[str, str]]:
             if isinstance(cond, Le)
             else [cond.between.min, cond.between.max]
         )
-        outside = [n for n in numbers if not item.min <= n <= item.max]
+        fix = "use a value inside the item's range"
         return [
-            (f"{n} is outside the range of '{iid}' ({item.min}–{item.max})", "use a value inside the item's range")
-            for n in outside
+            (f"{n} is outside the range of '{iid}' ({item.min}–{item.max})", fix, outside)
+            for n in numbers
+            if not item.min <= n <= item.max
         ]
     if isinstance(cond, Equals | In):
         values: list[Any] = [cond.equals.value] if isinstance(cond, Equals) else list(cond.in_.values)
         if isinstance(item, IntegerItem | ScaleItem):
             if isinstance(cond, In):
-                return [(f"'in' needs a choice item, but '{iid}' is {kind}", "use between, ge or le")]
+                return [(f"'in' needs a choice item, but '{iid}' is {kind}", "use between, ge or le", wrong)]
             value = values[0]
             if not isinstance(value, int) or isinstance(value, bool):
-                return [(f"'{value}' is not a number, but '{iid}' is {kind}", "compare with a whole number")]
+                return [(f"'{value}' is not a number, but '{iid}' is {kind}", "compare with a whole number", wrong)]
             if not item.min <= value <= item.max:
                 return [
                     (
                         f"{value} is outside the range of '{iid}' ({item.min}–{item.max})",
                         "use a value inside the item's range",
+                        outside,
                     )
                 ]
             return []
         allowed = domain_codes(item)
         return [
-            (f"option '{v}' is not one of {', '.join(allowed)}", f"use one of the options of '{iid}'")
+            (
+                f"option '{v}' is not one of {', '.join(allowed)}",
+                f"use one of the options of '{iid}'",
+                ErrorCode.OPTION_NOT_OFFERED,
+            )
             for v in values
             if v not in allowed
         ]

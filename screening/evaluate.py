@@ -24,9 +24,10 @@ from fractions import Fraction
 from typing import Any
 
 from .assessment import Assessment
-from .cases import DISPOSITIONS, Case, CasesError, check_expectations
+from .cases import DISPOSITIONS, Case, check_expectations
 from .definition import Definition
-from .errors import ResponseError
+from .error_codes import ErrorCode
+from .errors import CasesError, Problem, ResponseError
 from .model import Likelihood
 from .response import parse_response
 from .scorer import assess
@@ -178,13 +179,14 @@ class Evaluation:
 
 def evaluate(definition: Definition, cases: list[Case], files: list[str]) -> Evaluation:
     """Screen every case; a case without a valid expected disposition makes the cases file unusable."""
+    message = f"expect.disposition must be one of {', '.join(ORDER)} to evaluate the case"
     unusable = [
-        f"{c.source}: expect.disposition must be one of {', '.join(ORDER)} to evaluate the case"
+        Problem(c.where[0], c.where[1], "", message, code=ErrorCode.CASE_BAD_EXPECTATION)
         for c in cases
         if c.expect.get("disposition") not in DISPOSITIONS
     ]
     if unusable:
-        raise CasesError("\n".join(unusable))
+        raise CasesError(unusable)
     outcomes: list[Outcome] = []
     failures: list[CaseFailure] = []
     for case in cases:

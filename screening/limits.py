@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from .error_codes import ErrorCode
+from .errors import LimitError as LimitError  # importable from here as before
+
 
 @dataclass(frozen=True, slots=True)
 class DocumentLimits:
@@ -65,21 +68,12 @@ LATEST_TIME = datetime(LATEST_DATE.year, LATEST_DATE.month, LATEST_DATE.day, 23,
 """The last second of ``LATEST_DATE`` in UTC, to compare collection times with."""
 
 
-class LimitError(ValueError):
-    """A document is over one of the limits; carries the 1-based line when known, and how to fix it."""
-
-    def __init__(self, message: str, line: int | None = None, fix: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.fix = fix
-
-
 def too_large(limits: DocumentLimits) -> LimitError:
     """The error for a document over its byte limit."""
     return LimitError(
         f"the file is larger than the {limits.size_text()} a {limits.what} may be",
         fix=f"check that it is a {limits.what} file",
+        code=ErrorCode.TOO_LARGE,
     )
 
 
@@ -89,6 +83,7 @@ def too_deep(limits: DocumentLimits, line: int | None = None) -> LimitError:
         f"nested more than {limits.max_depth} levels deep, deeper than a {limits.what} may be",
         line,
         f"check that it is a {limits.what} file",
+        code=ErrorCode.TOO_DEEP,
     )
 
 
@@ -99,6 +94,7 @@ def too_many_values(limits: DocumentLimits, line: int | None = None) -> LimitErr
         f"more than a {limits.what} may have",
         line,
         f"check that it is a {limits.what} file; write repeated parts out instead of using aliases",
+        code=ErrorCode.TOO_MANY_VALUES,
     )
 
 
@@ -108,6 +104,7 @@ def number_too_long(length: int, line: int | None = None) -> LimitError:
         f"a number {length:,} characters long; numbers may have at most {MAX_NUMBER_DIGITS} digits",
         line,
         "check the number, or put it in quotes if it is text",
+        code=ErrorCode.NUMBER_TOO_LONG,
     )
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import stored
 from .definition import Definition
+from .error_codes import ErrorCode, by_code
 from .errors import DefinitionError, Problem
 from .limits import DEFINITION_LIMITS, LimitError, read_bounded
 from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
@@ -58,8 +59,8 @@ class Document:
     lines: dict[Path_, int]
     sha256: str
 
-    def problem(self, path: Path_, subject: str, message: str, fix: str = "") -> Problem:
-        return Problem(self.file, line_for(path, self.data, self.lines), subject, message, fix)
+    def problem(self, path: Path_, subject: str, message: str, fix: str = "", *, code: ErrorCode) -> Problem:
+        return Problem(self.file, line_for(path, self.data, self.lines), subject, message, fix, code=code)
 
 
 def read_document(path: Path) -> Document:
@@ -73,11 +74,10 @@ def read_definition_bytes(path: Path) -> bytes:
     try:
         return read_bounded(path, DEFINITION_LIMITS)
     except LimitError as exc:
-        raise DefinitionError([Problem(name, None, "", exc.message, exc.fix)]) from exc
+        raise DefinitionError([exc.problem(name)]) from exc
     except OSError as exc:
-        raise DefinitionError(
-            [Problem(name, None, "", f"cannot read the file ({exc.strerror})", "check the path")]
-        ) from exc
+        message, fix = f"cannot read the file ({exc.strerror})", "check the path"
+        raise DefinitionError([Problem(name, None, "", message, fix, code=ErrorCode.FILE_UNREADABLE)]) from exc
 
 
 def parse_document(path: Path, raw: bytes) -> Document:
@@ -86,13 +86,15 @@ def parse_document(path: Path, raw: bytes) -> Document:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DefinitionError([Problem(name, None, "", "the file is not UTF-8 text", "save it as UTF-8")]) from exc
+        message, fix = "the file is not UTF-8 text", "save it as UTF-8"
+        raise DefinitionError([Problem(name, None, "", message, fix, code=ErrorCode.NOT_UTF8)]) from exc
     try:
         data, lines = load_with_lines(text, DEFINITION_LIMITS)
     except LimitError as exc:
-        raise DefinitionError([Problem(name, exc.line, "", exc.message, exc.fix)]) from exc
+        raise DefinitionError([exc.problem(name)]) from exc
     except YamlSyntaxError as exc:
-        raise DefinitionError([Problem(name, exc.line, "", f"not valid YAML: {exc}", "fix the YAML syntax")]) from exc
+        message, fix = f"not valid YAML: {exc}", "fix the YAML syntax"
+        raise DefinitionError([Problem(name, exc.line, "", message, fix, code=ErrorCode.YAML_SYNTAX)]) from exc
     return Document(name, data, lines, hashlib.sha256(raw).hexdigest())
 
 
@@ -132,30 +134,33 @@ def _validation_problems(doc: Document, exc: ValidationError) -> list[Problem]:
         key = next((p for p in reversed(loc) if isinstance(p, str)), "")
         kind = err["type"]
         if kind == "missing":
-            message, fix = f"'{key}' is missing", f"add '{key}'"
+            message, fix, code = f"'{key}' is missing", f"add '{key}'", ErrorCode.KEY_MISSING
         elif kind == "extra_forbidden":
-            message, fix = f"unknown key '{key}'", "remove it or check its spelling"
+            message, fix, code = f"unknown key '{key}'", "remove it or check its spelling", ErrorCode.KEY_UNKNOWN
         elif (kind == "string_pattern_mismatch" and key in ("id", "code", "item")) or "Id" in str(err.get("ctx", "")):
             message, fix = f"'{err['input']}' is not a valid id", "use snake_case: lower-case letters, digits and _"
+            code = ErrorCode.BAD_ID
         elif kind == "string_pattern_mismatch" and key == "version":
             message, fix = f"version '{err['input']}' is not semantic (MAJOR.MINOR.PATCH)", "write it like 1.0.0"
+            code = ErrorCode.BAD_VERSION
         elif kind == "string_type":
             message, fix = f"'{key}' must be text, not {err['input']!r}", "put the value in quotes"
+            code = ErrorCode.NOT_TEXT
         elif kind == "union_tag_invalid":
-            message, fix = err["msg"], "use one of the listed kinds"
+            message, fix, code = err["msg"], "use one of the listed kinds", ErrorCode.UNKNOWN_KIND
         else:
-            message, fix = err["msg"][0].lower() + err["msg"][1:], ""
+            # a model's own checks raise errors whose type is a catalogue code (see ``model.problem``)
+            message, fix, code = err["msg"][0].lower() + err["msg"][1:], "", by_code(kind) or ErrorCode.BAD_VALUE
             if message.startswith("value error, "):
                 message = message.removeprefix("value error, ")
-        problems.append(doc.problem(loc, subject_at(doc.data, loc), message, fix))
+        problems.append(doc.problem(loc, subject_at(doc.data, loc), message, fix, code=code))
     return problems
 
 
 def _validate(doc: Document, model: type[M], what: str) -> tuple[M | None, list[Problem]]:
     if doc.data is None:
-        return None, [
-            Problem(doc.file, 1, "", f"the {what} file is empty", f"write the {what} keys, starting with 'id:'")
-        ]
+        message, fix = f"the {what} file is empty", f"write the {what} keys, starting with 'id:'"
+        return None, [Problem(doc.file, 1, "", message, fix, code=ErrorCode.EMPTY_FILE)]
     if not isinstance(doc.data, dict):
         return None, [
             doc.problem(
@@ -163,6 +168,7 @@ def _validate(doc: Document, model: type[M], what: str) -> tuple[M | None, list[
                 "",
                 f"a {what} file must be a mapping of keys at the top level",
                 f"start the file with 'id:' and the other {what} keys",
+                code=ErrorCode.NOT_A_MAPPING,
             )
         ]
     from pydantic import ValidationError
@@ -180,7 +186,7 @@ def _issue_problems(issues: list[Issue], docs: dict[str, Document]) -> list[Prob
         message = issue.message
         if issue.first is not None:
             message += f" (first used at line {line_for(issue.first, doc.data, doc.lines)})"
-        problems.append(doc.problem(issue.path, issue.subject, message, issue.fix))
+        problems.append(doc.problem(issue.path, issue.subject, message, issue.fix, code=issue.code))
     return problems
 
 

@@ -34,9 +34,12 @@ def response_from_document(
     if is_fhir(data):
         from .fhir import response_from_resource  # FHIR models cost ~250 ms to import: only when needed
 
-        native = response_from_resource(definition, data, source=source)
+        native_lines: dict[Path_, int] = {}  # problems in the answers name the lines of the FHIR file
+        native = response_from_resource(definition, data, source=source, lines=lines, native_lines=native_lines)
         stopped_early = data.get("status") == "in-progress"
-        return parse_response(native, definition, hidden=hidden, source=source, partial=stopped_early)
+        return parse_response(
+            native, definition, hidden=hidden, source=source, partial=stopped_early, lines=native_lines
+        )
     return parse_response(data, definition, hidden=hidden, source=source, lines=lines)
 
 

@@ -21,25 +21,17 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import jinja2
-from pydantic import ValidationError
 
 from .assessment import Assessment, assessment_json
-from .clinic import PLACEHOLDER_ADDRESS, ClinicSettings
+from .clinic import ClinicSettings
+from .clinic_file import clinic_problems, load_clinic_settings, placeholder_warning
 from .definition import Definition
-from .errors import Problem, ReportError
-from .limits import (
-    DEFINITION_LIMITS,
-    EARLIEST_DATE,
-    EARLIEST_TIME,
-    LATEST_DATE,
-    LATEST_TIME,
-    LimitError,
-    read_text_bounded,
-)
+from .error_codes import ErrorCode
+from .errors import Problem, ReportError, UsageError
+from .limits import EARLIEST_DATE, EARLIEST_TIME, LATEST_DATE, LATEST_TIME
 from .loader import bundled_dir
 from .referral import GRADE_LABELS, URGENCY_LABELS, answer_text, build_view
 from .response import Response, response_json
-from .yamlio import YamlSyntaxError, line_for, load_with_lines
 
 if TYPE_CHECKING:
     import weasyprint
@@ -51,7 +43,9 @@ __all__ = [  # the view's helpers are used by the web pages and the terminal int
     "Renderer",
     "answer_text",
     "build_view",
+    "clinic_problems",
     "load_clinic_settings",
+    "placeholder_warning",
     "render_html",
     "render_pdf",
 ]
@@ -61,91 +55,6 @@ TEMPLATE = "referral.html.j2"
 PATIENT_TEMPLATE = "patient_summary.html.j2"
 Audience = Literal["clinician", "patient"]  # the referral for clinicians, or the patient's plain-English summary
 STYLESHEET = REPORTS / "referral.css"
-
-
-# ---------------------------------------------------------------------------------------------
-# Clinic settings
-
-
-def placeholder_warning(clinic: ClinicSettings, source: Path | None) -> str:
-    """A warning for the terminal while the clinic settings lack real contact details, else an empty string."""
-    if not clinic.placeholders:
-        return ""
-    where = f"in {source}" if source else "(the shipped defaults are in use: pass --clinic SETTINGS)"
-    return (
-        f"warning: the clinic settings {where} lack {' and '.join(clinic.placeholders)}, so referrals do not say "
-        "how to reach the clinic — fill them in and check the file with `screening clinic check SETTINGS`"
-    )
-
-
-def clinic_problems(path: Path) -> list[Problem]:
-    """What keeps a clinic settings file from being used for referrals, each with its line.
-
-    A file that cannot be read or does not fit the format raises ``ReportError`` (see ``load_clinic_settings``);
-    a valid file may still hold the shipped placeholder address or no way to reach the clinic.
-    """
-    settings = load_clinic_settings(path)
-    data, lines = load_with_lines(read_text_bounded(path, DEFINITION_LIMITS), DEFINITION_LIMITS)
-    problems = []
-    for index, line in enumerate(settings.address):
-        if line.strip().startswith(PLACEHOLDER_ADDRESS):
-            where = line_for(("address", index), data, lines)
-            fix = "replace it with the clinic's postal address, one line per entry"
-            problems.append(
-                Problem(str(path), where, "address", f"'{line}' is the placeholder shipped with the program", fix)
-            )
-    if not settings.address:
-        problems.append(
-            Problem(
-                str(path),
-                line_for(("name",), data, lines),
-                "address",
-                "no address is given",
-                "add the clinic's postal address under 'address:'",
-            )
-        )
-    if not settings.phone and not settings.email:
-        where = line_for(("phone",), data, lines) or line_for(("email",), data, lines)
-        problems.append(
-            Problem(
-                str(path),
-                where,
-                "phone, email",
-                "neither a phone number nor an e-mail address is given",
-                "add at least one, so a GP who reads a referral can reach the clinic",
-            )
-        )
-    return problems
-
-
-def load_clinic_settings(path: Path | None = None) -> ClinicSettings:
-    """Read clinic settings (YAML); the neutral defaults ship in ``reports/clinic.yaml``."""
-    path = path or REPORTS / "clinic.yaml"
-    try:
-        data, lines = load_with_lines(read_text_bounded(path, DEFINITION_LIMITS), DEFINITION_LIMITS)
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read the clinic settings ({exc.strerror}) — check the path") from exc
-    except LimitError as exc:
-        where = f"{path}:{exc.line}" if exc.line is not None else str(path)
-        raise ReportError(f"{where}: {exc.message} — {exc.fix}") from exc
-    except YamlSyntaxError as exc:
-        where = f"{path}:{exc.line}" if exc.line is not None else str(path)
-        raise ReportError(f"{where}: the clinic settings are not valid YAML ({exc}) — fix the syntax") from exc
-    except UnicodeDecodeError as exc:
-        raise ReportError(f"{path}: the clinic settings are not UTF-8 text — save the file as UTF-8") from exc
-    try:
-        return ClinicSettings.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            Problem(
-                str(path),
-                line_for(tuple(e["loc"]), data, lines),
-                "clinic settings",
-                f"'{'.'.join(map(str, e['loc'])) or 'settings'}': {e['msg'].removeprefix('Value error, ')}",
-            )
-            for e in exc.errors()
-        ]
-        raise ReportError("\n".join(str(p) for p in problems)) from exc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,7 +173,8 @@ class Renderer:
                 uncompressed_pdf=False,
             )
         if not isinstance(pdf, bytes):  # pragma: no cover - write_pdf without a target returns bytes
-            raise ReportError("the PDF renderer returned no document")
+            message = "the PDF renderer returned no document"
+            raise ReportError(Problem("", None, "", message, code=ErrorCode.REPORT_EMPTY))
         return pdf
 
 
@@ -376,24 +286,34 @@ def generated_at_from(text: str | None) -> datetime:
         try:
             value = datetime.fromisoformat(text)
         except ValueError as exc:
-            raise ReportError(
-                f"--generated-at {text!r} is not an ISO 8601 time — write it like 2026-11-21T10:30:00Z"
+            raise UsageError(
+                Problem(
+                    "",
+                    None,
+                    "--generated-at",
+                    f"{text!r} is not an ISO 8601 time",
+                    "write it like 2026-11-21T10:30:00Z",
+                    code=ErrorCode.BAD_OPTION_VALUE,
+                )
             ) from exc
         value = value if value.tzinfo else value.replace(tzinfo=UTC)
         if not EARLIEST_TIME <= value <= LATEST_TIME:
-            raise ReportError(f"--generated-at {text!r} is not between {EARLIEST_DATE.year} and {LATEST_DATE.year}")
+            message = f"{text!r} is not between {EARLIEST_DATE.year} and {LATEST_DATE.year}"
+            raise UsageError(Problem("", None, "--generated-at", message, code=ErrorCode.BAD_OPTION_VALUE))
         return value
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
             seconds = int(epoch)
         except ValueError as exc:
-            raise ReportError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds") from exc
+            message = f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds"
+            raise UsageError(Problem("", None, "", message, code=ErrorCode.BAD_ENVIRONMENT)) from exc
         earliest, latest = int(EARLIEST_TIME.timestamp()), int(LATEST_TIME.timestamp())
         if not earliest <= seconds <= latest:
-            raise ReportError(
+            message = (
                 f"SOURCE_DATE_EPOCH={epoch!r} is not between {EARLIEST_DATE.year} and {LATEST_DATE.year} "
                 f"({earliest} to {latest})"
             )
+            raise UsageError(Problem("", None, "", message, code=ErrorCode.BAD_ENVIRONMENT))
         return datetime.fromtimestamp(seconds, UTC)
     return datetime.now(UTC).replace(microsecond=0)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
@@ -14,6 +14,7 @@ from .answersheet import check_answers
 from .answersheet import read_response_file as read_response_file
 from .compiled import remember
 from .definition import Definition
+from .error_codes import ErrorCode
 from .errors import Problem, ResponseError
 from .identifiers import nhs_number_problem, normal_nhs_number
 from .limits import EARLIEST_DATE, EARLIEST_TIME, LATEST_DATE, LATEST_TIME
@@ -87,8 +88,8 @@ def parse_response(
     known_lines = dict(lines) if lines else {}  # copied once, not once per problem
     problems: list[Problem] = []
 
-    def add(loc: Path_, subject: str, message: str, fix: str = "") -> None:
-        problems.append(Problem(source, line_for(loc, data, known_lines), subject, message, fix))
+    def add(loc: Path_, subject: str, message: str, fix: str = "", *, code: ErrorCode) -> None:
+        problems.append(Problem(source, line_for(loc, data, known_lines), subject, message, fix, code=code))
 
     if not isinstance(data, dict):
         add(
@@ -96,6 +97,7 @@ def parse_response(
             "",
             "a response must be a mapping with questionnaire, version, collected_at and answers",
             "see `screening schema` for the format",
+            code=ErrorCode.NOT_A_MAPPING,
         )
         raise ResponseError(problems)
     raw_answers = data.get("answers", {})
@@ -108,14 +110,15 @@ def parse_response(
             loc = tuple(err["loc"])
             key = ".".join(str(p) for p in loc)
             if err["type"] == "missing":
-                add(loc, "response", f"'{key}' is missing", f"add '{key}'")
+                add(loc, "response", f"'{key}' is missing", f"add '{key}'", code=ErrorCode.KEY_MISSING)
             elif err["type"] == "extra_forbidden":
-                add(loc, "response", f"unknown key '{key}'", "remove it or check its spelling")
+                fix = "remove it or check its spelling"
+                add(loc, "response", f"unknown key '{key}'", fix, code=ErrorCode.KEY_UNKNOWN)
             else:
                 message = f"{err['msg'][0].lower()}{err['msg'][1:]}".removeprefix("value error, ")
-                add(loc, "response", f"'{key}': {message}")
+                add(loc, "response", f"'{key}': {message}", code=ErrorCode.RESPONSE_FIELD)
 
-    q = definition.provenance
+    q = definition.provenance  # the questionnaire's id and version
     if base is not None:
         _check_dates(base, add)
         if base.questionnaire != q.questionnaire_id:
@@ -124,6 +127,7 @@ def parse_response(
                 "response",
                 f"answers questionnaire '{base.questionnaire}', not '{q.questionnaire_id}'",
                 "score it with its own questionnaire",
+                code=ErrorCode.OTHER_RESPONSE_QUESTIONNAIRE,
             )
         elif base.version.split(".")[0] != q.questionnaire_version.split(".")[0]:
             add(
@@ -131,10 +135,12 @@ def parse_response(
                 "response",
                 f"was collected with version {base.version}; this questionnaire is {q.questionnaire_version}",
                 "score it with the questionnaire version it was collected with",
+                code=ErrorCode.RESPONSE_VERSION,
             )
 
     if not isinstance(raw_answers, dict):
-        add(("answers",), "response", "'answers' must map item ids to answers", "write `answers: {item_id: answer}`")
+        message, fix = "'answers' must map item ids to answers", "write `answers: {item_id: answer}`"
+        add(("answers",), "response", message, fix, code=ErrorCode.ANSWERS_NOT_MAPPING)
         raise ResponseError(problems)
 
     answers, evaluation = check_answers(raw_answers, definition, add, hidden=hidden, partial=partial)
@@ -146,7 +152,11 @@ def parse_response(
     return response
 
 
-def _check_dates(base: Response, add: Callable[[Path_, str, str, str], None]) -> None:
+class _Add(Protocol):
+    def __call__(self, loc: Path_, subject: str, message: str, fix: str = "", *, code: ErrorCode) -> None: ...
+
+
+def _check_dates(base: Response, add: _Add) -> None:
     """A collection time must carry its time zone, and both dates must lie in the years a response can have.
 
     Checked here, when the response is read, so a stored response can always be printed and exported.
@@ -154,13 +164,15 @@ def _check_dates(base: Response, add: Callable[[Path_, str, str, str], None]) ->
     moment, span = base.collected_at, f"{EARLIEST_DATE.year} and {LATEST_DATE.year}"
     if moment.utcoffset() is None:
         message = f"'collected_at' ({moment.isoformat()}) has no time zone, so the moment it names is unknown"
-        add(("collected_at",), "response", message, "add the zone, like 2026-03-01T10:30:00Z or +01:00")
+        fix = "add the zone, like 2026-03-01T10:30:00Z or +01:00"
+        add(("collected_at",), "response", message, fix, code=ErrorCode.TIME_ZONE_MISSING)
     elif not EARLIEST_TIME <= moment <= LATEST_TIME:
-        add(("collected_at",), "response", f"'collected_at' ({moment.isoformat()}) is not between {span}", "check it")
+        message = f"'collected_at' ({moment.isoformat()}) is not between {span}"
+        add(("collected_at",), "response", message, "check it", code=ErrorCode.DATE_OUT_OF_SPAN)
     born = base.patient.date_of_birth if base.patient is not None else None
     if born is not None and not EARLIEST_DATE <= born <= LATEST_DATE:
         message = f"'patient.date_of_birth' ({born.isoformat()}) is not between {span}"
-        add(("patient", "date_of_birth"), "response", message, "check the year")
+        add(("patient", "date_of_birth"), "response", message, "check the year", code=ErrorCode.DATE_OUT_OF_SPAN)
 
 
 def response_json(response: Response) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from .error_codes import ErrorCode
+from .errors import YamlSyntaxError as YamlSyntaxError  # importable from here as before
 from .limits import (
     DEFINITION_LIMITS,
     MAX_NUMBER_DIGITS,
@@ -44,14 +46,6 @@ _Loader.yaml_implicit_resolvers = {
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
-
-
-class YamlSyntaxError(ValueError):
-    """The text is not YAML; carries the 1-based line of the fault."""
-
-    def __init__(self, message: str, line: int | None) -> None:
-        super().__init__(message)
-        self.line = line
 
 
 def load_with_lines(text: str, limits: DocumentLimits = DEFINITION_LIMITS) -> tuple[Any, dict[Path_, int]]:
@@ -127,6 +121,7 @@ def check_limits(text: str, limits: DocumentLimits) -> None:
                         f"the alias *{name} stands for a value that contains the alias itself, so it never ends",
                         line,
                         "write the values out instead of using the alias",
+                        code=ErrorCode.ALIAS_LOOP,
                     )
                 if name not in anchors:
                     raise YamlSyntaxError(f"found undefined alias '{name}'", line)

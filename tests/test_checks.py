@@ -100,7 +100,7 @@ def test_unknown_item_is_reported_with_a_suggestion(problems: Load) -> None:
     assert problem.message == "unknown item 'neck_pian'"
     assert problem.fix == "did you mean 'neck_pain'?"
     assert str(problem).endswith(
-        "def.rules.yaml:16: feature 'neck': unknown item 'neck_pian' — did you mean 'neck_pain'?"
+        "def.rules.yaml:16: [SCR205] feature 'neck': unknown item 'neck_pian' — did you mean 'neck_pain'?"
     )
 
 

@@ -85,12 +85,12 @@ def test_validate_a_broken_definition_exits_2_with_file_and_line(capsys: Capture
     assert out == ""
     assert "Traceback" not in err
     assert err.startswith("1 problem in the definition:\n")
-    assert f"{q_path}:{line_of(questionnaire, 'id: age')}: item 'age': min 16 must be below max 16" in err
+    assert f"{q_path}:{line_of(questionnaire, 'id: age')}: [SCR108] item 'age': min 16 must be below max 16" in err
     # once the questionnaire loads, the ruleset's problem is reported with its line as well
     q_path.write_text(MINI_QUESTIONNAIRE, encoding="utf-8")
     code, _, err = run(capsys, "validate", str(q_path))
     assert code == 2
-    assert f"{r_path}:{line_of(rules, 'neck_movment')}: feature 'movement': unknown item 'neck_movment'" in err
+    assert f"{r_path}:{line_of(rules, 'neck_movment')}: [SCR205] feature 'movement': unknown item 'neck_movment'" in err
     assert "did you mean 'neck_movement'?" in err
 
 
@@ -100,8 +100,8 @@ def test_validate_reports_problems_of_every_file_it_was_given(capsys: Capture, t
     assert code == 2
     assert err.startswith("2 problems in the definition:\n")
     # the parser notices the unclosed bracket of line 3 on line 4
-    assert f"{q_path}:{line_of(MINI_QUESTIONNAIRE, 'language:')}: not valid YAML" in err
-    assert f"{tmp_path / 'nowhere.yaml'}: no such file or folder" in err
+    assert f"{q_path}:{line_of(MINI_QUESTIONNAIRE, 'language:')}: [SCR008] not valid YAML" in err
+    assert f"{tmp_path / 'nowhere.yaml'}: [SCR801] no such file or folder" in err
 
 
 def test_validate_without_arguments_checks_the_bundled_definition(capsys: Capture) -> None:
@@ -162,9 +162,10 @@ def test_score_a_bad_response_exits_1_listing_every_problem(capsys: Capture, min
     lines = err.splitlines()
     assert lines[0] == "4 problems in the response:"
     assert sorted(line.split(": ", 2)[1] for line in lines[1:]) == [
-        "item 'neck_pain'", "item 'neck_pian'", "item 'severity'", "item 'symptoms'"]
+        "[SCR307] item 'neck_pian'", "[SCR309] item 'severity'", "[SCR309] item 'symptoms'",
+        "[SCR311] item 'neck_pain'"]
     text = path.read_text(encoding="utf-8")
-    assert f"{path}:{line_of(text, 'severity')}: item 'severity': answer 11 is outside 0–10" in err
+    assert f"{path}:{line_of(text, 'severity')}: [SCR309] item 'severity': answer 11 is outside 0–10" in err
 
 
 def test_score_ignore_hidden(capsys: Capture, mini_files: DefinitionFiles, tmp_path: Path) -> None:
@@ -183,7 +184,7 @@ def test_score_ignore_hidden(capsys: Capture, mini_files: DefinitionFiles, tmp_p
 def test_score_a_missing_response_file(capsys: Capture, mini_files: DefinitionFiles, tmp_path: Path) -> None:
     code, out, err = run(capsys, "score", str(tmp_path / "absent.yaml"), *definition_args(mini_files))
     assert (code, out) == (1, "")
-    assert f"{tmp_path / 'absent.yaml'}: cannot read the file (No such file or directory)" in err
+    assert f"{tmp_path / 'absent.yaml'}: [SCR001] cannot read the file (No such file or directory)" in err
 
 
 def test_score_with_a_broken_definition_exits_2(capsys: Capture, tmp_path: Path) -> None:
@@ -191,7 +192,7 @@ def test_score_with_a_broken_definition_exits_2(capsys: Capture, tmp_path: Path)
     path = write_response(tmp_path, {"neck_pain": "no"})
     code, out, err = run(capsys, "score", str(path), *definition_args(files))
     assert (code, out) == (2, "")
-    assert f"{files[1]}:{line_of(MINI_RULES, 'weight: 3')}: feature 'neck_origin': " in err
+    assert f"{files[1]}:{line_of(MINI_RULES, 'weight: 3')}: [SCR107] feature 'neck_origin': " in err
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,7 +219,7 @@ def test_questions_in_staff_and_patient_wording(capsys: Capture, mini_files: Def
 def test_staff_and_patient_are_exclusive(capsys: Capture) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["questions", "--staff", "--patient"])
-    assert caught.value.code == 2
+    assert caught.value.code == 64  # a wrong command line, not a bad input file (2)
     assert "not allowed with argument" in capsys.readouterr().err
 
 
@@ -403,7 +404,10 @@ def test_a_response_over_a_limit_is_exit_1_with_the_file_and_the_limit(
 
 @pytest.mark.parametrize(
     ("moment", "message"),
-    [("0001-01-01T00:00:00+05:00", "is not between 1900 and 2199"), ("2026-03-01T10:30:00", "has no time zone")],
+    [
+        ("0001-01-01T00:00:00+05:00", "[SCR303] response: 'collected_at' (0001-01-01T00:00:00+05:00) is not between"),
+        ("2026-03-01T10:30:00", "[SCR302] response: 'collected_at' (2026-03-01T10:30:00) has no time zone"),
+    ],
 )
 def test_report_refuses_a_time_it_could_not_print(
     capsys: Capture, mini_files: DefinitionFiles, tmp_path: Path, moment: str, message: str
@@ -411,7 +415,7 @@ def test_report_refuses_a_time_it_could_not_print(
     path = write_response(tmp_path, {"neck_pain": "no"}, collected_at=moment)
     code, out, err = run(capsys, "report", str(path), "--format", "html", *definition_args(mini_files))
     assert (code, out) == (1, "")
-    assert f"{path}:3: response: 'collected_at'" in err and message in err
+    assert f"{path}:3: {message}" in err
 
 
 @pytest.mark.parametrize(
@@ -468,7 +472,10 @@ def test_rescore_names_a_hostile_file_and_carries_on(capsys: Capture, tmp_path: 
 
 def test_help_and_version(capsys: Capture) -> None:
     assert main([]) == 0
-    assert "Exit codes: 0 ok, 1 bad response, 2 bad definition." in capsys.readouterr().out
+    assert " ".join(capsys.readouterr().out.split()).endswith(
+        "Exit codes: 0 ok; 1 failed (a response that does not fit, a failing case, a file that cannot be read or "
+        "written); 2 an input file has problems (definition, cases, settings); 64 the command line is wrong."
+    )
     with pytest.raises(SystemExit) as caught:
         main(["--version"])
     assert caught.value.code == 0

@@ -264,7 +264,7 @@ def test_a_response_that_does_not_parse_is_an_error(
     code, out, _ = run(capsys, str(path), "--questionnaire", str(mini_files[0]))
     assert code == 1  # the one good case meets every target, but a case that cannot be screened fails the run
     assert "ERRORS: 1 cases could not be screened" in out
-    assert f"{path}:{line}: item 'neck_pian': no such item in the questionnaire" in out
+    assert f"{path}:{line}: [SCR307] item 'neck_pian': no such item in the questionnaire" in out
     code, doc = run_json(capsys, mini_files, str(path))
     assert code == 1
     assert doc["cases"] == 2 and doc["assessed"] == 1
@@ -278,17 +278,17 @@ def test_a_response_that_does_not_parse_is_an_error(
 
 def test_unreadable_cases_files_exit_2(tmp_path: Path, capsys: Capture, mini_files: DefinitionFiles) -> None:
     code, _, err = run(capsys, str(tmp_path / "missing.cases.yaml"), "--questionnaire", str(mini_files[0]))
-    assert code == 2 and "cannot read the cases file" in err
+    assert code == 2 and "[SCR001] cannot read the cases file" in err
     broken = tmp_path / "broken.cases.yaml"
     broken.write_text("cases:\n  - title: [unclosed\n", encoding="utf-8")
     code, _, err = run(capsys, str(broken), "--questionnaire", str(mini_files[0]))
-    assert code == 2 and "not valid YAML" in err
+    assert code == 2 and "[SCR008] not valid YAML" in err
     no_disposition = write_cases(tmp_path, "nodisp", CONFUSION[8].replace("{disposition: self_care}", "{}"))
     code, _, err = run(capsys, str(no_disposition), "--questionnaire", str(mini_files[0]))
-    assert code == 2 and f"{no_disposition}:2: expect.disposition must be one of" in err
+    assert code == 2 and f"{no_disposition}:2: [SCR504] expect.disposition must be one of" in err
     with_acceptable = write_cases(tmp_path, "nodisp2", CONFUSION[0].replace("{disposition: emergency}", "{}"))
     code, _, err = run(capsys, str(with_acceptable), "--questionnaire", str(mini_files[0]))
-    assert code == 2 and f"{with_acceptable}:4: a case with 'acceptable' needs expect.disposition too" in err
+    assert code == 2 and f"{with_acceptable}:4: [SCR502] a case with 'acceptable' needs expect.disposition too" in err
 
 
 LITERATURE_EXTRA = """\
@@ -339,17 +339,17 @@ def test_literature_key_problems_each_with_its_line(
     lines = path.read_text().splitlines()
 
     def line(text: str) -> str:
-        return f"{path}:{lines.index(text) + 1}:"
+        return f"{path}:{lines.index(text) + 1}: [SCR502]"
 
     code, _, err = run(capsys, str(path), "--questionnaire", str(mini_files[0]))
     assert code == 2
     assert (
-        f"{line('    category: tertiary')} 'category' is 'tertiary'; write one of cervicogenic, primary, secondary"
+        f"{line('    category: tertiary')} 'category' is 'tertiary' — write one of cervicogenic, primary, secondary"
         in err
     )
     assert f"{line('    acceptable: []')} 'acceptable' must be a non-empty list of dispositions" in err
     assert f"{line('    acceptable: [urgent_gp]')} the expected disposition 'emergency' is not in acceptable" in err
-    assert f"{line('    acceptable: [self_care, soon]')} ['soon'] not dispositions" in err
+    assert f"{line('    acceptable: [self_care, soon]')} ['soon'] are not dispositions" in err
     assert f"{line('    link: doi:10.1000/xyz')} 'link' must be an http(s) URL" in err
     blank_citation = line('    citation: "  "')
     assert f"{blank_citation} 'citation' must be non-empty text" in err
@@ -361,7 +361,7 @@ def test_literature_key_problems_each_with_its_line(
 def test_case_ids_are_unique_across_files(tmp_path: Path, capsys: Capture, mini_files: DefinitionFiles) -> None:
     first = write_cases(tmp_path, "first", CONFUSION[0])
     second = write_cases(tmp_path, "second", CONFUSION[8], CONFUSION[0].replace("E hit", "Same id again"))
-    with pytest.raises(CasesError, match=rf"{second}:\d+: case id 'c01' is already used at {first}:2"):
+    with pytest.raises(CasesError, match=rf"{second}:\d+: \[SCR503\] case id 'c01' is already used at {first}:2"):
         load_case_files([first, second])
     code, _, err = run(capsys, str(first), str(second), "--questionnaire", str(mini_files[0]))
     assert code == 2 and "case id 'c01' is already used" in err

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from web import Site
 
 from screening.cli import main
+from screening.definition import Definition
 from screening.fhir import check_questionnaire, response_resource
 from screening.reading import load_response
 
@@ -24,8 +26,10 @@ def test_export_questionnaire(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     out = tmp_path / "q.json"
     assert main(["export", "questionnaire", "-o", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["version"] == resource["version"]
-    assert main(["export", "questionnaire", "--format", "csv"]) == 2
-    assert main(["export", "submissions", "--format", "fhir", "--data", str(tmp_path)]) == 2
+    assert main(["export", "questionnaire", "--format", "csv"]) == 64
+    assert "[SCR803] --format: the questionnaire exports as fhir, not csv" in capsys.readouterr().err
+    assert main(["export", "submissions", "--format", "fhir", "--data", str(tmp_path)]) == 64
+    assert "[SCR803] --format: submissions export as csv or jsonl, not fhir" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
@@ -53,6 +57,45 @@ def test_score_reports_a_broken_questionnaire_response(tmp_path: Path, capsys: p
     assert main(["score", str(broken)]) == 1
     err = capsys.readouterr().err
     assert "questionnaire" in err and "Traceback" not in err
+
+
+def _with_answers(resource: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """The resource with the items of the given linkIds changed (a new linkId, or new answers)."""
+    def walk(nodes: list[dict[str, Any]]) -> None:
+        for node in nodes:
+            node.update(change.get(node["linkId"], {}))
+            walk(node.get("item") or [])
+
+    walk(resource["item"])
+    return resource
+
+
+def test_problems_in_a_questionnaire_response_file_name_its_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bundled: Definition
+) -> None:
+    native = load_response(EXAMPLES / "physio_cervicogenic.yaml", bundled)
+    path = tmp_path / "qr.json"
+
+    def line_of(text: str, after: str = "") -> int:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        start = next(k for k, line in enumerate(lines) if after in line) if after else 0
+        return next(k for k, line in enumerate(lines) if k >= start and text in line) + 1
+
+    # first stage: the FHIR structure (an unknown linkId, an answer of the wrong type)
+    change = {"pain_severity": {"linkId": "pain_severty"}, "age": {"answer": [{"valueString": "old"}]}}
+    path.write_text(json.dumps(_with_answers(response_resource(bundled, native), change), indent=2), "utf-8")
+    assert main(["score", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:{line_of('pain_severty')}: [SCR405] item 'pain_severty': no such item" in err
+    age_answer = line_of('"answer"', after='"linkId": "age"')
+    assert f"{path}:{age_answer}: [SCR407] item 'age': valueString" in err
+    # second stage: the answers read as our own format (an age out of range)
+    change = {"age": {"answer": [{"valueInteger": 999}]}}
+    path.write_text(json.dumps(_with_answers(response_resource(bundled, native), change), indent=2), "utf-8")
+    assert main(["score", str(path)]) == 1
+    err = capsys.readouterr().err
+    age_answer = line_of('"answer"', after='"linkId": "age"')
+    assert f"{path}:{age_answer}: [SCR309] item 'age': answer 999 is outside" in err
 
 
 def test_api_accepts_a_questionnaire_response_and_serves_fhir(site: Site) -> None:

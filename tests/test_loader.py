@@ -254,8 +254,8 @@ def test_definition_error_formats_every_problem_and_exits_2(tmp_path: Path) -> N
     r_path = tmp_path / "def.rules.yaml"
     assert error.format_message() == (
         "2 problems in the definition:\n"
-        f"  {r_path}:8: red flag 'older': unknown item 'aeg' — did you mean 'age'?\n"
-        f"  {r_path}:16: feature 'neck': unknown item 'neck_pian' — did you mean 'neck_pain'?"
+        f"  {r_path}:8: [SCR205] red flag 'older': unknown item 'aeg' — did you mean 'age'?\n"
+        f"  {r_path}:16: [SCR205] feature 'neck': unknown item 'neck_pian' — did you mean 'neck_pain'?"
     )
 
 

@@ -75,7 +75,7 @@ def test_report_writes_the_patient_summary_on_request(tmp_path: Path, capsys: py
     assert "Your headache screening summary" in text and "What we ask of you" not in text
     with pytest.raises(SystemExit) as refused:
         main(["report", str(EXAMPLES / "physio_cervicogenic.yaml"), "--audience", "doctor"])
-    assert refused.value.code == 2 and "invalid choice" in capsys.readouterr().err
+    assert refused.value.code == 64 and "invalid choice" in capsys.readouterr().err
 
 
 def test_the_patients_download_link_gives_their_own_summary(

@@ -45,7 +45,7 @@ from screening.assessment import Assessment, assessment_json
 from screening.cases import cases_path_for, load_cases
 from screening.cli import main
 from screening.definition import Definition
-from screening.errors import DefinitionError, ReportError, ResponseError
+from screening.errors import DefinitionError, ResponseError, UsageError
 from screening.fhir import response_from_resource
 from screening.loader import default_questionnaire_path, load_definition
 from screening.reading import load_response
@@ -467,7 +467,7 @@ def test_generated_at_comes_from_the_option_then_source_date_epoch(monkeypatch: 
     assert generated_at_from("2026-11-21T12:00:00") == WHEN, "a time without a zone is UTC"
     assert generated_at_from("2026-11-21T13:00:00+01:00") == WHEN
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
-    with pytest.raises(ReportError, match="SOURCE_DATE_EPOCH='yesterday' is not a whole number"):
+    with pytest.raises(UsageError, match=r"\[SCR804\] SOURCE_DATE_EPOCH='yesterday' is not a whole number"):
         generated_at_from(None)
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     now = generated_at_from(None)
@@ -477,9 +477,9 @@ def test_generated_at_comes_from_the_option_then_source_date_epoch(monkeypatch: 
 @pytest.mark.parametrize(
     ("option", "epoch", "message"),
     [
-        ("0001-01-01T00:00:00+05:00", None, "--generated-at '0001-01-01T00:00:00+05:00' is not between 1900 and 2199"),
-        ("9999-12-31T23:59:59-05:00", None, "--generated-at '9999-12-31T23:59:59-05:00' is not between 1900 and 2199"),
-        (None, "99999999999999", "SOURCE_DATE_EPOCH='99999999999999' is not between 1900 and 2199"),
+        ("0001-01-01T00:00:00+05:00", None, "[SCR803] --generated-at: '0001-01-01T00:00:00+05:00' is not between 1900"),
+        ("9999-12-31T23:59:59-05:00", None, "[SCR803] --generated-at: '9999-12-31T23:59:59-05:00' is not between 1900"),
+        (None, "99999999999999", "[SCR804] SOURCE_DATE_EPOCH='99999999999999' is not between 1900 and 2199"),
         (None, "-" + "9" * 30, "is not between 1900 and 2199"),
     ],
 )
@@ -488,7 +488,7 @@ def test_a_generated_at_the_calendar_cannot_print_is_refused(
 ) -> None:
     if epoch is not None:
         monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
-    with pytest.raises(ReportError, match=re.escape(message)):
+    with pytest.raises(UsageError, match=re.escape(message)):
         generated_at_from(option)
 
 
@@ -496,8 +496,8 @@ def test_report_command_rejects_a_bad_generated_at(tmp_path: Path, capsys: Captu
     output = tmp_path / "out.pdf"
     code = main(["report", str(EXAMPLES_DIR / "physio_cervicogenic.yaml"), "-o", str(output), "--generated-at", "soon"])
     err = capsys.readouterr().err
-    assert code == 1
-    assert "--generated-at 'soon' is not an ISO 8601 time" in err and "Traceback" not in err
+    assert code == 64, "a bad option value is a usage error"
+    assert "[SCR803] --generated-at: 'soon' is not an ISO 8601 time" in err and "Traceback" not in err
     assert not output.exists()
 
 
@@ -863,7 +863,7 @@ def test_report_on_a_bad_response_exits_1_and_writes_nothing(tmp_path: Path, cap
     out, err = capsys.readouterr()
     assert code == 1
     assert "problems in the response" in err
-    assert f"{source}:{text.splitlines().index('  neck_wobble: yes') + 1}: item 'neck_wobble'" in err
+    assert f"{source}:{text.splitlines().index('  neck_wobble: yes') + 1}: [SCR307] item 'neck_wobble'" in err
     assert "item 'pain_severity'" in err
     assert "Traceback" not in err + out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
@@ -1021,11 +1021,11 @@ def test_custom_clinic_details_appear_in_the_header(tmp_path: Path, capsys: Capt
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("name: [unclosed\n", "the clinic settings are not valid YAML"),
-        ("name: Clinic\nfax: 01632 960000\n", ":2: clinic settings: 'fax': Extra inputs are not permitted"),
-        ("address: [Somewhere]\n", "'name': Field required"),
-        ("name: ''\n", "'name': String should have at least 1 character"),
-        (None, "cannot read the clinic settings"),
+        ("name: [unclosed\n", "[SCR008] the clinic settings are not valid YAML"),
+        ("name: Clinic\nfax: 01632 960000\n", ":2: [SCR102] clinic settings: 'fax': Extra inputs are not permitted"),
+        ("address: [Somewhere]\n", "[SCR101] clinic settings: 'name': Field required"),
+        ("name: ''\n", "[SCR601] clinic settings: 'name': String should have at least 1 character"),
+        (None, "[SCR001] cannot read the clinic settings"),
     ],
     ids=["syntax", "unknown_key", "missing_name", "empty_name", "missing_file"],
 )
@@ -1038,7 +1038,7 @@ def test_a_broken_clinic_file_is_a_clear_error(
     output = tmp_path / "out.pdf"
     code = main(["report", str(EXAMPLES_DIR / "physio_cervicogenic.yaml"), "--clinic", str(clinic), "-o", str(output)])
     out, err = capsys.readouterr()
-    assert code == 1
+    assert code == 2, "a clinic settings file with problems is a bad input file"
     assert str(clinic) in err and message in err
     assert "Traceback" not in out + err
     assert not output.exists()
@@ -1063,20 +1063,23 @@ def test_clinic_check_accepts_filled_in_settings(tmp_path: Path, capsys: Capture
         (
             (REPORTS / "clinic.yaml").read_text(encoding="utf-8"),
             [
-                ":5: address: 'Set your clinic address in clinic settings' is the placeholder shipped with the program",
-                ":6: phone, email: neither a phone number nor an e-mail address is given",
+                ":5: [SCR602] address: 'Set your clinic address in clinic settings' is the placeholder shipped with",
+                ":6: [SCR604] phone, email: neither a phone number nor an e-mail address is given",
             ],
         ),
         (
             "name: Clinic\naddress: [1 Example Quay]\nphone: 1632960999\ntime_zone: Mars/Base_One\n",
             [
-                ":3: clinic settings: 'phone': write the phone number in quotes",
-                ":4: clinic settings: 'time_zone': 'Mars/Base_One' is not a time zone name",
+                ":3: [SCR601] clinic settings: 'phone': write the phone number in quotes",
+                ":4: [SCR601] clinic settings: 'time_zone': 'Mars/Base_One' is not a time zone name",
             ],
         ),
-        ("name: Clinic\naddress: [unclosed\n", [":3: the clinic settings are not valid YAML"]),
-        ("name: Clinic\naddress: [1 Example Quay]\nemail: a@example.org\nfax: 1\n", [":4: clinic settings: 'fax'"]),
-        (None, ["cannot read the clinic settings"]),
+        ("name: Clinic\naddress: [unclosed\n", [":3: [SCR008] the clinic settings are not valid YAML"]),
+        (
+            "name: Clinic\naddress: [1 Example Quay]\nemail: a@example.org\nfax: 1\n",
+            [":4: [SCR102] clinic settings: 'fax'"],
+        ),
+        (None, [": [SCR001] cannot read the clinic settings"]),
     ],
     ids=["shipped_placeholders", "number_and_zone", "syntax", "unknown_key", "missing_file"],
 )

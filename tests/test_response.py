@@ -96,7 +96,7 @@ def test_an_invalid_nhs_number_exits_1_from_the_command_line(tmp_path: Path, cap
     source.write_text(example.replace('contact: "01632 960123"', 'contact: "01632 960123", nhs_number: "943 476 5918"'))
     assert main(["score", str(source)]) == 1
     err = capsys.readouterr().err
-    assert f"{source}:7: response: 'patient.nhs_number': the last digit of this NHS number" in err
+    assert f"{source}:7: [SCR301] response: 'patient.nhs_number': the last digit of this NHS number" in err
 
 
 def test_unknown_item_with_suggestion(mini: Definition) -> None:
@@ -256,7 +256,8 @@ def test_response_error_exits_1(mini: Definition) -> None:
         parse_response(doc(), mini)
     assert isinstance(caught.value, ScreeningError)
     assert caught.value.exit_code == 1
-    assert caught.value.format_message().startswith("1 problem in the response:\n  <response>: item 'neck_pain'")
+    message = caught.value.format_message()
+    assert message.startswith("1 problem in the response:\n  <response>: [SCR311] item 'neck_pain'")
 
 
 def test_problems_in_a_response_file_carry_its_lines(mini: Definition, tmp_path: Path) -> None:
@@ -407,7 +408,7 @@ def test_a_response_file_larger_than_the_limit_is_refused_unread(mini: Definitio
     with pytest.raises(ResponseError) as caught:
         load_response(path, mini)
     assert [str(p) for p in caught.value.problems] == [
-        f"{path}: the file is larger than the 512 KiB a response may be — check that it is a response file"
+        f"{path}: [SCR003] the file is larger than the 512 KiB a response may be — check that it is a response file"
     ]
 
 

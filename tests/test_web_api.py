@@ -57,6 +57,9 @@ def test_errors_are_structured_and_complete(site: Site) -> None:
     errors = answer.json()["errors"]
     locations = {e["location"] for e in errors}
     assert {"answers.sudden_onset_headache", "answers.age", "answers.no_such_item"} <= locations
+    codes = {e["location"]: e["code"] for e in errors}
+    assert codes["answers.age"] == codes["answers.sudden_onset_headache"] == "SCR309"
+    assert codes["answers.no_such_item"] == "SCR307"
     assert all(e["message"] for e in errors)
     assert site.count() == 0
     not_json = site.client.post(

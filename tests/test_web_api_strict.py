@@ -49,14 +49,14 @@ def test_hostile_json_is_a_400_and_nothing_is_stored(site: Site, hostile: Any) -
 
 
 @pytest.mark.parametrize(
-    ("moment", "message"),
+    ("moment", "message", "code"),
     [
-        ("2026-11-21T10:30:00", "has no time zone"),
-        ("9999-12-31T23:00:00-05:00", "is not between 1900 and 2199"),
-        ("0001-01-01T00:00:00+05:00", "is not between 1900 and 2199"),
+        ("2026-11-21T10:30:00", "has no time zone", "SCR302"),
+        ("9999-12-31T23:00:00-05:00", "is not between 1900 and 2199", "SCR303"),
+        ("0001-01-01T00:00:00+05:00", "is not between 1900 and 2199", "SCR303"),
     ],
 )
-def test_a_collection_time_that_cannot_be_printed_is_a_422(site: Site, moment: str, message: str) -> None:
+def test_a_collection_time_that_cannot_be_printed_is_a_422(site: Site, moment: str, message: str, code: str) -> None:
     data = json.loads(physio_json())
     data["collected_at"] = moment
     token = site.api_token()
@@ -64,6 +64,6 @@ def test_a_collection_time_that_cannot_be_printed_is_a_422(site: Site, moment: s
     assert answer.status_code == 422, answer.text
     [error] = answer.json()["errors"]
     assert error["message"].startswith(f"'collected_at' ({moment}") and message in error["message"]
-    assert error["location"] == "collected_at"
+    assert error["location"] == "collected_at" and error["code"] == code
     assert site.count() == 0
     assert post(site, physio_json(), token).status_code == 201  # the same document with its zone is stored

@@ -65,9 +65,10 @@ def test_user_list_disable_and_enable(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["user", "list", "--data", data]) == 0
     assert "physio\tactive" in capsys.readouterr().out
     assert main(["user", "disable", "nobody", "--data", data]) == 1
-    assert main(["user", "disable", "--data", data]) == 1
+    assert main(["user", "disable", "--data", data]) == 64, "a missing NAME is a usage error"
     err = capsys.readouterr().err
-    assert "no user called 'nobody'" in err and "screening user disable NAME" in err and "Traceback" not in err
+    assert "no user called 'nobody'" in err and "Traceback" not in err
+    assert "[SCR805] NAME: say which one: screening user disable NAME" in err
 
 
 def test_token_list_and_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

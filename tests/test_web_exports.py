@@ -59,12 +59,13 @@ def test_jsonl_export_and_since(site: Site, physio_answers: dict[str, Any], caps
     assert isinstance(records[1]["red_flags"], list)
     assert main(["export", "submissions", "--database", url, "--format", "jsonl", "--since", "2999-01-01"]) == 0
     assert capsys.readouterr().out == ""
-    assert main(["export", "submissions", "--database", url, "--since", "soon"]) == 2
+    assert main(["export", "submissions", "--database", url, "--since", "soon"]) == 64, "a bad option is a usage error"
+    assert "[SCR803] --since: 'soon' is not a date — write it like 2026-11-21" in capsys.readouterr().err
 
 
 def test_export_without_a_database_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["export", "submissions", "--data", str(tmp_path / "nothing")]) == 2
-    assert "no database in" in capsys.readouterr().err
+    assert main(["export", "submissions", "--data", str(tmp_path / "nothing")]) == 1
+    assert f"{tmp_path / 'nothing'}: [SCR703] no database here" in capsys.readouterr().err
 
 
 def test_safe_cell() -> None:

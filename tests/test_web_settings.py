@@ -72,7 +72,7 @@ def test_the_commands_refuse_a_weak_key_with_a_message_and_no_traceback(
     (data / "secret.key").write_bytes(b"")
     assert main(["token", "add", "practice-system", "--data", str(data)]) == 2
     err = capsys.readouterr().err
-    assert "secret.key is empty" in err and "Traceback" not in err
+    assert f"{data / 'secret.key'}: [SCR605] the signing key is empty" in err and "Traceback" not in err
     assert not (data / "screening.db").exists(), "nothing was started"
 
 
@@ -119,6 +119,8 @@ def test_a_failed_write_leaves_no_key_file(tmp_path: Path, monkeypatch: pytest.M
 @pytest.mark.parametrize("value", ["", "   ", "too short for a key"])
 def test_a_weak_key_in_the_environment_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("SCREENING_SECRET_KEY", value)
-    with pytest.raises(SettingsError, match=r"SCREENING_SECRET_KEY is set but (empty|too short)"):
+    with pytest.raises(SettingsError, match=r"SCREENING_SECRET_KEY is set but (empty|too short)") as caught:
         Settings.load(tmp_path / "data")
+    assert [p.code.code for p in caught.value.problems] == ["SCR605"]
+    assert SettingsError.exit_code == 2
     assert not (tmp_path / "data" / "secret.key").exists()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..definition import Definition
+from ..error_codes import ErrorCode
 from ..model import (
     NO,
     NOT_SURE,
@@ -39,7 +40,7 @@ HELPER_SUFFIXES = ("__help", "__lower", "__upper", "__intro")
 PATIENT_ID = "patient"
 
 JSON = dict[str, Any]
-Report = Callable[[str, str, str], None]  # (subject, message, fix)
+Report = Callable[[str, str, str, ErrorCode], None]  # (subject, message, fix, code)
 
 
 def option_system(questionnaire_id: str, item_id: str) -> str:

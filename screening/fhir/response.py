@@ -8,9 +8,11 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from ..definition import Definition
+from ..error_codes import ErrorCode
 from ..errors import Problem, ResponseError
 from ..identifiers import NHS_NUMBER_SYSTEM
 from ..limits import MAX_SUGGESTIONS
@@ -27,6 +29,7 @@ from ..model import (
     YesNoItem,
 )
 from ..response import Response
+from ..yamlio import Path_, line_for
 from .codings import (
     DEFAULT_BASE_URL,
     HELPER_SUFFIXES,
@@ -64,9 +67,8 @@ def response_resource(
     """
     moment = authored or response.collected_at
     if moment.tzinfo is None:
-        problem = Problem(
-            "<response>", None, "collected_at", "has no time zone, which FHIR needs", "add one, like +00:00"
-        )
+        message, fix = "has no time zone, which FHIR needs", "add one, like +00:00"
+        problem = Problem("<response>", None, "collected_at", message, fix, code=ErrorCode.TIME_ZONE_MISSING)
         raise ResponseError([problem])
     q = definition.questionnaire
     _, shown = definition.effective_values(response.answers)
@@ -137,16 +139,27 @@ def _answers(item: Item, value: Any, definition: Definition) -> list[JSON]:
 # QuestionnaireResponse in
 
 
-def response_from_resource(definition: Definition, resource: Any, *, source: str = "<QuestionnaireResponse>") -> JSON:
+def response_from_resource(
+    definition: Definition,
+    resource: Any,
+    *,
+    source: str = "<QuestionnaireResponse>",
+    lines: dict[Path_, int] | None = None,
+    native_lines: dict[Path_, int] | None = None,
+) -> JSON:
     """A native response document (for ``parse_response``) from a QuestionnaireResponse, ours or another client's.
 
     Accepts nested or flat items, codings with only a code, integers as valueDecimal with a whole value and
     yes/no as valueBoolean. Range, exclusivity and hidden-answer checks are left to ``parse_response``.
+    With the ``lines`` of a parsed file, problems name the line of the FHIR node they are about; a given
+    ``native_lines`` is filled with the lines of the native document's keys, for ``parse_response``'s problems.
     """
     problems: list[Problem] = []
+    known = lines or {}
 
-    def add(subject: str, message: str, fix: str = "") -> None:
-        problems.append(Problem(source, None, subject, message, fix))
+    def add(subject: str, message: str, fix: str = "", *, code: ErrorCode, at: Path_ = ()) -> None:
+        line = line_for(at, resource, known) if known else None
+        problems.append(Problem(source, line, subject, message, fix, code=code))
 
     q = definition.questionnaire
     if not is_questionnaire_response(resource):
@@ -158,7 +171,8 @@ def response_from_resource(definition: Definition, resource: Any, *, source: str
             if kind
             else "no resourceType"
         )
-        add("response", f"expected a FHIR QuestionnaireResponse, got {got}", "send the QuestionnaireResponse")
+        message = f"expected a FHIR QuestionnaireResponse, got {got}"
+        add("response", message, "send the QuestionnaireResponse", code=ErrorCode.FHIR_NOT_RESOURCE)
         raise ResponseError(problems)
     from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirResponse
     from pydantic import ValidationError
@@ -168,64 +182,86 @@ def response_from_resource(definition: Definition, resource: Any, *, source: str
     except ValidationError as exc:
         for err in exc.errors():
             where = ".".join(str(p) for p in err["loc"]) or "QuestionnaireResponse"
-            add("response", f"{where}: {err['msg']}", "make it a valid FHIR R4 QuestionnaireResponse")
+            fix = "make it a valid FHIR R4 QuestionnaireResponse"
+            add("response", f"{where}: {err['msg']}", fix, code=ErrorCode.FHIR_BAD_FIELD, at=tuple(err["loc"]))
         raise ResponseError(problems) from exc
 
     version = q.version
     reference = resource.get("questionnaire")
     canonical = f"{DEFAULT_BASE_URL}/{q.id}|{q.version}"
+    wrong = ErrorCode.FHIR_WRONG_QUESTIONNAIRE
     if not reference:
-        add("response", "does not say which questionnaire it answers", f"set questionnaire to '{canonical}'")
+        fix = f"set questionnaire to '{canonical}'"
+        add("response", "does not say which questionnaire it answers", fix, code=wrong)
     else:
         url, _, given = str(reference).partition("|")
+        at: Path_ = ("questionnaire",)
         if url.rstrip("/").rsplit("/", 1)[-1] not in (q.id, q.id.replace("_", "-")):
-            add("response", f"answers questionnaire '{reference}', not '{q.id}'", "score it with its own questionnaire")
+            message = f"answers questionnaire '{reference}', not '{q.id}'"
+            add("response", message, "score it with its own questionnaire", code=wrong, at=at)
         elif given and not _SEMVER.match(given):
-            add("response", f"questionnaire version '{given}' is not MAJOR.MINOR.PATCH", f"use '{canonical}'")
+            message = f"questionnaire version '{given}' is not MAJOR.MINOR.PATCH"
+            add("response", message, f"use '{canonical}'", code=wrong, at=at)
         elif given and given.split(".")[0] != q.version.split(".")[0]:
             add(
                 "response",
                 f"was collected with version {given}; this questionnaire is {q.version}",
                 "score it with the questionnaire version it was collected with",
+                code=ErrorCode.RESPONSE_VERSION,
+                at=at,
             )
         elif given:
             version = given
     if resource.get("status") == "entered-in-error":
-        add("response", "is marked entered-in-error", "do not score it; collect the answers again")
+        fix = "do not score it; collect the answers again"
+        add("response", "is marked entered-in-error", fix, code=ErrorCode.FHIR_STATUS, at=("status",))
     if not resource.get("authored"):
-        add("response", "has no 'authored' time (when the answers were collected)", "add authored")
+        message = "has no 'authored' time (when the answers were collected)"
+        add("response", message, "add authored", code=ErrorCode.KEY_MISSING)
 
     answers: JSON = {}
     seen: set[str] = set()
     unknown: list[Any] = []
     sections = {s.id for s in q.sections}
 
-    def walk(nodes: list[Any], path: str) -> None:
+    def walk(nodes: list[Any], path: str, at: Path_) -> None:
         for k, node in enumerate(nodes):
-            here = f"{path}[{k}]"
+            here, node_at = f"{path}[{k}]", (*at, k)
             link = node.get("linkId")
             item = definition.items.get(link)
+            subject = f"item '{link}'"
+
+            def report(
+                about: str, message: str, fix: str, code: ErrorCode, key: str = "linkId", node_at: Path_ = node_at
+            ) -> None:
+                add(about, message, fix, code=code, at=(*node_at, key))
+
             if item is None and link not in sections and not str(link).endswith(HELPER_SUFFIXES):
                 unknown.append(link)
                 suggest = len(unknown) <= MAX_SUGGESTIONS
                 close = difflib.get_close_matches(str(link), list(definition.items), n=1) if suggest else []
                 fix = f"did you mean '{close[0]}'?" if close else "remove it or check the linkId"
-                add(f"item '{link}'", f"no such item in the questionnaire (at {here})", fix)
+                report(subject, f"no such item in the questionnaire (at {here})", fix, ErrorCode.FHIR_UNKNOWN_ITEM)
             elif item is not None and node.get("answer"):
                 if isinstance(item, DisplayItem):
-                    add(f"item '{link}'", f"this is display text and takes no answer (at {here})", "remove the answer")
+                    message = f"this is display text and takes no answer (at {here})"
+                    report(subject, message, "remove the answer", ErrorCode.DISPLAY_ITEM_ANSWERED)
                 elif link in seen:
-                    add(f"item '{link}'", f"answered more than once (at {here})", "give one item per question")
+                    message = f"answered more than once (at {here})"
+                    report(subject, message, "give one item per question", ErrorCode.FHIR_DUPLICATE_ITEM)
                 else:
                     seen.add(link)
-                    value = _native(item, node["answer"], definition, here, add)
+                    value = _native(item, node["answer"], definition, here, partial(report, key="answer"))
                     if value is not None:
                         answers[link] = value
-            walk(node.get("item") or [], f"{here}.item")
+                        if known and (line := line_for((*node_at, "answer"), resource, known)) is not None:
+                            where_answered[("answers", link)] = line
+            walk(node.get("item") or [], f"{here}.item", (*node_at, "item"))
             for j, answer in enumerate(node.get("answer") or []):
-                walk(answer.get("item") or [], f"{here}.answer[{j}].item")
+                walk(answer.get("item") or [], f"{here}.answer[{j}].item", (*node_at, "answer", j, "item"))
 
-    walk(resource.get("item") or [], "item")
+    where_answered: dict[Path_, int] = {}
+    walk(resource.get("item") or [], "item", ("item",))
     if problems:
         raise ResponseError(problems)
     document: JSON = {
@@ -238,14 +274,30 @@ def response_from_resource(definition: Definition, resource: Any, *, source: str
     patient = _patient(resource)
     if patient is not None:
         document["patient"] = patient
+    if native_lines is not None and known:
+        native_lines.update(where_answered)
+        for key, fhir_key in _NATIVE_KEYS:
+            if (line := line_for((fhir_key,), resource, known)) is not None:
+                native_lines[(key,)] = line
     return document
+
+
+# where each key of the native document came from in the QuestionnaireResponse
+_NATIVE_KEYS = (
+    ("questionnaire", "questionnaire"),
+    ("version", "questionnaire"),
+    ("collected_at", "authored"),
+    ("answers", "item"),
+    ("patient", "contained"),
+)
 
 
 def _native(item: Item, answers: list[JSON], definition: Definition, here: str, add: Report) -> Any:
     """One question's answers as our native value, or None after reporting what is wrong."""
     subject = f"item '{item.id}'"
     if len(answers) > 1 and not isinstance(item, MultiChoiceItem):
-        add(subject, f"has {len(answers)} answers, but takes one (at {here})", "keep one answer")
+        message = f"has {len(answers)} answers, but takes one (at {here})"
+        add(subject, message, "keep one answer", ErrorCode.FHIR_BAD_ANSWER)
         return None
     values = []
     for answer in answers:
@@ -254,7 +306,7 @@ def _native(item: Item, answers: list[JSON], definition: Definition, here: str, 
             continue
         converted, message, fix = _convert(item, kind, value, definition)
         if message:
-            add(subject, f"{message} (at {here})", fix)
+            add(subject, f"{message} (at {here})", fix, ErrorCode.FHIR_BAD_ANSWER)
             return None
         values.append(converted)
     if not values:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..definition import Definition
-from ..errors import ScreeningError
+from ..errors import IntakeError as IntakeError  # importable from here as before
 from ..jsonio import loads_strict
 from ..limits import RESPONSE_LIMITS, LimitError, read_bounded
 from ..response import Answer, parse_response
@@ -22,12 +22,6 @@ DETAILS = (NAME, BIRTH, CONTACT, NHS, PRACTICE)  # asked first, in this order
 OPTIONAL_DETAILS = (BIRTH, CONTACT, NHS, PRACTICE)
 # their keys in the patient block
 FIELDS = {NAME: "name", BIRTH: "date_of_birth", CONTACT: "contact", NHS: "nhs_number", PRACTICE: "gp_practice"}
-
-
-class IntakeError(ScreeningError):
-    """The intake cannot start or cannot save: an unreadable draft, an unwritable folder, no terminal."""
-
-    exit_code = 1
 
 
 @dataclass

@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic_core import PydanticCustomError
 
+from ..error_codes import ErrorCode
 from ..kinds import NO as NO
 from ..kinds import NOT_SURE as NOT_SURE
 from ..kinds import YES as YES
@@ -23,3 +25,8 @@ SemVer = Annotated[str, StringConstraints(pattern=r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
+
+
+def invalid(code: ErrorCode, message: str) -> PydanticCustomError:
+    """A model check's error whose type is a catalogue code, so the loader reports the problem under that code."""
+    return PydanticCustomError(code.code, message)

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from .base import Frozen, Id
+from ..error_codes import ErrorCode
+from .base import Frozen, Id, invalid
 
 
 class ItemValue(Frozen):
@@ -32,7 +33,7 @@ class ItemRange(Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> ItemRange:
         if self.min > self.max:
-            raise ValueError(f"min {self.min} is above max {self.max}; swap them")
+            raise invalid(ErrorCode.RANGE_REVERSED, f"min {self.min} is above max {self.max}; swap them")
         return self
 
 
@@ -61,7 +62,8 @@ class AtLeastArgs(Frozen):
     @model_validator(mode="after")
     def _reachable(self) -> AtLeastArgs:
         if self.n > len(self.of):
-            raise ValueError(f"n is {self.n} but only {len(self.of)} conditions are listed; lower n")
+            message = f"n is {self.n} but only {len(self.of)} conditions are listed; lower n"
+            raise invalid(ErrorCode.AT_LEAST_TOO_MANY, message)
         return self
 
 

@@ -6,7 +6,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, StringConstraints, model_validator
 
-from .base import Frozen, Id, SemVer, Text
+from ..error_codes import ErrorCode
+from .base import Frozen, Id, SemVer, Text, invalid
 from .conditions import Condition
 
 
@@ -50,7 +51,7 @@ class IntegerItem(ItemBase):
     @model_validator(mode="after")
     def _ordered(self) -> IntegerItem:
         if self.min >= self.max:
-            raise ValueError(f"min {self.min} must be below max {self.max}")
+            raise invalid(ErrorCode.RANGE_REVERSED, f"min {self.min} must be below max {self.max}")
         return self
 
 

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from .base import Disposition, Frozen, Id, Likelihood, SemVer, Text, Urgency
+from ..error_codes import ErrorCode
+from .base import Disposition, Frozen, Id, Likelihood, SemVer, Text, Urgency, invalid
 from .conditions import Condition
 
 
@@ -78,7 +79,8 @@ class Grading(Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> Grading:
         if self.possible_at > self.likely_at:
-            raise ValueError(f"possible_at {self.possible_at} is above likely_at {self.likely_at}")
+            message = f"possible_at {self.possible_at} is above likely_at {self.likely_at}"
+            raise invalid(ErrorCode.GRADES_REVERSED, message)
         return self
 
 
@@ -103,15 +105,17 @@ class DispositionPolicy(Frozen):
         missing += [u for u in ("emergency", "urgent_gp", "routine_gp") if u not in self.when_red_flag_unsure]
         missing += [d.value for d in Disposition if d not in self.texts]
         if missing:
-            raise ValueError(f"missing entries for: {', '.join(missing)}")
+            raise invalid(ErrorCode.POLICY_INCOMPLETE, f"missing entries for: {', '.join(missing)}")
         low = [u for u, d in self.when_red_flag_unsure.items() if d.rank < Disposition.ROUTINE_GP.rank]
         if low:
-            raise ValueError(
-                f"an unanswered or 'not sure' red flag must lead to a GP at least (check {', '.join(low)})"
+            raise invalid(
+                ErrorCode.POLICY_UNSAFE,
+                f"an unanswered or 'not sure' red flag must lead to a GP at least (check {', '.join(low)})",
             )
         if self.unsure_text is not None and len(set(self.when_red_flag_unsure.values())) != 1:
-            raise ValueError(
-                "unsure_text is one message, so every when_red_flag_unsure entry must lead to the same disposition"
+            raise invalid(
+                ErrorCode.POLICY_UNSURE_TEXT,
+                "unsure_text is one message, so every when_red_flag_unsure entry must lead to the same disposition",
             )
         return self
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..error_codes import ErrorCode
+from ..errors import AccountError, Problem, UsageError
 from .auth import (
-    AccountError,
     add_api_token,
     add_user,
     list_api_tokens,
@@ -41,7 +42,8 @@ def run_command(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return serve(args)
     if args.action != "list" and not args.name:
-        raise AccountError(f"say which one: screening {args.command} {args.action} NAME")
+        message = f"say which one: screening {args.command} {args.action} NAME"
+        raise UsageError(Problem("", None, "NAME", message, code=ErrorCode.MISSING_ARGUMENT))
     settings = Settings.load(args.data)
     _load_definition_quietly(settings)
     engine = make_engine(settings.database_url)

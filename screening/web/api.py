@@ -32,6 +32,7 @@ _bearer = HTTPBearer(auto_error=False, description="A token made with `screening
 
 
 class ProblemOut(BaseModel):
+    code: str = Field(description="the problem's stable code, such as SCR309 (see docs/error-codes.md)")
     location: str = Field(description="where: 'answers.ITEM', a top-level key, or '' for the whole body")
     subject: str
     message: str
@@ -173,7 +174,7 @@ def submit(
         response = response_from_document(s.definition, data, source="body")
     except ResponseError as exc:
         problems = [
-            ProblemOut(location=_location(p, data), subject=p.subject, message=p.message, fix=p.fix)
+            ProblemOut(code=p.code.code, location=_location(p, data), subject=p.subject, message=p.message, fix=p.fix)
             for p in exc.problems
         ]
         return error_response(422, f"{len(problems)} problem(s) in the response", problems)

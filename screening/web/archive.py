@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from ..assessment import Assessment, assessment_from_json
 from ..definition import Definition
-from ..errors import DefinitionError, ScreeningError
+from ..errors import DefinitionError
+from ..errors import RebuildError as RebuildError  # importable from here as before
 from ..loader import definition_from_sources, source_of
 from ..model import Disposition, Likelihood
 from ..response import Response
@@ -30,11 +31,6 @@ from ..scorer import CompactResult, assess_compact, explain
 from .db import StoredDefinition, Submission, utcnow
 
 _REBUILT_KEPT = 16
-
-
-class RebuildError(ScreeningError):
-    """A stored submission's assessment cannot be worked out again here (its definitions are missing, no longer
-    load, or give another result with this engine)."""
 
 
 def insert_ignoring_duplicates(db: Session, model: type[StoredDefinition] | type[Submission], *keys: str) -> Insert:

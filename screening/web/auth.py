@@ -13,17 +13,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..errors import ScreeningError
+from ..errors import AccountError as AccountError  # importable from here as before
 from .db import ApiToken, StaffSession, User, utcnow
 from .throttle import Limits, give_back, take_attempt
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not a real password; verified so unknown names take as long as known ones")
 MIN_PASSWORD_LENGTH = 10
-
-
-class AccountError(ScreeningError):
-    exit_code = 1
 
 
 def digest(token: str) -> str:

@@ -18,7 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ..definition import Definition
-from ..errors import ResponseError, ScreeningError
+from ..error_codes import ErrorCode
+from ..errors import ExportError as ExportError  # importable from here as before
+from ..errors import Problem, ResponseError
 from ..rescore import Change, compare, reassess
 from ..response import Response
 from .archive import stored_result
@@ -50,10 +52,6 @@ NAME_COLUMNS = ["patient_name", "patient_contact", "patient_date_of_birth"]
 # spaces, line breaks or invisible characters come first.
 
 
-class ExportError(ScreeningError):
-    exit_code = 2
-
-
 def database_engine(database: str | None, data_dir: Path | None) -> Engine:
     """The engine for --database URL, else SCREENING_DATABASE_URL, else the SQLite file in the data folder."""
     url = database or os.environ.get("SCREENING_DATABASE_URL")
@@ -61,7 +59,14 @@ def database_engine(database: str | None, data_dir: Path | None) -> Engine:
         folder = data_dir or Path(os.environ.get("SCREENING_DATA_DIR") or DEFAULT_DATA_DIR)
         if not (folder / "screening.db").exists():
             raise ExportError(
-                f"no database in {folder} — pass --data DIR (the folder `screening serve` uses) or --database URL"
+                Problem(
+                    str(folder),
+                    None,
+                    "",
+                    "no database here",
+                    "pass --data DIR (the folder `screening serve` uses) or --database URL",
+                    code=ErrorCode.NO_DATABASE,
+                )
             )
         url = database_url_for(folder.resolve())
     return make_engine(url)

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from ..clinic import AlertSettings, ClinicSettings
+from ..errors import AlertConfigError as AlertConfigError  # importable from here as before
 from .db import utcnow
 
 URGENCY_WORDS = {"emergency": "Emergency", "urgent_gp": "Urgent GP"}
@@ -117,6 +118,3 @@ def send_email(
             smtp.login(settings.smtp_user, password)
         smtp.send_message(message)
 
-
-class AlertConfigError(Exception):
-    """The alert settings cannot work as they stand; shown to staff with the failed alerts."""

@@ -13,14 +13,12 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import ScreeningError
+from ..error_codes import ErrorCode
+from ..errors import Problem
+from ..errors import SettingsError as SettingsError  # importable from here as before
 from .db import database_url_for
 
 DEFAULT_DATA_DIR = Path("screening-data")
-
-
-class SettingsError(ScreeningError):
-    exit_code = 2
 
 
 MIN_SECRET_LENGTH = 32
@@ -38,8 +36,15 @@ def _secret_key(data_dir: Path, database_url: str) -> bytes:
         env = os.environ["SCREENING_SECRET_KEY"].strip()
         if len(env) < MIN_SECRET_LENGTH:
             raise SettingsError(
-                f"SCREENING_SECRET_KEY is set but {_length(env)}; set it to a random value of at least "
-                f"{MIN_SECRET_LENGTH} characters, or unset it to use {data_dir / KEY_FILE}"
+                Problem(
+                    "",
+                    None,
+                    "",
+                    f"SCREENING_SECRET_KEY is set but {_length(env)}",
+                    f"set it to a random value of at least {MIN_SECRET_LENGTH} characters, or unset it to use "
+                    f"{data_dir / KEY_FILE}",
+                    code=ErrorCode.SECRET_KEY_WEAK,
+                )
             )
         return env.encode("utf-8")
     path = data_dir / KEY_FILE
@@ -48,13 +53,30 @@ def _secret_key(data_dir: Path, database_url: str) -> bytes:
     except FileNotFoundError:
         if _database_exists(database_url):
             raise SettingsError(
-                f"the signing key {path} is missing, but the database already exists. {_RECOVER.format(path=path)}"
+                Problem(
+                    str(path),
+                    None,
+                    "",
+                    "the signing key is missing, but the database already exists",
+                    _RECOVER.format(path=path),
+                    code=ErrorCode.SECRET_KEY_MISSING,
+                )
             ) from None
         return _write_new_key(path)
     except OSError as exc:
-        raise SettingsError(f"cannot read the signing key {path} ({exc.strerror})") from exc
+        raise SettingsError(
+            Problem(
+                str(path),
+                None,
+                "",
+                f"cannot read the signing key ({exc.strerror})",
+                "check the file's permissions",
+                code=ErrorCode.FILE_UNREADABLE,
+            )
+        ) from exc
     if len(key) < MIN_SECRET_LENGTH:
-        raise SettingsError(f"the signing key {path} is {_length(key)}. {_RECOVER.format(path=path)}")
+        message, fix = f"the signing key is {_length(key)}", _RECOVER.format(path=path)
+        raise SettingsError(Problem(str(path), None, "", message, fix, code=ErrorCode.SECRET_KEY_WEAK))
     return key
 
 
@@ -80,8 +102,15 @@ def _database_exists(url: str) -> bool:
         return inspect(engine).has_table("submissions")
     except SQLAlchemyError as exc:
         raise SettingsError(
-            "cannot reach the database to check whether a signing key should already exist "
-            f"({type(exc).__name__}); start the database, or set SCREENING_SECRET_KEY"
+            Problem(
+                "",
+                None,
+                "",
+                "cannot reach the database to check whether a signing key should already exist "
+                f"({type(exc).__name__})",
+                "start the database, or set SCREENING_SECRET_KEY",
+                code=ErrorCode.DATABASE_UNREACHABLE,
+            )
         ) from exc
     finally:
         engine.dispose()
@@ -112,8 +141,14 @@ def _write_new_key(path: Path) -> bytes:
             os.close(folder)
     except OSError as exc:
         raise SettingsError(
-            f"cannot write a new signing key to {path} ({exc.strerror}); nothing was written. "
-            "Free some disk space or fix the folder's permissions, then start again"
+            Problem(
+                str(path),
+                None,
+                "",
+                f"cannot write a new signing key ({exc.strerror}); nothing was written",
+                "free some disk space or fix the folder's permissions, then start again",
+                code=ErrorCode.SECRET_KEY_UNWRITABLE,
+            )
         ) from exc
     finally:
         if temporary is not None:
@@ -152,7 +187,9 @@ class Settings:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise SettingsError(f"cannot create the data folder {folder} ({exc.strerror})") from exc
+            message = f"cannot create the data folder ({exc.strerror})"
+            fix = "choose another folder with --data, or fix the permissions"
+            raise SettingsError(Problem(str(folder), None, "", message, fix, code=ErrorCode.DATA_FOLDER)) from exc
         url = str(overrides.get("database_url") or "") or (
             os.environ.get("SCREENING_DATABASE_URL") or database_url_for(folder.resolve())
         )
