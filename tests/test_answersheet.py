@@ -135,3 +135,12 @@ def test_scoring_with_the_definition_stored_never_imports_pydantic(tmp_path: Pat
     summary, _, probe_line = again.stdout.rpartition("LOADED")
     assert probe_line.strip() == "[] 0", probe_line
     assert summary == first.stdout and "OUTCOME:" in summary
+
+
+def test_the_sheet_knows_every_field_of_a_response_and_no_other() -> None:
+    """A field added to or dropped from ``Response`` or ``Patient`` must be weighed in ``plain_sheet`` too."""
+    from screening import answersheet
+    from screening.response import Patient, Response
+
+    assert set(Response.model_fields) == answersheet._ENVELOPE
+    assert set(Patient.model_fields) == answersheet._PATIENT
