@@ -139,15 +139,15 @@ def _explain(
     unsure: list[RedFlagResult] = []
     unsure_reasons: list[DispositionReason] = []
     unknown_rules: list[str] = []
-    for at, row in zip(plan.red_flags, tables.red_flags, strict=True):
-        value = rules[at.slot]
+    for (slot, flag_id, _, _), row in zip(plan.red_flags, tables.red_flags, strict=True):
+        value = rules[slot]
         if value == TRUE:
             raised.append(row.result)
             reasons.append(row.raised)
         elif value == UNSURE:
             unsure.append(row.result)
             unsure_reasons.append(row.unsure)
-            unknown_rules.append(at.id)
+            unknown_rules.append(flag_id)
     reasons += unsure_reasons
     features = []
     for slot, statuses in plan.features:
