@@ -1,7 +1,7 @@
 """Web intake speed: latency of submitting a completed staff intake form under 20 and 200 concurrent clients.
 
 Run: python benchmarks/bench_web.py [--seconds 30] [--clients 20,200] [--port N] [--answer-sets 500] [--calm 0.98]
-                                    [--keep]
+                                    [--keep] [--against DIR] [--rounds N]
 
 About 45 s with the defaults. What it does, all on loopback on this machine:
 
@@ -19,6 +19,10 @@ About 45 s with the defaults. What it does, all on loopback on this machine:
    server, was the limit.
 4. Stops the server and counts the rows of the ``submissions`` table with ``sqlite3``: every success must
    be there exactly once ("lost submissions" and duplicates), nothing else.
+
+With ``--against DIR`` each run is made twice, first with the server's code from DIR (another checkout of the
+project, say the previous release), then with this one, ``--rounds`` times in turn, and a table compares server CPU
+per submission and p99: both measured in the same run on the same machine, so a busy machine slows both alike.
 
 Printed: requests, throughput, p50/p90/p99/max latency, errors, against the target (p99 < 150 ms, zero
 errors, zero lost submissions), and, as a baseline measured in the same run, the in-process cost of the
@@ -203,19 +207,21 @@ def engine_baseline(definition: Definition, sets: list[AnswerSet]) -> tuple[floa
 
 
 class Server:
-    def __init__(self, data_dir: Path, port: int, workers: int = 1) -> None:
+    def __init__(self, data_dir: Path, port: int, workers: int = 1, code: Path | None = None) -> None:
         self.workers = workers
+        self.code = code or Path(__file__).resolve().parent.parent  # the checkout whose server is measured
         self.data_dir = data_dir
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.log = data_dir / "server-stderr.log"
         # the bench's own data folder, whatever the environment says
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SCREENING_")}
+        self.env["PYTHONPATH"] = str(self.code)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def cli(self, *args: str, stdin: str = "") -> None:
         cmd = [sys.executable, "-m", "screening", *args, "--data", str(self.data_dir)]
-        done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=self.env)
+        done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=self.env, cwd=self.code)
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(args[:2])} failed (exit {done.returncode}):\n{done.stderr.strip()}")
 
@@ -224,7 +230,7 @@ class Server:
         cmd += ["--data", str(self.data_dir), "--workers", str(self.workers)]
         started = time.perf_counter()
         with self.log.open("wb") as err:
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=self.env)
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=self.env, cwd=self.code)
         deadline = started + 30
         while time.perf_counter() < deadline:
             if self.proc.poll() is not None:
@@ -344,10 +350,14 @@ async def _client(
     start_gate: asyncio.Event,
     ready: list[float],
     clock: dict[str, float],
+    one_at_a_time: asyncio.Lock,
 ) -> None:
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=30, limits=limits) as client:
-        token = await _login(client, password)
+        # one sign-in after another: the server counts each attempt before checking its password (and gives a
+        # successful one back after), so a burst of 20 sign-ins under one name would be paused as guessing
+        async with one_at_a_time:
+            token = await _login(client, password)
         for n in range(2):  # warm-up: first requests on a fresh connection and a cold server
             if await _submit(client, token, sets[(number * 7 + n) % len(sets)], results):
                 results.warmup_ok += 1
@@ -366,7 +376,11 @@ async def run_clients(base: str, password: str, sets: list[AnswerSet], clients: 
     gate = asyncio.Event()
     ready: list[float] = []
     clock = {"start": math.inf, "end": math.inf}
-    tasks = [asyncio.create_task(_client(n, base, password, sets, results, gate, ready, clock)) for n in range(clients)]
+    signing_in = asyncio.Lock()
+    tasks = [
+        asyncio.create_task(_client(n, base, password, sets, results, gate, ready, clock, signing_in))
+        for n in range(clients)
+    ]
     while len(ready) < clients:
         finished = [t for t in tasks if t.done()]
         if finished:
@@ -418,11 +432,20 @@ def count_rows(database: Path, created: list[str]) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------
 
 
-def run_once(args: argparse.Namespace, clients: int, sets: list[AnswerSet], once: float, handler_work: float) -> None:
-    """One timed run with ``clients`` closed-loop clients against a fresh server, and its figures."""
-    print(f"\n== {clients} clients")
+def run_once(
+    args: argparse.Namespace,
+    clients: int,
+    sets: list[AnswerSet],
+    once: float,
+    handler_work: float,
+    code: Path | None = None,
+) -> tuple[float, float, float]:
+    """One timed run with ``clients`` closed-loop clients against a fresh server, and its figures.
+
+    Returns the server's CPU per successful submission (ms), the p99 latency (ms) and the throughput (req/s)."""
+    print(f"\n== {clients} clients" + (f", server code from {code}" if code else ""))
     data_dir = Path(tempfile.mkdtemp(prefix="bench-web-"))
-    server = Server(data_dir, args.port or _free_port(), args.workers)
+    server = Server(data_dir, args.port or _free_port(), args.workers, code)
     password = secrets.token_urlsafe(18)
     try:
         server.cli("user", "add", STAFF_NAME, "--password-stdin", stdin=password + "\n")
@@ -529,6 +552,8 @@ def run_once(args: argparse.Namespace, clients: int, sets: list[AnswerSet], once
         print(f"data folder kept: {data_dir} (server log: {server.log.name})")
     else:
         shutil.rmtree(data_dir, ignore_errors=True)
+    server_ms = server_cores / (len(latencies) / elapsed) * 1000 if server_cores and latencies else math.nan
+    return server_ms, p[99] if latencies else math.nan, len(latencies) / elapsed
 
 
 def main() -> int:
@@ -551,6 +576,10 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=1, help="server processes (screening serve --workers)")
     parser.add_argument("--keep", action="store_true", help="keep the data folder (database and server log)")
+    parser.add_argument(
+        "--against", type=Path, help="another checkout of the project: each run is made with its server first"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="with --against: how many times to alternate")
     args = parser.parse_args()
 
     began = time.perf_counter()
@@ -569,8 +598,17 @@ def main() -> int:
     )
     once, handler_work = engine_baseline(definition, sets)
 
+    rows: list[tuple[int, str, float, float, float]] = []
     for clients in args.clients:
-        run_once(args, clients, sets, once, handler_work)
+        for _ in range(args.rounds if args.against else 1):
+            if args.against:
+                rows.append((clients, "against", *run_once(args, clients, sets, once, handler_work, args.against)))
+            rows.append((clients, "this", *run_once(args, clients, sets, once, handler_work)))
+    if args.against:
+        print(f"\nserver code: 'against' = {args.against.resolve()}, 'this' = {Path(__file__).resolve().parent.parent}")
+        print("clients  code     server CPU per submission  p99        throughput")
+        for clients, label, cpu_ms, p99, rate in rows:
+            print(f"{clients:>7}  {label:<7}  {cpu_ms:>22.2f} ms  {p99:>6.1f} ms  {rate:>6.0f} req/s")
     print(f"total {time.perf_counter() - began:.0f} s")
     return 0
 

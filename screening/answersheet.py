@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
-from .answers import control_character_problem
+from .answers import AnswerProblem, control_character_problem
 from .compiled import FALSE, Evaluation, remember
 from .definition import Definition
 from .error_codes import ErrorCode
@@ -78,11 +78,11 @@ def check_answers(
             continue
         if is_blank(value):
             continue  # an explicit null, blank text or no ticks is the same as no answer
-        normal, message = checker(value)
-        if message:
-            add(loc, f"item '{item_id}'", message, code=ErrorCode.BAD_ANSWER)
+        checked = checker(value)
+        if isinstance(checked, AnswerProblem):
+            add(loc, f"item '{item_id}'", checked.detail, code=ErrorCode.BAD_ANSWER)
         else:
-            answers[item_id] = normal
+            answers[item_id] = checked
 
     evaluation = definition.scorer.evaluate(answers)  # the scorer reuses it: see compiled.remember
     hidden_answers = evaluation.hidden

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._version import __version__
-from .answers import AnswerSpec
+from .answers import answer_spec
 from .assessment import NextStep, Provenance
 from .codegen import RuleSource, generate_source
 from .compiled import build_scorer, cached_scorer
@@ -28,9 +28,6 @@ from .definition import (
 )
 from .kinds import Likelihood
 from .model import (
-    NO,
-    NOT_SURE,
-    YES,
     Condition,
     DisplayItem,
     DispositionText,
@@ -42,7 +39,6 @@ from .model import (
     Ruleset,
     ScaleItem,
     SingleChoiceItem,
-    TextItem,
     YesNoItem,
 )
 
@@ -168,30 +164,10 @@ def _items_behind(rule: Rule, by_finding: dict[str, FindingRule]) -> set[str]:
     return result
 
 
-def answer_spec(item: Item) -> AnswerSpec:
-    """What the item accepts as an answer."""
-    if isinstance(item, YesNoItem):
-        return AnswerSpec("yes_no", (YES, NO, NOT_SURE) if item.allow_not_sure else (YES, NO))
-    if isinstance(item, SingleChoiceItem):
-        return AnswerSpec("single_choice", tuple(o.code for o in item.options))
-    if isinstance(item, MultiChoiceItem):
-        codes = tuple(o.code for o in item.options)
-        return AnswerSpec("multi_choice", codes, frozenset(o.code for o in item.options if o.exclusive))
-    if isinstance(item, IntegerItem):
-        return AnswerSpec("integer", min=item.min, max=item.max, unit=f" {item.unit}")
-    if isinstance(item, ScaleItem):
-        return AnswerSpec("scale", min=item.min, max=item.max)
-    if isinstance(item, TextItem):
-        return AnswerSpec("text", max_length=item.max_length)
-    return AnswerSpec("display")
-
-
 def plain_answers(item: Item) -> frozenset[Any]:
     """The answers to an item that are a plain string or whole number, when there are few enough to list."""
-    if isinstance(item, YesNoItem):
-        return frozenset((YES, NO, NOT_SURE) if item.allow_not_sure else (YES, NO))
-    if isinstance(item, SingleChoiceItem):
-        return frozenset(o.code for o in item.options)
+    if isinstance(item, YesNoItem | SingleChoiceItem):
+        return frozenset(item.codes)
     if isinstance(item, IntegerItem | ScaleItem) and item.max - item.min <= 1000:
         return frozenset(range(item.min, item.max + 1))
     return frozenset()

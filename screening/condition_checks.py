@@ -10,9 +10,6 @@ from typing import Any
 from .conditions import item_of
 from .error_codes import ErrorCode
 from .model import (
-    NO,
-    NOT_SURE,
-    YES,
     AllOf,
     Answered,
     AnyOf,
@@ -194,7 +191,7 @@ def _fit(cond: Condition, item: Item) -> list[tuple[str, str, ErrorCode]]:
                     )
                 ]
             return []
-        allowed = domain_codes(item)
+        allowed = item.codes if isinstance(item, YesNoItem | SingleChoiceItem | MultiChoiceItem) else ()
         return [
             (
                 f"option '{v}' is not one of {', '.join(allowed)}",
@@ -206,10 +203,3 @@ def _fit(cond: Condition, item: Item) -> list[tuple[str, str, ErrorCode]]:
         ]
     return []
 
-
-def domain_codes(item: Item) -> list[str]:
-    if isinstance(item, YesNoItem):
-        return [YES, NO, NOT_SURE] if item.allow_not_sure else [YES, NO]
-    if isinstance(item, SingleChoiceItem | MultiChoiceItem):
-        return [o.code for o in item.options]
-    return []

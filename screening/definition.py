@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .answers import AnswerSpec, Checker, answer_checker
+from .answers import AnswerSpec, Checker, checker_for
 from .assessment import NextStep, Provenance, RuleKind
 from .compiled import CompiledScorer, ScorerSource, build_scorer
 from .kinds import NOT_APPLICABLE, UNKNOWN, Disposition, Likelihood, Truth, Urgency
@@ -212,7 +212,7 @@ class Definition:
 
     @cached_property
     def checkers(self) -> dict[str, Checker | None]:
-        return {i: answer_checker(spec) for i, spec in self.answer_specs.items()}
+        return {i: checker_for(spec) for i, spec in self.answer_specs.items()}
 
     def is_answerable(self, item_id: str) -> bool:
         return self.answer_specs[item_id].kind != "display"

@@ -10,7 +10,6 @@ from typing import Any
 
 from .conditions import item_of
 from .model import (
-    NO,
     NOT_SURE,
     YES,
     AllOf,
@@ -42,14 +41,12 @@ _MAX_SUBSETS = 12  # multiple choice with more options than this is treated as "
 
 def domain(item: Item) -> list[Any] | None:
     """Every possible answer, or None when there are too many to list."""
-    if isinstance(item, YesNoItem):
-        return [YES, NO, NOT_SURE] if item.allow_not_sure else [YES, NO]
-    if isinstance(item, SingleChoiceItem):
-        return [o.code for o in item.options]
+    if isinstance(item, YesNoItem | SingleChoiceItem):
+        return list(item.codes)
     if isinstance(item, MultiChoiceItem):
         if len(item.options) > _MAX_SUBSETS:
             return None
-        codes = [o.code for o in item.options]
+        codes = item.codes
         exclusive = {o.code for o in item.options if o.exclusive}
         subsets = []
         for mask in range(1, 1 << len(codes)):

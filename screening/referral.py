@@ -13,45 +13,13 @@ from zoneinfo import ZoneInfo
 
 from .assessment import AnswerRead, Assessment
 from .definition import Definition
+from .labels import GRADE_LABELS, URGENCY_LABELS, YES_NO_WORDS, outcome_label
 from .model import DisplayItem, Ge, IntegerItem, MultiChoiceItem, ScaleItem, SingleChoiceItem, YesNoItem
 from .response import Response
 
 if TYPE_CHECKING:
     from .clinic import ClinicSettings
 
-DISPOSITION_LABELS = {
-    "emergency": ("EMERGENCY", "!!", "Send to hospital now (999 / A&E)"),
-    "urgent_gp": ("URGENT", "!", "Same-day medical assessment"),
-    "routine_gp": ("GP REVIEW", "GP", "Routine GP review"),
-    "physio_assessment": ("PHYSIOTHERAPY", "✓", "Suitable for physiotherapy assessment"),
-    "self_care": ("SELF-CARE", "✓", "Self-care with safety-netting"),
-}
-# What the letter asks of the doctor who reads it, for each outcome. Nothing is booked by the screening itself.
-READER_ASKS = {
-    "emergency": "The patient has been told to call 999 or go to A&E now. If they contact you instead, please "
-    "arrange emergency assessment for the red flags below. Physiotherapy has not started.",
-    "urgent_gp": "Please see the patient today for the red flags below, and tell us whether physiotherapy is "
-    "appropriate. Physiotherapy is on hold until then.",
-    "routine_gp": "Please review the patient within about 1–2 weeks (the cause of the headaches and/or the "
-    "medicines, as listed below), and tell us whether physiotherapy can go ahead.",
-    "physio_assessment": "No action is needed: this is for your information. No red flags were raised; the patient "
-    "has been advised to book a physiotherapy assessment, where the neck will be examined.",
-    "self_care": "No action is needed now: this is for your information. The patient was given self-care and "
-    "safety-net advice, and told to see you if the headaches persist.",
-}
-UNSURE_HEADLINE = "Same-day check of safety answers that could not be ruled out"
-UNSURE_ASK = (
-    "Some warning signs could not be ruled out (the answers were “not sure”; they are listed below). The clinic's "
-    "clinician will phone the patient today to check them, and physiotherapy is on hold until then. No action is "
-    "needed from you unless the patient contacts you."
-)
-URGENCY_LABELS = {"emergency": "Emergency", "urgent_gp": "Urgent (same day)", "routine_gp": "Routine GP"}
-GRADE_LABELS = {
-    "likely": "Likely",
-    "possible": "Possible",
-    "unlikely": "Unlikely",
-    "insufficient_information": "Insufficient information",
-}
 STATUS_LABELS = {"met": "Met", "not_met": "Not met", "unknown": "Unknown"}
 RESULT_WORDS = {"true": "yes", "false": "no", "unknown": "unknown"}
 ANSWER_LABELS = {
@@ -92,7 +60,7 @@ def answer_text(definition: Definition, read: AnswerRead) -> str:
     item = definition.items[read.item]
     value = read.answer
     if isinstance(item, YesNoItem):
-        return {"yes": "Yes", "no": "No"}.get(str(value), str(value))
+        return YES_NO_WORDS.get(str(value), str(value))
     if isinstance(item, SingleChoiceItem | MultiChoiceItem):
         labels = {o.code: o.label for o in item.options}
         codes = value if isinstance(value, tuple) else (value,)
@@ -227,10 +195,7 @@ def build_view(
     finding_values = {t.id: t.result for t in assessment.explanation if t.kind == "finding"}
     titles = definition.finding_titles
     kind = assessment.disposition.value
-    label, icon, gp_words = DISPOSITION_LABELS[kind]
-    ask = READER_ASKS[kind]
-    if assessment.next_step.checks_undecided_flags:  # resting only on answers that could not rule a flag out
-        label, gp_words, ask = "SAME-DAY CHECK", UNSURE_HEADLINE, UNSURE_ASK
+    label = outcome_label(assessment)
     patient = response.patient
     medication = _medication_rows(definition, reads)
     likelihood = assessment.likelihood
@@ -257,11 +222,11 @@ def build_view(
         "assessment": assessment,
         "outcome": {
             "kind": kind,
-            "label": label,
-            "icon": icon,
-            "headline": gp_words,
+            "label": label.badge,
+            "icon": label.icon,
+            "headline": label.next_step,
             "title": assessment.next_step.title,
-            "ask": ask,
+            "ask": label.ask,
         },
         "urgency_labels": URGENCY_LABELS,
         "grade_label": GRADE_LABELS[likelihood.grade.value],

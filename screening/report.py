@@ -28,10 +28,11 @@ from .clinic_file import clinic_problems, load_clinic_settings, placeholder_warn
 from .definition import Definition
 from .error_codes import ErrorCode
 from .errors import Problem, ReportError, UsageError
+from .labels import GRADE_LABELS, URGENCY_LABELS
 from .limits import EARLIEST_DATE, EARLIEST_TIME, LATEST_DATE, LATEST_TIME
 from .loader import bundled_dir
-from .referral import GRADE_LABELS, URGENCY_LABELS, answer_text, build_view
-from .response import Response, response_json
+from .referral import answer_text, build_view
+from .response import Response, is_complete, response_json
 
 if TYPE_CHECKING:
     import weasyprint
@@ -242,16 +243,10 @@ def render_pdf(
             "questionnaire-response.json",
             "The answers as an HL7 FHIR R4 QuestionnaireResponse",
             "Alternative",
-            questionnaire_response_json(definition, response, complete=_is_complete(definition, response)),
+            questionnaire_response_json(definition, response, complete=is_complete(definition, response)),
         ),
     ]
     return (using or renderer()).pdf(html, attachments, when)
-
-
-def _is_complete(definition: Definition, response: Response) -> bool:
-    """False for a journey stopped early (an emergency): some question it showed is still required."""
-    _, shown = definition.effective_values(response.answers)
-    return all(shown[i] is not True or i in response.answers for i in definition.required)
 
 
 def questionnaire_response_json(definition: Definition, response: Response, *, complete: bool = True) -> str:

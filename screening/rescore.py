@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .assessment import Assessment
 from .definition import Definition
@@ -41,6 +42,12 @@ def reassess(stored: Response, definition: Definition, complete: bool = True) ->
         stored.model_dump(mode="json"), definition, hidden="drop", partial=not complete, source="stored"
     )
     return assess(definition, response)
+
+
+def reassess_compact(stored: dict[str, Any], definition: Definition, complete: bool = True) -> CompactResult:
+    """``reassess`` of a stored response document, without the explanation (all that a comparison reads)."""
+    response = parse_response(stored, definition, hidden="drop", partial=not complete, source="stored")
+    return assess_compact(definition, response)
 
 
 Outcome = Assessment | CompactResult

@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from .answers import Answer as Answer  # re-exported: where the rest of the package names it
 from .answers import control_character_problem
 from .answersheet import HiddenPolicy as HiddenPolicy
 from .answersheet import check_answers
 from .answersheet import read_response_file as read_response_file
-from .compiled import remember
+from .compiled import evaluate, remember
 from .definition import Definition
 from .error_codes import ErrorCode
 from .errors import Problem, ResponseError
@@ -21,7 +22,6 @@ from .limits import EARLIEST_DATE, EARLIEST_TIME, LATEST_DATE, LATEST_TIME
 from .model import SemVer
 from .yamlio import Path_, line_for
 
-Answer = str | int | list[str]
 Short = Annotated[str, StringConstraints(max_length=200)]
 
 
@@ -150,6 +150,12 @@ def parse_response(
     response = base.model_copy(update={"answers": answers})
     remember(definition.scorer, response.answers, evaluation)
     return response
+
+
+def is_complete(definition: Definition, response: Response) -> bool:
+    """Whether every required question the answers show is answered; False for a journey stopped early (an
+    emergency). The one answer to "is it complete?": the stored flag, the FHIR status and the PDF all ask here."""
+    return not evaluate(definition.scorer, response.answers).unanswered
 
 
 class _Add(Protocol):

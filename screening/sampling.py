@@ -50,10 +50,8 @@ class RandomChooser:
 
 def sample_answer(item: Any, chooser: Chooser) -> Any:
     """One valid answer for an item."""
-    if isinstance(item, YesNoItem):
-        return chooser.choice(["yes", "no", "not_sure"] if item.allow_not_sure else ["yes", "no"])
-    if isinstance(item, SingleChoiceItem):
-        return chooser.choice([o.code for o in item.options])
+    if isinstance(item, YesNoItem | SingleChoiceItem):
+        return chooser.choice(item.codes)
     if isinstance(item, MultiChoiceItem):
         chosen = [o for o in item.options if chooser.choice([False, True])]
         if any(o.exclusive for o in chosen) and len(chosen) > 1:

@@ -12,12 +12,10 @@ from .response import Response
 def answer_schema(item: Any) -> dict[str, Any]:
     """The JSON Schema of one item's answer."""
     schema: dict[str, Any]
-    if isinstance(item, YesNoItem):
-        schema = {"enum": ["yes", "no", "not_sure"] if item.allow_not_sure else ["yes", "no"]}
-    elif isinstance(item, SingleChoiceItem):
-        schema = {"enum": [o.code for o in item.options]}
+    if isinstance(item, YesNoItem | SingleChoiceItem):
+        schema = {"enum": list(item.codes)}
     elif isinstance(item, MultiChoiceItem):
-        schema = {"type": "array", "uniqueItems": True, "items": {"enum": [o.code for o in item.options]}}
+        schema = {"type": "array", "uniqueItems": True, "items": {"enum": list(item.codes)}}
     elif isinstance(item, IntegerItem | ScaleItem):
         schema = {"type": "integer", "minimum": item.min, "maximum": item.max}
     elif isinstance(item, TextItem):

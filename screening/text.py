@@ -6,6 +6,7 @@ import textwrap
 from typing import TYPE_CHECKING, Literal
 
 from .assessment import AnswerRead, Assessment
+from .labels import outcome_label
 
 if TYPE_CHECKING:
     from .definition import Definition
@@ -13,20 +14,10 @@ if TYPE_CHECKING:
 Audience = Literal["patient", "staff"]
 WIDTH = 100
 
-DISPOSITION_WORDS = {
-    "emergency": "EMERGENCY",
-    "urgent_gp": "URGENT GP",
-    "routine_gp": "ROUTINE GP",
-    "physio_assessment": "PHYSIOTHERAPY ASSESSMENT",
-    "self_care": "SELF-CARE",
-}
-
 
 def outcome_words(assessment: Assessment) -> str:
-    """The outcome's label; a same-day check when only red flags not ruled out set the level."""
-    if assessment.next_step.checks_undecided_flags:
-        return "SAME-DAY CHECK"
-    return DISPOSITION_WORDS[assessment.disposition.value]
+    """The outcome's headline; a same-day check when only red flags not ruled out set the level."""
+    return outcome_label(assessment).headline
 
 
 def _wrap(text: str, indent: str, hang: str | None = None) -> str:

@@ -14,8 +14,6 @@ from .answers import control_character_problem
 from .identifiers import nhs_number_problem
 from .model import IntegerItem, Item, Likelihood, MultiChoiceItem, TextItem, YesNoItem
 
-WHOLE_NUMBER = re.compile(r"^[+-]?\d{1,9}$")
-
 
 def required_message(item: Item) -> str:
     if isinstance(item, YesNoItem):

@@ -220,3 +220,11 @@ def test_a_changed_rule_gets_its_own_scorer(tmp_path: Path, mini: Definition) ->
     before, after = (assess(d, parse_response(doc, d)) for d in (mini, changed))
     assert [x.id for x in before.differentials] == ["migraine_pattern"] and not after.differentials
     assert isinstance(after, Assessment)
+
+
+def test_what_assess_shares_is_worked_out_once_per_definition() -> None:
+    from screening.plan import definition_plan, definition_tables
+
+    definition = load_definition()
+    assert definition_tables(definition) is definition_tables(definition)  # not rebuilt for every response
+    assert definition_plan(definition) is definition_plan(definition)

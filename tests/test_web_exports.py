@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web import Site
+from sqlalchemy import insert
+from web import Site, stored_row
 
 from screening.cli import main
 from screening.loader import default_questionnaire_path, ruleset_path_for
 from screening.tables import safe_cell
+from screening.web.db import Submission, make_engine, migrate
+from screening.web.exports import submissions
 
 
 def _fill(site: Site, physio_answers: dict[str, Any]) -> None:
@@ -119,3 +122,16 @@ def test_rescore_a_folder_of_responses(tmp_path: Path, capsys: pytest.CaptureFix
     captured = capsys.readouterr()
     assert "physio_cervicogenic.yaml" in captured.out and "likely -> possible" in captured.out
     assert "would change" in captured.err and "Nothing was written" in captured.err
+
+
+def test_submissions_are_read_in_batches_each_once_oldest_first(database_url: str) -> None:
+    engine = make_engine(database_url)
+    migrate(engine)
+    rows = [stored_row(n, None) for n in range(7)]
+    rows += [stored_row(n, None, created_at=rows[3]["created_at"]) for n in (20, 21, 22)]  # ties across batches
+    with engine.begin() as connection:
+        connection.execute(insert(Submission), rows)
+    expected = [r["id"] for r in sorted(rows, key=lambda r: (r["created_at"], r["id"]))]
+    for batch in (1, 2, 3, 10, 11):
+        assert [row.id for row in submissions(engine, batch=batch)] == expected, batch
+    engine.dispose()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +18,7 @@ from starlette.testclient import TestClient
 
 from screening.definition import Definition
 from screening.web.auth import add_api_token, add_user
-from screening.web.db import AuditEvent, Submission
+from screening.web.db import AuditEvent, Submission, pack_response
 from screening.web.deps import Services
 from screening.web.forms import read_form, shown_items
 
@@ -155,3 +157,30 @@ class Site:
             *form_pairs(answers),
         ]
         return self.post("/staff/intake", data)
+
+
+def stored_row(n: int, name: str | None, disposition: str = "physio_assessment", **extra: Any) -> dict[str, Any]:
+    """The columns of a stored submission (placeholder answers), the n-th a minute after 2026-03-01 09:00 UTC."""
+    return {
+        "id": uuid.UUID(int=n + 1).hex,
+        "created_at": datetime(2026, 3, 1, 9, tzinfo=UTC) + timedelta(minutes=n),
+        "channel": "web",
+        "respondent": "patient",
+        "patient_name": name,
+        "complete": True,
+        "disposition": disposition,
+        "likelihood": "likely",
+        "red_flags": "",
+        "response": pack_response("{}"),
+        "points": 0,
+        "unknown_points": 0,
+        "rule_results": "",
+        "questionnaire_id": "q",
+        "questionnaire_version": "1",
+        "questionnaire_sha256": "0" * 64,
+        "ruleset_id": "r",
+        "ruleset_version": "1",
+        "ruleset_sha256": "0" * 64,
+        "engine_version": "1",
+        **extra,
+    }

@@ -212,36 +212,46 @@ def _export_questionnaire(args: argparse.Namespace) -> int:
 
 
 def _rescore(args: argparse.Namespace) -> int:
+    from collections.abc import Iterator
     from dataclasses import asdict
 
     from ..loader import load_definition
-    from ..rescore import rescore_files
+    from ..rescore import Change, rescore_files
     from ..web.exports import database_engine, rescore_database
 
     new = load_definition(args.questionnaire, args.ruleset)
-    if args.responses:
-        changes = list(rescore_files(args.responses, load_definition(args.questionnaire), new))
-    else:
-        engine = database_engine(args.database, args.data)
-        changes = list(rescore_database(engine, new))
-        engine.dispose()
-    changed = [c for c in changes if c.changed]
-    for change in changes if args.all else changed:
-        if args.json:
-            print(json.dumps(asdict(change), ensure_ascii=False))
-        elif change.problem:
-            print(f"{change.submission} ({change.created_at}): cannot be re-assessed: {change.problem}")
-        else:
-            flags = "".join(
-                [f" +{f}" for f in change.red_flags_added] + [f" -{f}" for f in change.red_flags_removed]
-            )
-            print(
-                f"{change.submission} ({change.created_at}): {change.old_disposition} -> {change.new_disposition}, "
-                f"{change.old_likelihood} -> {change.new_likelihood}" + (f"; red flags{flags}" if flags else "")
-            )
+    engine = None if args.responses else database_engine(args.database, args.data)
+    changes: Iterator[Change] = (
+        rescore_files(args.responses, load_definition(args.questionnaire), new)
+        if engine is None
+        else rescore_database(engine, new)
+    )
+    total = changed = 0
+    try:
+        for change in changes:  # printed as they come: nothing is kept, however many submissions there are
+            total += 1
+            changed += change.changed
+            if not (args.all or change.changed):
+                continue
+            if args.json:
+                print(json.dumps(asdict(change), ensure_ascii=False))
+            elif change.problem:
+                print(f"{change.submission} ({change.created_at}): cannot be re-assessed: {change.problem}")
+            else:
+                flags = "".join(
+                    [f" +{f}" for f in change.red_flags_added] + [f" -{f}" for f in change.red_flags_removed]
+                )
+                print(
+                    f"{change.submission} ({change.created_at}): {change.old_disposition} -> "
+                    f"{change.new_disposition}, {change.old_likelihood} -> {change.new_likelihood}"
+                    + (f"; red flags{flags}" if flags else "")
+                )
+    finally:
+        if engine is not None:
+            engine.dispose()
     if not args.json:
         print(
-            f"{len(changes)} re-assessed with {new.ruleset.id} {new.ruleset.version}: {len(changed)} would change. "
+            f"{total} re-assessed with {new.ruleset.id} {new.ruleset.version}: {changed} would change. "
             "Nothing was written.",
             file=sys.stderr,
         )

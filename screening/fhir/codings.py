@@ -7,10 +7,8 @@ from typing import Any
 
 from ..definition import Definition
 from ..error_codes import ErrorCode
+from ..labels import YES_NO_WORDS
 from ..model import (
-    NO,
-    NOT_SURE,
-    YES,
     Item,
     MultiChoiceItem,
     SingleChoiceItem,
@@ -35,7 +33,7 @@ SLIDER_STEP = f"{_HL7}/questionnaire-sliderStepValue"
 OPTION_EXCLUSIVE = f"{_HL7}/questionnaire-optionExclusive"
 ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
 
-YES_NO_LABELS = {YES: "Yes", NO: "No", NOT_SURE: "Not sure"}
+YES_NO_LABELS = YES_NO_WORDS  # the display of each yes/no coding: the words shown everywhere else
 HELPER_SUFFIXES = ("__help", "__lower", "__upper", "__intro")
 PATIENT_ID = "patient"
 
@@ -51,12 +49,6 @@ def option_system(questionnaire_id: str, item_id: str) -> str:
 def is_questionnaire_response(data: Any) -> bool:
     """True for a FHIR QuestionnaireResponse (as parsed JSON), so callers can tell it from a native response."""
     return isinstance(data, dict) and data.get("resourceType") == "QuestionnaireResponse"
-
-
-def _codes(item: YesNoItem | SingleChoiceItem | MultiChoiceItem) -> list[str]:
-    if isinstance(item, YesNoItem):
-        return [YES, NO, NOT_SURE] if item.allow_not_sure else [YES, NO]
-    return [o.code for o in item.options]
 
 
 def _coding(item: Item, code: str, definition: Definition) -> JSON:

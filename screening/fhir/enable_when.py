@@ -157,9 +157,7 @@ def _leaf_path(condition: Condition, item: Item, *, exact: bool) -> str:
 
 
 def _may_be_not_sure(item: Item) -> bool:
-    if isinstance(item, YesNoItem):
-        return item.allow_not_sure
-    return isinstance(item, SingleChoiceItem) and any(o.code == NOT_SURE for o in item.options)
+    return isinstance(item, YesNoItem | SingleChoiceItem) and NOT_SURE in item.codes
 
 
 def _quote(text: str) -> str:

@@ -32,7 +32,6 @@ from .codings import (
     STAFF_INTRO,
     STAFF_WORDING,
     UNIT,
-    _codes,
     _coding,
 )
 from .enable_when import _enable_when, fhirpath
@@ -91,7 +90,7 @@ def _item(item: Item, definition: Definition) -> JSON:
         out["type"] = "choice"
         multi = isinstance(item, MultiChoiceItem)
         extensions.append(_control("check-box" if multi else "radio-button"))
-        out["answerOption"] = [_option(item, code, definition) for code in _codes(item)]
+        out["answerOption"] = [_option(item, code, definition) for code in item.codes]
         if multi:
             out["repeats"] = True
     elif isinstance(item, IntegerItem | ScaleItem):

@@ -37,7 +37,6 @@ from .codings import (
     PATIENT_ID,
     YES_NO_SYSTEM,
     Report,
-    _codes,
     _coding,
     is_questionnaire_response,
     option_system,
@@ -320,7 +319,7 @@ def _convert(item: Item, kind: str, value: Any, definition: Definition) -> tuple
     if isinstance(item, YesNoItem) and kind == "valueBoolean":
         return (YES if value else NO), "", ""
     if isinstance(item, YesNoItem | SingleChoiceItem | MultiChoiceItem):
-        codes = _codes(item)
+        codes = item.codes
         if kind != "valueCoding":
             extra = " or valueBoolean" if isinstance(item, YesNoItem) else ""
             return None, f"{kind} {shown} does not fit a choice question", f"answer with valueCoding{extra}"

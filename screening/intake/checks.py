@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ..answers import control_character_problem
+from ..answers import AnswerProblem, typed_answer
 from ..assessment import AnswerRead
 from ..definition import Definition
-from ..model import NOT_SURE, IntegerItem, MultiChoiceItem, ScaleItem, TextItem, YesNoItem
+from ..model import IntegerItem, MultiChoiceItem, ScaleItem, TextItem
 from ..report import answer_text
 from ..response import Answer
-from ..wording import WHOLE_NUMBER, birth_date, detail_errors, required_message
+from ..wording import birth_date, detail_errors, required_message
 from .prompts import Nav
 
 
 def answer_label(definition: Definition, item_id: str, value: Answer) -> str:
     """An answer as staff read it back: option labels, numbers with their unit."""
-    if value == NOT_SURE and isinstance(definition.items[item_id], YesNoItem):
-        return "Not sure"
     return answer_text(definition, AnswerRead(item_id, "answered", tuple(value) if isinstance(value, list) else value))
 
 
@@ -57,14 +55,8 @@ def typed_problem(item: IntegerItem | ScaleItem | TextItem, text: str) -> str:
     """What is wrong with a typed answer, in the words the web form uses; empty when it is fine."""
     if not text:
         return required_message(item) if item.required else ""
-    if isinstance(item, TextItem):
-        if len(text) > item.max_length:
-            return f"Keep this answer to {item.max_length} characters or fewer (it has {len(text)})"
-        return "Remove the special characters that cannot be stored" if control_character_problem(text) else ""
-    if WHOLE_NUMBER.match(text) and item.min <= int(text) <= item.max:
-        return ""
-    unit = f" ({item.unit})" if isinstance(item, IntegerItem) else ""
-    return f"Enter a whole number from {item.min} to {item.max}{unit}"
+    checked = typed_answer(item, [text])
+    return checked.message if isinstance(checked, AnswerProblem) else ""
 
 
 def typed_hint(item: IntegerItem | ScaleItem | TextItem) -> str:
@@ -86,5 +78,5 @@ def multi_problem(item: MultiChoiceItem, chosen: list[Any]) -> str:
             return f"Untick the other options to {what}"
     if not chosen:
         return required_message(item) if item.required else "Tick at least one option, or tick Skip"
-    exclusive = [o.label for o in item.options if o.exclusive and o.code in chosen]
-    return f"'{exclusive[0]}' cannot be ticked together with other options" if exclusive and len(chosen) > 1 else ""
+    checked = typed_answer(item, [code for code in chosen if isinstance(code, str)])
+    return checked.message if isinstance(checked, AnswerProblem) else ""

@@ -12,10 +12,12 @@ from datetime import datetime
 from functools import partial
 from typing import Literal, cast
 
+from ..answers import AnswerProblem, typed_answer
 from ..assessment import Assessment, RedFlagResult, emergency_flags
 from ..definition import Definition
 from ..identifiers import normal_nhs_number
-from ..model import NOT_SURE, DisplayItem, IntegerItem, MultiChoiceItem, ScaleItem, TextItem, YesNoItem
+from ..labels import YES_NO_WORDS
+from ..model import NO, NOT_SURE, YES, DisplayItem, IntegerItem, MultiChoiceItem, ScaleItem, TextItem, YesNoItem
 from ..response import Answer, Response, parse_response
 from ..scorer import assess
 from .checks import (
@@ -37,6 +39,7 @@ Outcome = Literal["review", "save", "cancel", "emergency"]
 Asked = Answer | None | Literal[Nav.BACK]  # an answer, no answer (skipped), or "go back"
 DETAIL_LABELS = {NAME: "Name", BIRTH: "Date of birth", CONTACT: "Contact", NHS: "NHS number", PRACTICE: "GP practice"}
 SELECT_HINT = "(press the key shown, or use the arrow keys; then Enter)"
+YES_NO_KEYS = {YES: "y", NO: "n", NOT_SURE: "u"}  # the key that picks each answer to a yes/no question
 
 
 class Interview:
@@ -271,12 +274,14 @@ class Interview:
         if isinstance(item, IntegerItem | ScaleItem | TextItem):
             default = "" if previous is None else str(previous)
             typed = self.typed(message, default, typed_hint(item), partial(typed_problem, item), can_go_back)
-            return int(typed) if isinstance(typed, str) and not isinstance(item, TextItem) else typed
+            if not isinstance(typed, str):
+                return typed  # skipped, or back
+            checked = typed_answer(item, [typed.strip()]) if typed.strip() else None
+            return None if isinstance(checked, AnswerProblem) else checked  # the prompt has refused a problem
         if isinstance(item, MultiChoiceItem):
             return self.ticked(item, message, previous, can_go_back)
         if isinstance(item, YesNoItem):
-            choices: Choices = [("Yes", "yes", "y"), ("No", "no", "n")]
-            choices += [("Not sure", NOT_SURE, "u")] if item.allow_not_sure else []
+            choices: Choices = [(YES_NO_WORDS[code], code, YES_NO_KEYS[code]) for code in item.codes]
         else:
             choices = [(o.label, o.code, str(n) if n < 10 else None) for n, o in enumerate(item.options, start=1)]
         choices += [] if item.required else [("Skip (no answer)", Nav.SKIP, "s")]

@@ -20,8 +20,9 @@ from ..assessment import Assessment, RedFlagResult
 from ..clinic import ClinicSettings
 from ..definition import Definition
 from ..errors import ReportError, ScreeningError
+from ..labels import GRADE_LABELS, URGENCY_LABELS
 from ..model import Disposition
-from ..report import GRADE_LABELS, URGENCY_LABELS, load_clinic_settings, render_pdf, write_atomic
+from ..report import load_clinic_settings, render_pdf, write_atomic
 from ..response import response_json
 from ..text import outcome_words
 from .drafts import DETAILS, Draft, IntakeError, draft_json, load_draft

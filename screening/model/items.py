@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, StringConstraints, model_validator
 
 from ..error_codes import ErrorCode
-from .base import Frozen, Id, SemVer, Text, invalid
+from .base import NO, NOT_SURE, YES, Frozen, Id, SemVer, Text, invalid
 from .conditions import Condition
 
 
@@ -31,15 +31,30 @@ class YesNoItem(ItemBase):
     kind: Literal["yes_no"]
     allow_not_sure: bool = False
 
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every answer the question takes, in the order it offers them."""
+        return (YES, NO, NOT_SURE) if self.allow_not_sure else (YES, NO)
+
 
 class SingleChoiceItem(ItemBase):
     kind: Literal["single_choice"]
     options: Annotated[list[Option], Field(min_length=2)]
 
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every option's code, in the order they are offered."""
+        return tuple(option.code for option in self.options)
+
 
 class MultiChoiceItem(ItemBase):
     kind: Literal["multi_choice"]
     options: Annotated[list[Option], Field(min_length=2)]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every option's code, in the order they are offered."""
+        return tuple(option.code for option in self.options)
 
 
 class IntegerItem(ItemBase):

@@ -18,6 +18,7 @@ from ..definition import Definition
 from ..errors import Problem, ResponseError
 from ..jsonio import loads_strict
 from ..reading import response_from_document
+from ..response import is_complete
 from ..schema import response_schema
 from . import store
 from .archive import RebuildError, assessment_of
@@ -188,6 +189,7 @@ def submit(
         created_by=client,
         idempotency_key=idempotency_digest(f"api:{client}", key) if key else None,
         request_sha256=fingerprint,
+        complete=is_complete(s.definition, response),  # a FHIR response "in-progress" stopped early
     )
     if not created and row.request_sha256 != fingerprint:
         return error_response(

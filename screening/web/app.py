@@ -13,19 +13,17 @@ from zoneinfo import ZoneInfo
 
 import anyio
 import jinja2
-from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .._version import __version__
 from ..clinic import ClinicSettings
 from ..definition import Definition
+from ..labels import DISPOSITION_LABELS, YES_NO_WORDS
 from ..loader import load_definition
-from ..model import Disposition
 from ..report import load_clinic_settings
 from .alerts import CHANNELS, AlertSender, Timing, alert_channels
 from .db import CONTACT_ACTIONS, STATUS_LABELS, make_engine, migrate
@@ -33,20 +31,11 @@ from .deps import NeedsLogin, Services, page
 from .localtime import shown_time, waited
 from .names import shown_name
 from .ratelimit import SharedRateLimiter
-from .security import AccessLog, BodyLimit, Errors, FormsOnly, HeadAsGet, RecordRoute, SecurityHeaders
+from .security import Edge
 from .settings import Settings
 
 HERE = Path(__file__).parent
 log = logging.getLogger("screening.web")
-
-DISPOSITION_WORDS = {
-    Disposition.EMERGENCY: "Emergency",
-    Disposition.URGENT_GP: "Urgent GP",
-    Disposition.ROUTINE_GP: "Routine GP",
-    Disposition.PHYSIO_ASSESSMENT: "Physio assessment",
-    Disposition.SELF_CARE: "Self-care",
-}
-
 
 def _templates(definition: Definition, zone: ZoneInfo) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -56,7 +45,7 @@ def _templates(definition: Definition, zone: ZoneInfo) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals["disposition_words"] = {d.value: w for d, w in DISPOSITION_WORDS.items()}
+    env.globals["disposition_words"] = {d.value: label.words for d, label in DISPOSITION_LABELS.items()}
     env.globals["status_labels"] = STATUS_LABELS
     env.globals["contact_actions"] = CONTACT_ACTIONS
     env.globals["options"] = _options
@@ -70,7 +59,7 @@ def _templates(definition: Definition, zone: ZoneInfo) -> jinja2.Environment:
 def _options(item: Any) -> list[tuple[str | int, str]]:
     """The choices a question offers, as (value, label)."""
     if item.kind == "yes_no":
-        return [("yes", "Yes"), ("no", "No"), *([("not_sure", "Not sure")] if item.allow_not_sure else [])]
+        return [(code, YES_NO_WORDS[code]) for code in item.codes]
     if item.kind == "scale":
         return [(n, str(n)) for n in range(item.min, item.max + 1)]
     return [(o.code, o.label) for o in item.options]
@@ -117,8 +106,6 @@ def create_app(
         pdf_lock=threading.Lock(),
         alerts=sender,
     )
-    app.add_middleware(RecordRoute)
-    app.add_middleware(Errors)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(patient.router)
     app.include_router(staff.router)
@@ -133,26 +120,19 @@ def create_app(
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/"):
             return api.error_response(exc.status_code, str(exc.detail), headers=exc.headers)
+        request.state.needs_action = None  # an error page shows no count (and this runs on the event loop)
         return page(request, "error.html.j2", exc.status_code, code=exc.status_code, message=str(exc.detail))
 
     app.openapi = _openapi_with_response_schema(app, definition)  # type: ignore[method-assign]
 
-    # added innermost first: the access log sees everything, the CSRF check sees only well-formed form posts
+    # the only middleware: access log, HEAD as GET, hosts, size limit, forms only, CSRF, headers, 500/503
     app.add_middleware(
-        _csrf,  # type: ignore[arg-type]  # a factory function, which Starlette accepts like a class
-        signing_secret=settings.secret_key.decode("ascii", "replace"),
-        cookie_secure=settings.secure_cookies,
-        cookie_samesite="Strict",
-        always_protect=_FormPaths(),  # also when the browser sends no cookie at all
-        skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
-        send_csrf_failed=_csrf_failed,
+        Edge,  # a pure ASGI class
+        secret=settings.secret_key,
+        max_body=settings.max_body_bytes,
+        allowed_hosts=settings.allowed_hosts,
+        secure_cookies=settings.secure_cookies,
     )
-    app.add_middleware(FormsOnly)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
-    app.add_middleware(SecurityHeaders)  # outside every answer the app and the middleware above can give
-    app.add_middleware(HeadAsGet)
-    app.add_middleware(AccessLog)
     return app
 
 
@@ -185,10 +165,6 @@ def app_from_environment() -> FastAPI:
     return create_app(Settings.load(), migrate_database=False)
 
 
-def _csrf(app: Any, **options: Any) -> Any:
-    return asgi_csrf(app, **options)
-
-
 def _openapi_with_response_schema(app: FastAPI, definition: Definition) -> Any:
     """The OpenAPI document, with the submission body described by this questionnaire's response schema."""
     from fastapi.openapi.utils import get_openapi
@@ -203,30 +179,6 @@ def _openapi_with_response_schema(app: FastAPI, definition: Definition) -> Any:
         return app.openapi_schema
 
     return build
-
-
-class _FormPaths:
-    """Every path but the API's (which uses bearer tokens, not cookies) needs a CSRF token on POST."""
-
-    def __contains__(self, path: object) -> bool:
-        return not str(path).startswith("/api/")
-
-
-async def _csrf_failed(scope: Any, send: Any, message_id: Any = None) -> None:
-    body = (
-        b"<!doctype html><html lang=en><meta charset=utf-8><title>Form expired</title>"
-        b"<link rel=stylesheet href=/static/site.css><main class=page><h1>This form has expired</h1>"
-        b"<p>For your safety the form could not be sent. Go back, reload the page, and try again. "
-        b"Your answers were not saved.</p><p><a href=/>Start again</a></p></main>"
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def now() -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -83,6 +84,7 @@ def list_users(db: Session) -> list[tuple[User, int]]:
 
 def end_sessions_of(db: Session, user: User) -> None:
     db.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    forget_recent_sessions()
 
 
 @dataclass(frozen=True)
@@ -129,20 +131,72 @@ def start_session(db: Session, user: User, valid_for: timedelta) -> str:
     return token
 
 
+# A session found valid in the database is taken as valid, without asking again, for at most this long. Ending
+# sessions in this process (sign-out, a new password, disabling) forgets them at once; a change made by another
+# process (``screening user disable`` while the server runs, another server) takes effect within this time.
+RECHECK_AFTER = 2.0  # seconds
+_MOST_REMEMBERED = 10_000
+_recent: dict[str, tuple[float, datetime, User]] = {}  # token digest: (checked at, session expiry, its user)
+
+
 def session_user(db: Session, token: str | None) -> User | None:
+    """The staff member a session cookie belongs to, if the session is open and the account enabled."""
     if not token:
         return None
-    user: User | None = db.scalar(
-        select(User)
+    key = digest(token)
+    found = db.execute(
+        select(User, StaffSession.expires_at)
         .join(StaffSession, StaffSession.user_id == User.id)
-        .where(StaffSession.token_sha256 == digest(token), StaffSession.expires_at > utcnow())
+        .where(StaffSession.token_sha256 == key, StaffSession.expires_at > utcnow())
+    ).first()
+    if found is None or found[0].disabled:
+        _recent.pop(key, None)
+        return None
+    found_user, expires_at = found
+    # a copy that belongs to no database session: requests on other threads share it, and the session that
+    # loaded it may expire or roll back its own objects
+    user = User(
+        id=found_user.id,
+        name=found_user.name,
+        password_hash=found_user.password_hash,
+        created_at=found_user.created_at,
+        disabled=found_user.disabled,
     )
-    return None if user is None or user.disabled else user
+    if len(_recent) >= _MOST_REMEMBERED:
+        _forget_stale(time.monotonic())
+    _recent[key] = (time.monotonic(), expires_at, user)
+    return user
+
+
+def recent_session_user(token: str | None) -> User | None:
+    """The user of a session found valid less than ``RECHECK_AFTER`` seconds ago, without a database query; None
+    when it must be looked up (``session_user``). The user is shared between requests: read it, never change it."""
+    if not token:
+        return None
+    seen = _recent.get(digest(token))
+    if seen is None:
+        return None
+    checked, expires_at, user = seen
+    if time.monotonic() - checked > RECHECK_AFTER or expires_at <= utcnow():
+        return None
+    return user
+
+
+def forget_recent_sessions() -> None:
+    """Ask the database again about every session (called when sessions end)."""
+    _recent.clear()
+
+
+def _forget_stale(now: float) -> None:
+    for key, (checked, _, _) in list(_recent.items()):
+        if now - checked > RECHECK_AFTER:
+            _recent.pop(key, None)
 
 
 def end_session(db: Session, token: str | None) -> None:
     if token:
         db.execute(delete(StaffSession).where(StaffSession.token_sha256 == digest(token)))
+        _recent.pop(digest(token), None)
 
 
 def add_api_token(db: Session, name: str) -> str:

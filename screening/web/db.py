@@ -26,6 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from .names import search_form
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 STATUSES = ("new", "contacted", "booked", "referred_to_gp", "closed")
@@ -69,6 +71,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _folded_name(context: Any) -> str | None:
+    name = context.get_current_parameters().get("patient_name")
+    return search_form(name) if name else None
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -77,15 +84,22 @@ class Submission(Base):
     """One completed (or emergency-stopped) questionnaire with its assessment. Never edited in place."""
 
     __tablename__ = "submissions"
+    __table_args__ = (  # the list's keyset pages, all submissions or those of one disposition
+        Index("ix_submissions_created_at_id", "created_at", "id"),
+        Index("ix_submissions_disposition_created_at_id", "disposition", "created_at", "id"),
+        Index("ix_submissions_name_search", "name_search", "id"),  # a name search too short for trigrams
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     channel: Mapped[str] = mapped_column(String(16))  # patient (web), staff (intake form) or api
     respondent: Mapped[str] = mapped_column(String(16))
     created_by: Mapped[str | None] = mapped_column(String(64))  # staff user or API token name
     patient_name: Mapped[str | None] = mapped_column(String(200))
+    # the name as searches compare it (names.search_form), filled from patient_name on insert; see listing.py
+    name_search: Mapped[str | None] = mapped_column(Text, default=_folded_name)
     complete: Mapped[bool] = mapped_column(Boolean, default=True)  # False: stopped early for an emergency
-    disposition: Mapped[str] = mapped_column(String(32), index=True)
+    disposition: Mapped[str] = mapped_column(String(32))
     likelihood: Mapped[str] = mapped_column(String(32))
     red_flags: Mapped[str] = mapped_column(Text, default="")  # space-separated ids, for lists and exports
     consent_notice_version: Mapped[str | None] = mapped_column(String(40), nullable=True)  # patient web only

@@ -6,13 +6,14 @@ The routers import these from here, never from ``app`` (which imports the router
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
 import jinja2
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,10 +23,11 @@ from .._version import __version__
 from ..clinic import ClinicSettings
 from ..definition import Definition
 from .alerts import AlertSender
-from .auth import session_user
+from .auth import recent_session_user, session_user
 from .db import User
 from .queue import needs_action_count
 from .ratelimit import SharedRateLimiter
+from .security import CSRF_SCOPE_KEY, FORM_KEY
 from .settings import Settings
 
 CSRF_FIELD = "csrftoken"
@@ -77,26 +79,38 @@ def release(db: Session) -> None:
     db.commit()
 
 
-def staff_user(request: Request, db: Session = Depends(database)) -> User:
-    """The signed-in staff member. A plain function (run in the thread pool, never blocking the event loop) that
-    hands its connection back before the route runs (``release``)."""
-    user = session_user(db, request.cookies.get(SESSION_COOKIE))
-    release(db)
+async def staff_user(request: Request) -> User:
+    """The signed-in staff member. A session found valid moments ago is taken from memory on the event loop
+    (``auth.recent_session_user``); otherwise one worker thread looks it up with its own short database session,
+    so no connection is held while the route waits for its own thread."""
+    token = request.cookies.get(SESSION_COOKIE)
+    user = recent_session_user(token)
+    if user is None and token:
+        user = await anyio.to_thread.run_sync(_look_up, services(request).sessions, token)
     if user is None:
         raise NeedsLogin
     return user
 
 
-def staff_viewer(request: Request, db: Session = Depends(database)) -> User:
-    """The signed-in staff member, for a route that shows a page: also counts what needs action, for the header
-    of every staff page (``page`` passes it on)."""
-    user = session_user(db, request.cookies.get(SESSION_COOKIE))
-    if user is not None:
-        request.state.needs_action = needs_action_count(db)
-    release(db)
-    if user is None:
-        raise NeedsLogin
+def _look_up(sessions: sessionmaker[Session], token: str) -> User | None:
+    with sessions() as db:
+        return session_user(db, token)
+
+
+async def staff_viewer(request: Request) -> User:
+    """The signed-in staff member, for a route that may show a page: the count of what needs action, shown in
+    the header of every staff page, is taken only when a page is rendered (``page``), not for a redirect."""
+    user = await staff_user(request)
+    request.state.needs_action = _counter(services(request).sessions)
     return user
+
+
+def _counter(sessions: sessionmaker[Session]) -> Callable[[], int]:
+    def count() -> int:
+        with sessions() as db:
+            return needs_action_count(db)
+
+    return count
 
 
 async def form_data(request: Request) -> FormData:
@@ -104,12 +118,16 @@ async def form_data(request: Request) -> FormData:
 
     Routes that hash passwords, assess answers or write to the database are plain functions, which FastAPI
     runs in its thread pool: the event loop stays free for every other request. Pages post URL-encoded forms
-    only (``FormsOnly`` refuses anything else, ``BodyLimit`` caps the size), which the standard library parses
-    several times faster than the general multipart parser behind ``request.form()``.
+    only, which the edge layer (``security.Edge``) has already read and parsed for its CSRF check: the fields
+    are taken from there. Anything else (the API's own posts) is parsed here with the standard library.
     """
-    body = await request.body()
     pairs: list[tuple[str, str | UploadFile]] = []
-    pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    parsed = request.scope.get(FORM_KEY)
+    if parsed is not None:
+        pairs += parsed
+    else:
+        body = await request.body()
+        pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     return FormData(pairs)
 
 
@@ -119,7 +137,10 @@ async def body_bytes(request: Request) -> bytes:
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     s = services(request)
-    token = request.scope.get("csrftoken")
+    token = request.scope.get(CSRF_SCOPE_KEY)
+    needs_action = getattr(request.state, "needs_action", None)
+    if callable(needs_action):  # a staff page: counted now, in the route's worker thread (see staff_viewer)
+        needs_action = request.state.needs_action = needs_action()
     html = s.templates.get_template(template).render(
         request=request,
         csrf_field=CSRF_FIELD,
@@ -128,7 +149,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         statement=s.definition.ruleset.statement,
         questionnaire=s.definition.questionnaire,
         version=__version__,
-        needs_action=getattr(request.state, "needs_action", None),
+        needs_action=needs_action,
         **context,
     )
     return HTMLResponse(html, status_code=status_code)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -21,8 +21,7 @@ from ..definition import Definition
 from ..error_codes import ErrorCode
 from ..errors import ExportError as ExportError  # importable from here as before
 from ..errors import Problem, ResponseError
-from ..rescore import Change, compare, reassess
-from ..response import Response
+from ..rescore import Change, compare, reassess_compact
 from .archive import stored_result
 from .db import Submission, database_url_for, make_engine
 from .localtime import shown_time
@@ -72,13 +71,28 @@ def database_engine(database: str | None, data_dir: Path | None) -> Engine:
     return make_engine(url)
 
 
-def submissions(engine: Engine, since: date | None = None) -> Iterator[Submission]:
-    """Stored submissions, oldest first (all versions: a correction is a row of its own)."""
-    query = select(Submission).order_by(Submission.created_at, Submission.id)
+BATCH = 1000  # rows read per query: memory stays flat however many submissions there are
+
+
+def submissions(engine: Engine, since: date | None = None, batch: int = BATCH) -> Iterator[Submission]:
+    """Stored submissions, oldest first (all versions: a correction is a row of its own), ``batch`` at a time.
+
+    Each batch is its own short query on (created_at, id) after the last row of the one before, through the
+    index: no transaction stays open for the whole export, no database cursor holds the whole table, and no
+    session keeps the rows already handed out.
+    """
+    query = select(Submission).order_by(Submission.created_at, Submission.id).limit(batch)
     if since is not None:
         query = query.where(Submission.created_at >= datetime.combine(since, time.min, tzinfo=UTC))
-    with Session(engine) as db:
-        yield from db.scalars(query.execution_options(yield_per=500))
+    after: tuple[datetime, str] | None = None
+    while True:
+        page = query if after is None else query.where(tuple_(Submission.created_at, Submission.id) > after)
+        with Session(engine) as db:
+            rows = list(db.scalars(page))
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = (rows[-1].created_at, rows[-1].id)
 
 
 def item_columns(definition: Definition) -> list[str]:
@@ -127,7 +141,7 @@ def rescore_database(engine: Engine, definition: Definition) -> Iterator[Change]
         old = stored_result(row)  # the outcome as stored: only outcomes are compared
         stamp = row.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         try:
-            new = reassess(Response.model_validate_json(row.response_json), definition, row.complete)
+            new = reassess_compact(json.loads(row.response_json), definition, row.complete)
         except ResponseError as exc:
             yield compare(row.id, stamp, old, None, "; ".join(p.message for p in exc.problems[:3]))
             continue

@@ -11,20 +11,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from ..answers import AnswerProblem, typed_answer
 from ..definition import Definition
 from ..identifiers import nhs_number_problem, normal_nhs_number
 from ..model import (
     DisplayItem,
-    IntegerItem,
     Item,
     MultiChoiceItem,
     ScaleItem,
     SingleChoiceItem,
-    TextItem,
     YesNoItem,
 )
 from ..response import Answer
-from ..wording import DATE_PARTS, WHOLE_NUMBER, birth_date, parts_date, required_message
+from ..wording import DATE_PARTS, birth_date, parts_date, required_message
 
 DETAILS = ("name", "contact", "email", "date_of_birth", *DATE_PARTS, "nhs_number", "gp_practice")
 # what a response's patient block holds
@@ -65,48 +64,16 @@ def read_form(definition: Definition, form: FormLike) -> FormAnswers:
         if not typed:
             continue
         out.typed[item_id] = typed
-        value, message = _convert(item, typed)
-        if message:
-            out.invalid[item_id] = message
-            continue
-        normal, problem = checker(value)
-        if problem:
-            out.invalid[item_id] = _friendly(item, problem)
+        checked = typed_answer(item, typed, checker)
+        if isinstance(checked, AnswerProblem):
+            out.invalid[item_id] = checked.message
         else:
-            out.values[item_id] = normal
+            out.values[item_id] = checked
     for key in DETAILS:
         values = posted.get(key)
         if values and values[0]:
             out.details[key] = values[0]
     return out
-
-
-def _convert(item: Item, typed: list[str]) -> tuple[Any, str]:
-    if isinstance(item, MultiChoiceItem):
-        return typed, ""
-    if len(typed) > 1:
-        return None, "Choose only one answer"
-    text = typed[0]
-    if isinstance(item, IntegerItem | ScaleItem):
-        if not WHOLE_NUMBER.match(text):
-            return None, f"Enter a whole number from {item.min} to {item.max}, like {item.min + 1}"
-        return int(text), ""
-    return text, ""
-
-
-def _friendly(item: Item, problem: str) -> str:
-    if isinstance(item, IntegerItem):
-        return f"Enter a number from {item.min} to {item.max} ({item.unit})"
-    if isinstance(item, ScaleItem):
-        return f"Choose a number from {item.min} to {item.max}"
-    if isinstance(item, TextItem):
-        if "control character" in problem:
-            return "Remove the special characters that cannot be stored"
-        return f"Keep this answer to {item.max_length} characters or fewer"
-    if isinstance(item, MultiChoiceItem) and "cannot be ticked together" in problem:
-        exclusive = next((o.label for o in item.options if o.exclusive), "that option")
-        return f"'{exclusive}' cannot be ticked together with other options"
-    return "Choose one of the answers shown"
 
 
 def shown_items(definition: Definition, values: Mapping[str, Answer]) -> set[str]:

@@ -17,9 +17,9 @@ from email.utils import format_datetime
 
 from ..clinic import AlertSettings, ClinicSettings
 from ..errors import AlertConfigError as AlertConfigError  # importable from here as before
+from ..labels import disposition_words
 from .db import utcnow
 
-URGENCY_WORDS = {"emergency": "Emergency", "urgent_gp": "Urgent GP"}
 IMPLICIT_TLS_PORT = 465  # SMTPS: TLS from the first byte; any other port uses STARTTLS when it is asked for
 
 
@@ -45,7 +45,7 @@ def staff_link(clinic: ClinicSettings, submission_id: str) -> str | None:
 
 def alert_email(clinic: ClinicSettings, settings: AlertSettings, alert: Alert) -> EmailMessage:
     """The e-mail for one alert: urgency, reference, time and link only."""
-    urgency = URGENCY_WORDS.get(alert.urgency, alert.urgency)
+    urgency = disposition_words(alert.urgency)
     arrived = alert.submitted_at.astimezone(clinic.zone).strftime("%d %b %Y, %H:%M %Z")
     link = staff_link(clinic, alert.submission_id)
     where = (

@@ -18,7 +18,7 @@ from ..assessment import emergency_flags
 from ..errors import ResponseError
 from ..model import Disposition
 from ..response import Response as Response_
-from ..response import parse_response
+from ..response import is_complete, parse_response
 from ..scorer import assess
 from . import drafts, forms
 from .archive import assessment_of
@@ -143,7 +143,7 @@ def screen(request: Request, form: FormData = Depends(form_data), db: Session = 
         raise HTTPException(400, "Some answers could not be read. Please start again.") from None
     drafts.delete_draft(db, request.cookies.get(drafts.COOKIE))
     # the privacy notice was agreed by pressing "Send my answers"
-    row = _submit(s, db, response, key, complete=True, consent=s.clinic.privacy_notice_version)
+    row = _submit(s, db, response, key, consent=s.clinic.privacy_notice_version)
     return _to_result(s, row)
 
 
@@ -172,7 +172,7 @@ def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, k
         return None
     _limit(s.limiter, request)  # emergency stops are stored too: one address cannot flood the triage list
     drafts.delete_draft(db, request.cookies.get(drafts.COOKIE))
-    row = _submit(s, db, response, key, complete=False, detail="stopped early: emergency")
+    row = _submit(s, db, response, key, detail="stopped early: emergency")
     return _to_result(s, row)
 
 
@@ -182,13 +182,13 @@ def _submit(
     response: Response_,
     key: str,
     *,
-    complete: bool,
     detail: str = "",
     consent: str | None = None,
 ) -> Submission:
     """Store the submission once per form key AND set of answers: a double click or a re-post of the same answers
     returns the stored one, while the same key with other answers (the patient went back and changed something)
-    is a new submission, never answered with the earlier result."""
+    is a new submission, never answered with the earlier result. An emergency stop is incomplete by its answers."""
+    complete = is_complete(s.definition, response)
     fingerprint = response_fingerprint(response, complete=complete)
     row, _created = submit(
         db,

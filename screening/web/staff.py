@@ -17,7 +17,7 @@ from ..definition import Definition
 from ..errors import ResponseError
 from ..model import Disposition
 from ..response import Response as Response_
-from ..response import parse_response
+from ..response import is_complete, parse_response
 from ..scorer import assess
 from . import forms
 from .archive import response_of
@@ -31,14 +31,13 @@ from .documents import (
     questionnaire_response_body,
 )
 from .emergency import FlagAlert, by_anchor, emergency_alerts
+from .listing import Cursor, ListFilter, list_page
 from .store import (
     KEY_MAX_LENGTH,
-    ListFilter,
     audit,
     find_submission,
     idempotency_digest,
     latest_status,
-    list_submissions,
     response_fingerprint,
     submit,
     versions_of,
@@ -51,7 +50,6 @@ LOGIN_REFUSED = (
     "signing in from this device is paused for up to {minutes} minutes."
 )
 PAGE_SIZE = 50
-MAX_PAGE = 100_000  # a page number beyond it shows the last pages' worth of nothing, not a database error
 FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)  # list filters outside these cannot be real
 
 
@@ -117,7 +115,9 @@ def submissions(
     since: str = "",
     until: str = "",
     name: str = "",
-    page_number: int = 1,
+    after: str = "",
+    before: str = "",
+    last: str = "",
     user: User = Depends(staff_viewer),
     db: Session = Depends(database),
 ) -> Response:
@@ -137,29 +137,31 @@ def submissions(
     if disposition and disposition not in {d.value for d in Disposition}:
         errors["disposition"] = "Choose a disposition from the list"
         disposition = ""
-    page_number = min(max(page_number, 1), MAX_PAGE)
     chosen = ListFilter(
         disposition=disposition,
         since=dates["since"],
         until=dates["until"],
         name=name[:200],
-        limit=PAGE_SIZE,
-        offset=(page_number - 1) * PAGE_SIZE,
         zone=services(request).clinic.zone,  # "from" and "to" are the clinic's days
     )
-    rows, total = list_submissions(db, chosen)
-    statuses = latest_status(db, [row.id for row in rows])
+    found_page = list_page(
+        db,
+        chosen,
+        size=PAGE_SIZE,
+        after=Cursor.parse(after[:100]),
+        before=Cursor.parse(before[:100]),
+        last=last == "1",
+    )
+    statuses = latest_status(db, [row.id for row in found_page.rows])
     audit(db, user.name, "list")
     db.commit()
     return page(
         request,
         "staff_list.html.j2",
         user=user,
-        rows=rows,
+        rows=found_page.rows,
         statuses=statuses,
-        total=total,
-        page_number=page_number,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        list_page=found_page,
         filters={"disposition": disposition, "since": since, "until": until, "name": name},
         errors=errors,
         dispositions=list(Disposition)[::-1],
@@ -266,7 +268,7 @@ def intake(
     if emergency_flags(assessment):
         invalid = {item_id: message for item_id, message in answers.invalid.items() if item_id in shown}
         if "name" not in errors and not invalid:
-            return _save(db, s.definition, user, response, key, supersedes, complete=False)
+            return _save(db, s.definition, user, response, key, supersedes)  # complete only if nothing is open
         errors.update(invalid)  # only what stops the save is asked for now: unanswered questions can wait
         alerts = emergency_alerts(s.definition, response, assessment)
         return _intake(request, user, answers, key=key, errors=errors, supersedes=supersedes, alerts=alerts)
@@ -274,7 +276,7 @@ def intake(
     if new or errors:
         notice = f"{len(new)} follow-up question(s) now apply; they are marked below." if new else ""
         return _intake(request, user, answers, key=key, errors=errors, notice=notice, supersedes=supersedes)
-    return _save(db, s.definition, user, response, key, supersedes, complete=True)
+    return _save(db, s.definition, user, response, key, supersedes)
 
 
 def _alerts(definition: Definition, answers: forms.FormAnswers) -> list[FlagAlert]:
@@ -294,10 +296,9 @@ def _save(
     response: Response_,
     key: str,
     supersedes: str | None,
-    *,
-    complete: bool,
 ) -> Response:
     name = user.name
+    complete = is_complete(definition, response)  # an emergency saved at once may still have every answer
     # the key is bound to the answers: a double click stores once, while a form sent again with other answers
     # (back, change, send) is a new submission and is never answered with the earlier one
     fingerprint = response_fingerprint(response, complete=complete, supersedes=supersedes)

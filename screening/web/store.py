@@ -7,10 +7,8 @@ import hmac
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, tzinfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,8 +19,6 @@ from ..scorer import CompactResult, assess_compact
 from .alerts import enqueue_alert
 from .archive import insert_ignoring_duplicates, rule_digits, store_definitions
 from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, pack_response, utcnow
-from .localtime import day_after, day_start
-from .names import search_form
 
 KEY_MAX_LENGTH = 255  # longer idempotency keys are refused (the API answers 400)
 
@@ -141,8 +137,10 @@ def record_submission(
         "supersedes_id": supersedes,
     }
     # the unique key decides: no look-up first, so a double click cannot slip between the two
-    insert = insert_ignoring_duplicates(db, Submission, "idempotency_key").values(values)
-    if db.execute(insert.returning(Submission.__table__.c.id)).first() is None:  # a row with this key exists
+    # the values go as parameters of one cached statement: built with .values(...) the statement's cache key
+    # would be worked out over every value on each call (about a quarter of an intake's CPU)
+    insert = insert_ignoring_duplicates(db, Submission, "idempotency_key").returning(Submission.__table__.c.id)
+    if db.execute(insert, values).first() is None:  # a row with this key exists
         found = db.scalar(select(Submission).where(Submission.idempotency_key == idempotency_key))
         if found is None:  # pragma: no cover - nothing else can conflict
             raise RuntimeError("a submission could not be stored")
@@ -197,49 +195,6 @@ def set_status(db: Session, submission_id: str, status: str, by: str, note: str 
     db.add(change)
     db.flush()
     return change
-
-
-@dataclass(frozen=True)
-class ListFilter:
-    disposition: str = ""
-    since: date | None = None
-    until: date | None = None
-    name: str = ""
-    limit: int = 50
-    offset: int = 0
-    zone: tzinfo = UTC  # the days of ``since`` and ``until`` start at midnight here
-
-
-def list_submissions(db: Session, f: ListFilter) -> tuple[list[Submission], int]:
-    """Newest first, filtered; with the total count for paging."""
-    query = select(Submission)
-    if f.disposition:
-        query = query.where(Submission.disposition == f.disposition)
-    if f.since:
-        query = query.where(Submission.created_at >= day_start(f.since, f.zone))
-    if f.until:
-        query = query.where(Submission.created_at < day_after(f.until, f.zone))
-    if term := search_form(f.name):
-        return _matching_names(db, query, term, f)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(query.order_by(Submission.created_at.desc(), Submission.id).limit(f.limit).offset(f.offset))
-    return list(rows), total
-
-
-def _matching_names(db: Session, query: Select[Submission], term: str, f: ListFilter) -> tuple[list[Submission], int]:
-    """A name search, compared in Python: neither database can apply NFKC and drop invisible characters alike.
-
-    Only ids and names of the rows the other filters leave are read; the page's rows are fetched by id.
-    """
-    names = db.execute(
-        query.with_only_columns(Submission.id, Submission.patient_name)
-        .where(Submission.patient_name.is_not(None))
-        .order_by(Submission.created_at.desc(), Submission.id)
-    )
-    matching = [ident for ident, name in names if name and term in search_form(name)]
-    wanted = matching[f.offset : f.offset + f.limit]
-    found = {row.id: row for row in db.scalars(select(Submission).where(Submission.id.in_(wanted)))}
-    return [found[ident] for ident in wanted], len(matching)
 
 
 def versions_of(db: Session, submission: Submission) -> list[Submission]:
