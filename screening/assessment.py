@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import TypeAdapter
+from .kinds import Disposition, Likelihood
 
-from .model import Disposition, Likelihood
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 Result = Literal["true", "false", "unknown"]
 AnswerStatus = Literal["answered", "not_sure", "unanswered", "not_shown", "not_decided"]
@@ -156,6 +157,8 @@ def emergency_flags(assessment: Assessment) -> list[RedFlagResult]:
 
 @cache
 def assessment_adapter() -> TypeAdapter[Assessment]:
+    from pydantic import TypeAdapter  # only for JSON: scoring to text never imports pydantic
+
     return TypeAdapter(Assessment)
 
 

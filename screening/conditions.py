@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from .kinds import NOT_APPLICABLE as NOT_APPLICABLE
+from .kinds import UNKNOWN as UNKNOWN
+from .kinds import Truth as Truth
 from .model import (
     NOT_SURE,
     YES,
@@ -28,22 +31,6 @@ from .model import (
     Le,
     Not,
 )
-
-Truth = bool | None
-
-
-class _Marker:
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-UNKNOWN: Any = _Marker("UNKNOWN")  # shown (or maybe shown) and not answered
-NOT_APPLICABLE: Any = _Marker("NOT_APPLICABLE")  # hidden: the question did not apply
 
 Values = Mapping[str, Any]  # item id -> effective value (answer, UNKNOWN, NOT_APPLICABLE)
 Findings = Mapping[str, Truth]

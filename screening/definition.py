@@ -1,65 +1,117 @@
-"""A checked questionnaire and ruleset, compiled once into what the scorer needs at run time."""
+"""A checked questionnaire and ruleset, compiled once into what the scorer needs at run time.
+
+A ``Definition`` is made by ``compiler.compile_definition``. What scoring reads (the rules as typed records, the
+policy, each item's accepted answers, the generated scorer) is plain data, so a stored definition is taken back
+and scored without building the definition format's pydantic models; the questionnaire and ruleset themselves,
+their items and the interpreted conditions are built on first use.
+"""
 
 from __future__ import annotations
 
+import marshal
+import pickle
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from .answers import Checker, answer_checker
-from .compiled import CompiledScorer, compile_scorer
-from .conditions import (
-    NOT_APPLICABLE,
-    UNKNOWN,
-    Evaluator,
-    Truth,
-    compile_condition,
-    describe,
-    findings_read,
-    items_read,
-)
-from .model import (
-    Condition,
-    DisplayItem,
-    IntegerItem,
-    Item,
-    MultiChoiceItem,
-    Questionnaire,
-    Ruleset,
-    ScaleItem,
-    SingleChoiceItem,
-    YesNoItem,
-)
+from .answers import AnswerSpec, Checker, checker_for
+from .assessment import NextStep, Provenance, RuleKind
+from .compiled import CompiledScorer, ScorerSource, build_scorer
+from .kinds import NOT_APPLICABLE, UNKNOWN, Disposition, Likelihood, Truth, Urgency
 
-R = TypeVar("R")
+if TYPE_CHECKING:
+    from .conditions import Evaluator
+    from .model import Condition, Item, Questionnaire, Ruleset
 
 
 @dataclass(frozen=True, slots=True)
-class CompiledRule(Generic[R]):
-    """A rule with its condition compiled and the items and findings it reads worked out once."""
+class FindingRule:
+    """A named fact derived from answers, read by other rules."""
 
-    rule: R
-    evaluate: Evaluator
+    kind: ClassVar[RuleKind] = "finding"
+    id: str
+    title: str
+    items: tuple[str, ...]  # questions its condition reads directly
+    findings: tuple[str, ...]  # findings its condition reads
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlagRule:
+    kind: ClassVar[RuleKind] = "red_flag"
+    id: str
+    title: str
+    urgency: Urgency
+    patient_message: str
+    staff_message: str
+    source: str
     items: tuple[str, ...]
     findings: tuple[str, ...]
 
 
-def _compile(rule: R, condition: Condition) -> CompiledRule[R]:
-    return CompiledRule(
-        rule, compile_condition(condition), tuple(items_read(condition)), tuple(findings_read(condition))
-    )
+@dataclass(frozen=True, slots=True)
+class FeatureRule:
+    kind: ClassVar[RuleKind] = "feature"
+    id: str
+    title: str
+    weight: int
+    criterion: str
+    source: str
+    items: tuple[str, ...]
+    findings: tuple[str, ...]
 
 
-def _compile_gate(gate: Condition | None) -> Evaluator | None:
-    return compile_condition(gate) if gate is not None else None
+@dataclass(frozen=True, slots=True)
+class DifferentialRule:
+    kind: ClassVar[RuleKind] = "differential"
+    id: str
+    title: str
+    staff_message: str
+    patient_message: str
+    source: str
+    floor: Urgency | None  # the disposition is at least this whenever the pattern is present
+    floor_when_unlikely: Urgency | None  # ... or only when a neck origin is unlikely
+    items: tuple[str, ...]
+    findings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CapRule:
+    kind: ClassVar[RuleKind] = "grade_cap"
+    id: str
+    title: str
+    at_most: Likelihood
+    items: tuple[str, ...]
+    findings: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class GradingRule:
     """The grading's own condition (``likely_requires``), named so it can appear in explanations."""
 
+    kind: ClassVar[RuleKind] = "grading"
     id: str
     title: str
+    items: tuple[str, ...]
+    findings: tuple[str, ...]
+
+
+Rule = FindingRule | RedFlagRule | FeatureRule | DifferentialRule | CapRule | GradingRule
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The ruleset's grading thresholds and disposition policy, as the scorer reads them."""
+
+    by_likelihood: dict[Likelihood, Disposition]
+    when_red_flag_unsure: dict[Urgency, Disposition]
+    next_steps: dict[Disposition, NextStep]
+    unsure_step: NextStep | None  # instead of next_steps[...] when the outcome rests only on flags not ruled out
+    likely_at: int
+    possible_at: int
+    insufficient_when_unknown_at_least: int
+    maximum: int  # every feature's weight added up
+    statement: str  # the screening-not-diagnosis statement shown with every result
 
 
 _NO_FINDINGS: Mapping[str, Truth] = {}
@@ -69,86 +121,101 @@ _NO_FINDINGS: Mapping[str, Truth] = {}
 class Definition:
     """A questionnaire paired with its ruleset, both already checked (see ``loader.load_definition``)."""
 
-    questionnaire: Questionnaire
-    ruleset: Ruleset
     questionnaire_sha256: str
     ruleset_sha256: str
-    questionnaire_file: str = "<questionnaire>"
-    ruleset_file: str = "<ruleset>"
-    items: dict[str, Item] = field(init=False)
-    order: tuple[tuple[str, Evaluator | None], ...] = field(init=False)
-    findings: tuple[CompiledRule[Any], ...] = field(init=False)
-    red_flags: tuple[CompiledRule[Any], ...] = field(init=False)
-    features: tuple[CompiledRule[Any], ...] = field(init=False)
-    differentials: tuple[CompiledRule[Any], ...] = field(init=False)
-    caps: tuple[CompiledRule[Any], ...] = field(init=False)
-    likely_requires: CompiledRule[Any] | None = field(init=False)
-    checkers: dict[str, Checker | None] = field(init=False)
-    reads_all: dict[str, tuple[str, ...]] = field(init=False)  # rule id -> items read, also through findings
-    finding_titles: dict[str, str] = field(init=False)
-    descriptions: dict[str, str] = field(init=False)  # rule id -> readable condition
-    position: dict[str, int] = field(init=False)  # item id -> order asked
-    ungated: tuple[str, ...] = field(init=False)  # items always shown
-    gated: tuple[tuple[str, Evaluator], ...] = field(init=False)  # the others, each after what it reads
-    plain_answers: dict[str, frozenset[Any]] = field(init=False)  # item id -> every valid str/int answer
-    wording: dict[str, tuple[str, str]] = field(init=False)  # item id -> (patient, staff) wording
-    required: tuple[str, ...] = field(init=False)  # questions that must be answered when shown
-    multi_choice: tuple[str, ...] = field(init=False)  # ungated multiple-choice items (answers become sets)
-    slot: dict[str, int] = field(init=False)  # item id -> its place in ``order`` (and in an Evaluation)
-    scorer: CompiledScorer = field(init=False)  # every rule as one generated function
+    questionnaire_file: str
+    ruleset_file: str
+    models: tuple[Questionnaire, Ruleset] | bytes = field(repr=False)  # bytes: pickled, built on first use
+    provenance: Provenance
+    policy: Policy
+    findings: tuple[FindingRule, ...]  # each after the findings it reads
+    red_flags: tuple[RedFlagRule, ...]
+    features: tuple[FeatureRule, ...]
+    differentials: tuple[DifferentialRule, ...]
+    caps: tuple[CapRule, ...]
+    likely_requires: GradingRule | None
+    answer_specs: dict[str, AnswerSpec]  # item id -> what it accepts, every item in the order asked
+    reads_all: dict[str, tuple[str, ...]]  # rule id -> items read, also through findings
+    finding_titles: dict[str, str]
+    descriptions: dict[str, str]  # differential id -> readable condition
+    position: dict[str, int]  # item id -> order asked
+    slot: dict[str, int]  # item id -> its place in ``order`` (and in an Evaluation), each after what it reads
+    ungated: tuple[str, ...]  # items always shown
+    plain_answers: dict[str, frozenset[Any]]  # item id -> every valid str/int answer
+    wording: dict[str, tuple[str, str]]  # item id -> (patient, staff) wording
+    required: tuple[str, ...]  # questions that must be answered when shown
+    multi_choice: tuple[str, ...]  # ungated multiple-choice items (answers become sets)
+    scorer: CompiledScorer  # every rule as one generated function
 
-    def __post_init__(self) -> None:
-        q, r = self.questionnaire, self.ruleset
-        items = {item.id: item for item in q.items()}
-        set_ = object.__setattr__
-        set_(self, "items", items)
-        gates = {i: items[i].enable_when for i in items}
-        set_(self, "order", tuple((i, _compile_gate(gates[i])) for i in enablement_order(q)))
-        set_(self, "findings", tuple(_compile(f, f.condition) for f in finding_order(r)))
-        set_(self, "red_flags", tuple(_compile(f, f.condition) for f in r.red_flags))
-        set_(self, "features", tuple(_compile(f, f.condition) for f in r.features))
-        set_(self, "differentials", tuple(_compile(d, d.condition) for d in r.differentials))
-        set_(self, "caps", tuple(_compile(c, c.when) for c in r.grading.caps))
-        requires = r.grading.likely_requires
-        set_(
-            self,
-            "likely_requires",
-            _compile(GradingRule("likely_requires", "Core neck criterion needed for 'likely'"), requires)
-            if requires is not None
-            else None,
+    # -- the definition format's models, built on first use --------------------------------------------------
+
+    @cached_property
+    def _models(self) -> tuple[Questionnaire, Ruleset]:
+        models = self.models
+        if isinstance(models, bytes):
+            loaded: tuple[Questionnaire, Ruleset] = pickle.loads(models)  # written by __getstate__ below
+            return loaded
+        return models
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        return self._models[0]
+
+    @property
+    def ruleset(self) -> Ruleset:
+        return self._models[1]
+
+    @cached_property
+    def items(self) -> dict[str, Item]:
+        return {item.id: item for item in self.questionnaire.items()}
+
+    @cached_property
+    def order(self) -> tuple[tuple[str, Evaluator | None], ...]:
+        """Item ids, each after every item its ``enable_when`` reads, with that condition compiled."""
+        from .conditions import compile_condition
+
+        items = self.items
+        return tuple(
+            (i, compile_condition(gate) if (gate := items[i].enable_when) is not None else None) for i in self.slot
         )
-        set_(self, "checkers", {i: answer_checker(item) for i, item in items.items()})
-        rules = (*self.findings, *self.red_flags, *self.features, *self.differentials, *self.caps)
-        set_(self, "reads_all", {c.rule.id: self._ordered(self.items_behind((c,))) for c in rules})
-        set_(self, "finding_titles", {f.id: f.title for f in r.findings})
-        set_(self, "descriptions", {d.id: describe(d.condition) for d in r.differentials})
-        set_(self, "position", {item_id: k for k, item_id in enumerate(items)})
-        set_(self, "ungated", tuple(i for i, gate in self.order if gate is None))
-        set_(self, "gated", tuple((i, gate) for i, gate in self.order if gate is not None))
-        set_(self, "plain_answers", {i: values for i, it in items.items() if (values := plain_answers(it))})
-        set_(self, "wording", {i: (it.patient, it.staff) for i, it in items.items()})
-        set_(self, "required", tuple(i for i, it in items.items() if not isinstance(it, DisplayItem) and it.required))
-        set_(self, "multi_choice", tuple(i for i in self.ungated if isinstance(items[i], MultiChoiceItem)))
-        set_(self, "slot", {item_id: k for k, (item_id, _) in enumerate(self.order)})
-        set_(self, "scorer", compile_scorer(self))
 
-    def items_behind(self, rules: tuple[CompiledRule[Any], ...]) -> set[str]:
-        """Every item the rules read, directly or through findings."""
-        by_id = {f.rule.id: f for f in self.findings}
-        seen_findings: set[str] = set()
-        result: set[str] = set()
-        stack = list(rules)
-        while stack:
-            rule = stack.pop()
-            result.update(rule.items)
-            for fid in rule.findings:
-                if fid not in seen_findings and fid in by_id:
-                    seen_findings.add(fid)
-                    stack.append(by_id[fid])
-        return result
+    @cached_property
+    def gated(self) -> tuple[tuple[str, Evaluator], ...]:
+        """The items not always shown, each after what it reads."""
+        return tuple((i, gate) for i, gate in self.order if gate is not None)
 
-    def _ordered(self, item_ids: set[str]) -> tuple[str, ...]:
-        return tuple(i for i in self.items if i in item_ids)
+    @cached_property
+    def _conditions(self) -> dict[tuple[str, str], Condition]:
+        r = self.ruleset
+        found: dict[tuple[str, str], Condition] = {("finding", f.id): f.condition for f in r.findings}
+        found.update({("red_flag", f.id): f.condition for f in r.red_flags})
+        found.update({("feature", f.id): f.condition for f in r.features})
+        found.update({("differential", d.id): d.condition for d in r.differentials})
+        found.update({("grade_cap", c.id): c.when for c in r.grading.caps})
+        if self.likely_requires is not None and r.grading.likely_requires is not None:
+            found["grading", self.likely_requires.id] = r.grading.likely_requires
+        return found
+
+    @cached_property
+    def _evaluators(self) -> dict[tuple[str, str], Evaluator]:
+        from .conditions import compile_condition
+
+        return {key: compile_condition(condition) for key, condition in self._conditions.items()}
+
+    def condition(self, rule: Rule) -> Condition:
+        """The rule's condition as written in the ruleset."""
+        return self._conditions[rule.kind, rule.id]
+
+    def evaluator(self, rule: Rule) -> Evaluator:
+        """The rule's condition compiled on its own (the interpreted scorer and the emergency alerts use it)."""
+        return self._evaluators[rule.kind, rule.id]
+
+    @cached_property
+    def checkers(self) -> dict[str, Checker | None]:
+        return {i: checker_for(spec) for i, spec in self.answer_specs.items()}
+
+    def is_answerable(self, item_id: str) -> bool:
+        return self.answer_specs[item_id].kind != "display"
 
     def effective_values(self, answers: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Truth]]:
         """Each item's value as rules see it, and whether it is shown (true/false/unknown)."""
@@ -167,49 +234,18 @@ class Definition:
                 values[item_id] = NOT_APPLICABLE if is_shown is False else UNKNOWN
         return values, shown
 
-    def is_answerable(self, item_id: str) -> bool:
-        return not isinstance(self.items[item_id], DisplayItem)
+    # -- kept on disk by ``screening.stored`` ------------------------------------------------------------------
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        if not isinstance(self.models, bytes):
+            state["models"] = pickle.dumps(self.models, protocol=pickle.HIGHEST_PROTOCOL)
+        s = self.scorer
+        state["scorer"] = (s.source, s.constants, s.rules, marshal.dumps(s.code))
+        return state
 
-def plain_answers(item: Item) -> frozenset[Any]:
-    """The answers to an item that are a plain string or whole number, when there are few enough to list."""
-    if isinstance(item, YesNoItem | SingleChoiceItem):
-        return frozenset(item.codes)
-    if isinstance(item, IntegerItem | ScaleItem) and item.max - item.min <= 1000:
-        return frozenset(range(item.min, item.max + 1))
-    return frozenset()
-
-
-def enablement_order(q: Questionnaire) -> list[str]:
-    """Item ids ordered so each item comes after every item its ``enable_when`` reads (stable)."""
-    items = q.items()
-    deps = {i.id: items_read(i.enable_when) if i.enable_when else [] for i in items}
-    return _topological([i.id for i in items], deps)
-
-
-def finding_order(r: Ruleset) -> list[Any]:
-    by_id = {f.id: f for f in r.findings}
-    deps = {f.id: findings_read(f.condition) for f in r.findings}
-    return [by_id[i] for i in _topological(list(by_id), deps)]
-
-
-def _topological(ids: list[str], deps: dict[str, list[str]]) -> list[str]:
-    """Depth-first order that keeps the written order where it can; ignores unknown ids and cycles."""
-    done: set[str] = set()
-    visiting: set[str] = set()
-    out: list[str] = []
-
-    def visit(node: str) -> None:
-        if node in done or node in visiting:
-            return
-        visiting.add(node)
-        for dep in deps.get(node, []):
-            if dep in deps:
-                visit(dep)
-        visiting.discard(node)
-        done.add(node)
-        out.append(node)
-
-    for node in ids:
-        visit(node)
-    return out
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        source, constants, rules, code = state["scorer"]
+        key = (state["questionnaire_sha256"], state["ruleset_sha256"])
+        scorer = build_scorer(key, ScorerSource(source, constants, rules), marshal.loads(code))
+        self.__dict__.update(state, scorer=scorer)  # frozen: filled in once, as __init__ would

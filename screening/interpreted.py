@@ -20,51 +20,48 @@ from .assessment import (
     RedFlagResult,
     RuleTrace,
 )
-from .conditions import UNKNOWN, Truth
 from .definition import Definition
-from .model import Disposition, Likelihood
+from .kinds import UNKNOWN, Disposition, Likelihood, Truth
 from .plan import GRADE_RANK, RANK, Tables, definition_tables, next_step_for
-from .response import Response
-from .scorer import _grade, _missing, _with_answers
+from .scorer import Answers, _grade, _missing, _with_answers
 
 __all__ = ["assess_interpreted"]
 
 
-def assess_interpreted(definition: Definition, response: Response) -> Assessment:
+def assess_interpreted(definition: Definition, response: Answers) -> Assessment:
     """Screen one response condition by condition: the reference ``scorer.assess`` must agree with."""
     tables = definition_tables(definition)
-    policy = definition.ruleset.disposition
-    grading = definition.ruleset.grading
+    policy = definition.policy
     values, shown = definition.effective_values(response.answers)
     findings: dict[str, Truth] = {}
     trace: list[RuleTrace] = []
     unknown_rules: list[str] = []
 
-    for finding_id, compiled, traces in tables.findings:
-        result = findings[finding_id] = compiled.evaluate(values, findings)
-        trace.append(traces[result])
+    for finding in tables.findings:
+        result = findings[finding.rule.id] = definition.evaluator(finding.rule)(values, findings)
+        trace.append(finding.traces[result])
 
     raised: list[RedFlagResult] = []
     unsure: list[RedFlagResult] = []
     reasons: list[DispositionReason] = []
     unsure_reasons: list[DispositionReason] = []
-    for compiled, traces, flag, fired_reason, unsure_reason in tables.red_flags:
-        result = compiled.evaluate(values, findings)
-        trace.append(traces[result])
+    for row in tables.red_flags:
+        result = definition.evaluator(row.rule)(values, findings)
+        trace.append(row.traces[result])
         if result:
-            raised.append(flag)
-            reasons.append(fired_reason)
+            raised.append(row.result)
+            reasons.append(row.raised)
         elif result is None:
-            unsure.append(flag)
-            unsure_reasons.append(unsure_reason)
-            unknown_rules.append(flag.id)
+            unsure.append(row.result)
+            unsure_reasons.append(row.unsure)
+            unknown_rules.append(row.rule.id)
 
     features: list[FeatureResult] = []
     points = unknown_points = 0
-    for compiled, traces, statuses in tables.features:
-        result = compiled.evaluate(values, findings)
-        trace.append(traces[result])
-        feature = statuses[result]
+    for feature_row in tables.features:
+        result = definition.evaluator(feature_row.rule)(values, findings)
+        trace.append(feature_row.traces[result])
+        feature = feature_row.statuses[result]
         features.append(feature)
         if result:
             points += feature.weight
@@ -74,34 +71,33 @@ def assess_interpreted(definition: Definition, response: Response) -> Assessment
 
     requires: Truth = True
     if tables.likely_requires is not None:
-        compiled, traces = tables.likely_requires
-        requires = compiled.evaluate(values, findings)
+        grading_rule, traces = tables.likely_requires
+        requires = definition.evaluator(grading_rule)(values, findings)
         trace.append(traces[requires])
     grade = _grade(
         points,
         unknown_points,
         requires,
-        grading.likely_at,
-        grading.possible_at,
-        grading.insufficient_when_unknown_at_least,
+        policy.likely_at,
+        policy.possible_at,
+        policy.insufficient_when_unknown_at_least,
     )
     capped_by: list[str] = []
-    for compiled, traces, ceiling in tables.caps:
-        result = compiled.evaluate(values, findings)
+    for cap, traces in tables.caps:
+        result = definition.evaluator(cap)(values, findings)
         trace.append(traces[result])
-        if result and grade in GRADE_RANK and GRADE_RANK[grade] > GRADE_RANK[ceiling]:
-            grade = ceiling
-            capped_by.append(compiled.rule.id)
+        if result and grade in GRADE_RANK and GRADE_RANK[grade] > GRADE_RANK[cap.at_most]:
+            grade = cap.at_most
+            capped_by.append(cap.id)
 
     reasons = [DispositionReason("likelihood", grade.value, policy.by_likelihood[grade]), *reasons, *unsure_reasons]
     differentials: list[DifferentialResult] = []
-    for compiled, traces in tables.differentials:
-        result = compiled.evaluate(values, findings)
+    for diff, traces in tables.differentials:
+        result = definition.evaluator(diff)(values, findings)
         trace.append(traces[result])
         if not result:
             continue
-        diff = compiled.rule
-        because = tuple(definition.finding_titles[f] for f in compiled.findings if findings.get(f))
+        because = tuple(definition.finding_titles[f] for f in diff.findings if findings.get(f))
         differentials.append(
             DifferentialResult(
                 diff.id,
@@ -137,7 +133,7 @@ def assess_interpreted(definition: Definition, response: Response) -> Assessment
         explanation=tuple(trace),
         provenance=tables.provenance,
         respondent=response.respondent,
-        statement=definition.ruleset.statement,
+        statement=policy.statement,
     )
 
 

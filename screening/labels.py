@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .assessment import Assessment
-from .model import NO, NOT_SURE, YES, Disposition, Likelihood
+from .kinds import NO, NOT_SURE, YES, Disposition, Likelihood
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,23 +7,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
 from . import stored
-from .compiled import known_code
 from .definition import Definition
 from .error_codes import ErrorCode, by_code
 from .errors import DefinitionError, Problem
 from .limits import DEFINITION_LIMITS, LimitError, read_bounded
-from .model import Questionnaire, Ruleset
 from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the definition format's models are built only for files not checked before
+    from pydantic import BaseModel, ValidationError
+
     from .checks import Issue
+    from .model import Questionnaire
 
 RULES_SUFFIX = ".rules.yaml"
 DEFAULT_QUESTIONNAIRE = "cervicogenic_headache"
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 def bundled_dir(name: str) -> Path:
@@ -172,6 +171,8 @@ def _validate(doc: Document, model: type[M], what: str) -> tuple[M | None, list[
                 code=ErrorCode.NOT_A_MAPPING,
             )
         ]
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(doc.data), []
     except ValidationError as exc:
@@ -192,6 +193,7 @@ def _issue_problems(issues: list[Issue], docs: dict[str, Document]) -> list[Prob
 def load_questionnaire(path: Path) -> Questionnaire:
     """Load and check a questionnaire on its own."""
     from .checks import check_questionnaire
+    from .model import Questionnaire
 
     doc = read_document(path)
     q, problems = _validate(doc, Questionnaire, "questionnaire")
@@ -228,18 +230,10 @@ def definition_from_sources(
     problems). The bytes are kept (see ``source_of``) so that a database can store what a submission used."""
     raw = {"questionnaire": questionnaire, "ruleset": ruleset}
     q_sha, r_sha = (hashlib.sha256(raw[key]).hexdigest() for key in ("questionnaire", "ruleset"))
-    found = stored.fetch(q_sha, r_sha)
-    if found is not None:
-        known_code(found.source, found.code)
-        definition = Definition(
-            found.questionnaire, found.ruleset, q_sha, r_sha, str(questionnaire_path), str(ruleset_path)
-        )
-    else:
+    definition = stored.fetch(q_sha, r_sha, str(questionnaire_path), str(ruleset_path))
+    if definition is None:
         definition = _check_definition(questionnaire_path, ruleset_path, raw)
-        scorer = definition.scorer
-        stored.store(
-            q_sha, r_sha, stored.Stored(definition.questionnaire, definition.ruleset, scorer.source, scorer.code)
-        )
+        stored.store(definition)
     _keep_source(q_sha, questionnaire)
     _keep_source(r_sha, ruleset)
     return definition
@@ -270,6 +264,8 @@ def known_sources() -> dict[str, bytes]:
 
 def _check_definition(q_path: Path, r_path: Path, raw: dict[str, bytes]) -> Definition:
     from .checks import check_questionnaire, check_ruleset  # only for files not checked before
+    from .compiler import compile_definition
+    from .model import Questionnaire, Ruleset
 
     problems: list[Problem] = []
     docs: dict[str, Document] = {}
@@ -291,4 +287,4 @@ def _check_definition(q_path: Path, r_path: Path, raw: dict[str, bytes]) -> Defi
         problems += _issue_problems(check_ruleset(r, q, reachability=not q_issues), docs)
     if problems or q is None or r is None:
         raise DefinitionError(problems)
-    return Definition(q, r, docs["questionnaire"].sha256, docs["ruleset"].sha256, str(q_path), str(r_path))
+    return compile_definition(q, r, docs["questionnaire"].sha256, docs["ruleset"].sha256, str(q_path), str(r_path))

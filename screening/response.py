@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from .answers import Answer as Answer  # re-exported: where the rest of the package names it
-from .answers import AnswerProblem, control_character_problem
-from .compiled import FALSE, evaluate, remember
-from .conditions import describe
+from .answers import control_character_problem
+from .answersheet import HiddenPolicy as HiddenPolicy
+from .answersheet import check_answers
+from .answersheet import read_response_file as read_response_file
+from .compiled import evaluate, remember
 from .definition import Definition
 from .error_codes import ErrorCode
 from .errors import Problem, ResponseError
 from .identifiers import nhs_number_problem, normal_nhs_number
-from .limits import (
-    EARLIEST_DATE,
-    EARLIEST_TIME,
-    LATEST_DATE,
-    LATEST_TIME,
-    MAX_SUGGESTIONS,
-    RESPONSE_LIMITS,
-    LimitError,
-    read_text_bounded,
-)
+from .limits import EARLIEST_DATE, EARLIEST_TIME, LATEST_DATE, LATEST_TIME
 from .model import SemVer
-from .yamlio import Path_, YamlSyntaxError, line_for, load_with_lines
+from .yamlio import Path_, line_for
 
 Short = Annotated[str, StringConstraints(max_length=200)]
-HiddenPolicy = Literal["error", "drop"]
 
 
 class Patient(BaseModel):
@@ -128,22 +118,22 @@ def parse_response(
                 message = f"{err['msg'][0].lower()}{err['msg'][1:]}".removeprefix("value error, ")
                 add(loc, "response", f"'{key}': {message}", code=ErrorCode.RESPONSE_FIELD)
 
-    q = definition.questionnaire
+    q = definition.provenance  # the questionnaire's id and version
     if base is not None:
         _check_dates(base, add)
-        if base.questionnaire != q.id:
+        if base.questionnaire != q.questionnaire_id:
             add(
                 ("questionnaire",),
                 "response",
-                f"answers questionnaire '{base.questionnaire}', not '{q.id}'",
+                f"answers questionnaire '{base.questionnaire}', not '{q.questionnaire_id}'",
                 "score it with its own questionnaire",
                 code=ErrorCode.OTHER_RESPONSE_QUESTIONNAIRE,
             )
-        elif base.version.split(".")[0] != q.version.split(".")[0]:
+        elif base.version.split(".")[0] != q.questionnaire_version.split(".")[0]:
             add(
                 ("version",),
                 "response",
-                f"was collected with version {base.version}; this questionnaire is {q.version}",
+                f"was collected with version {base.version}; this questionnaire is {q.questionnaire_version}",
                 "score it with the questionnaire version it was collected with",
                 code=ErrorCode.RESPONSE_VERSION,
             )
@@ -153,82 +143,19 @@ def parse_response(
         add(("answers",), "response", message, fix, code=ErrorCode.ANSWERS_NOT_MAPPING)
         raise ResponseError(problems)
 
-    checkers = definition.checkers
-    answers: dict[str, Any] = {}
-    plain = definition.plain_answers
-    unknown = 0
-    for item_id, value in raw_answers.items():
-        # most answers are exactly one of an item's listed values: accept those without a call
-        kind = type(value)
-        if (kind is str or kind is int) and value in plain.get(item_id, ()):
-            answers[item_id] = value
-            continue
-        loc = ("answers", item_id)
-        if item_id not in definition.items:
-            unknown += 1
-            suggest = unknown <= MAX_SUGGESTIONS  # a fuzzy match per id: thousands of wrong ids need no more
-            close = difflib.get_close_matches(str(item_id), list(definition.items), n=1) if suggest else []
-            add(
-                loc,
-                f"item '{item_id}'",
-                "no such item in the questionnaire",
-                f"did you mean '{close[0]}'?" if close else "remove it or check the id",
-                code=ErrorCode.UNKNOWN_ANSWER_ITEM,
-            )
-            continue
-        checker = checkers[item_id]
-        if checker is None:
-            message = "this is display text and takes no answer"
-            add(loc, f"item '{item_id}'", message, "remove it", code=ErrorCode.DISPLAY_ITEM_ANSWERED)
-            continue
-        if _is_blank(value):
-            continue  # an explicit null, blank text or no ticks is the same as no answer
-        checked = checker(value)
-        if isinstance(checked, AnswerProblem):
-            add(loc, f"item '{item_id}'", checked.detail, code=ErrorCode.BAD_ANSWER)
-        else:
-            answers[item_id] = checked
-
-    evaluation = definition.scorer.evaluate(answers)  # the scorer reuses it: see compiled.remember
-    hidden_answers = evaluation.hidden
-    if len(hidden_answers) > 1:
-        order = list(answers)
-        hidden_answers = tuple(sorted(hidden_answers, key=order.index))
-    for item_id in hidden_answers:
-        if hidden == "drop":
-            del answers[item_id]
-            continue
-        gate = definition.items[item_id].enable_when
-        why = describe(gate) if gate is not None else ""
-        shown = evaluation.shown[definition.slot[item_id]]
-        state = "is false" if shown == FALSE else "cannot be decided from the other answers"
-        add(
-            ("answers", item_id),
-            f"item '{item_id}'",
-            f"answered, but the question was not shown: its condition ({why}) {state}",
-            "remove the answer, or pass --ignore-hidden to drop such answers",
-            code=ErrorCode.HIDDEN_ANSWERED,
-        )
-    unanswered = () if partial else evaluation.unanswered
-    for item_id in sorted(unanswered, key=definition.position.__getitem__) if len(unanswered) > 1 else unanswered:
-        # an invalid answer is reported above; an explicit null counts as missing
-        if _is_blank(raw_answers.get(item_id)):
-            message, fix = "required answer is missing", f"answer '{item_id}'"
-            add(("answers",), f"item '{item_id}'", message, fix, code=ErrorCode.REQUIRED_MISSING)
+    answers, evaluation = check_answers(raw_answers, definition, add, hidden=hidden, partial=partial)
 
     if problems or base is None:
         raise ResponseError(problems)
     response = base.model_copy(update={"answers": answers})
-    if hidden == "drop":  # the answers dropped were hidden, so they changed nothing else
-        evaluation = evaluation._replace(hidden=())
-    remember(definition, response.answers, evaluation)
+    remember(definition.scorer, response.answers, evaluation)
     return response
 
 
 def is_complete(definition: Definition, response: Response) -> bool:
     """Whether every required question the answers show is answered; False for a journey stopped early (an
     emergency). The one answer to "is it complete?": the stored flag, the FHIR status and the PDF all ask here."""
-    return not evaluate(definition, response.answers).unanswered
+    return not evaluate(definition.scorer, response.answers).unanswered
 
 
 class _Add(Protocol):
@@ -252,32 +179,6 @@ def _check_dates(base: Response, add: _Add) -> None:
     if born is not None and not EARLIEST_DATE <= born <= LATEST_DATE:
         message = f"'patient.date_of_birth' ({born.isoformat()}) is not between {span}"
         add(("patient", "date_of_birth"), "response", message, "check the year", code=ErrorCode.DATE_OUT_OF_SPAN)
-
-
-def _is_blank(value: Any) -> bool:
-    return value is None or value == [] or (isinstance(value, str) and not value.strip())
-
-
-def read_response_file(path: Path) -> tuple[Any, dict[Path_, int]]:
-    """Read a response from YAML or JSON, keeping line numbers for error messages.
-
-    Files over the response limits (size, nesting, values, aliases, long numbers) are refused before parsing.
-    """
-    name = str(path)
-    try:
-        text = read_text_bounded(path, RESPONSE_LIMITS)
-        return load_with_lines(text, RESPONSE_LIMITS)
-    except OSError as exc:
-        message, fix = f"cannot read the file ({exc.strerror})", "check the path"
-        raise ResponseError([Problem(name, None, "", message, fix, code=ErrorCode.FILE_UNREADABLE)]) from exc
-    except UnicodeDecodeError as exc:
-        message, fix = "the file is not UTF-8 text", "save it as UTF-8"
-        raise ResponseError([Problem(name, None, "", message, fix, code=ErrorCode.NOT_UTF8)]) from exc
-    except LimitError as exc:
-        raise ResponseError([exc.problem(name)]) from exc
-    except YamlSyntaxError as exc:
-        message, fix = f"not valid YAML or JSON: {exc}", "fix the syntax"
-        raise ResponseError([Problem(name, exc.line, "", message, fix, code=ErrorCode.YAML_SYNTAX)]) from exc
 
 
 def response_json(response: Response) -> str:

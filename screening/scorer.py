@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import getitem
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from .assessment import (
     AnswerRead,
@@ -21,11 +21,9 @@ from .assessment import (
     RedFlagResult,
 )
 from .compiled import TRUE, UNSURE, Evaluation, evaluate
-from .conditions import UNKNOWN, Truth
 from .definition import Definition
-from .model import NOT_SURE, Disposition, Likelihood
+from .kinds import NOT_SURE, UNKNOWN, Disposition, Likelihood, Truth
 from .plan import GRADE_RANK, RANK, Plan, Tables, definition_plan, definition_tables, next_step_for
-from .response import Response
 
 
 def _read_answers(
@@ -63,16 +61,26 @@ class CompactResult:
     rules: tuple[int, ...]
 
 
+class Answers(Protocol):
+    """What the scorer reads of a checked response: a parsed ``Response`` or a plain ``AnswerSheet``."""
+
+    @property
+    def answers(self) -> Mapping[str, Any]: ...
+
+    @property
+    def respondent(self) -> Literal["patient", "staff"]: ...
+
+
 _TRUTH: tuple[Truth, Truth, Truth] = (False, None, True)
 _BY_RANK = sorted(Disposition, key=RANK.__getitem__)
 
 
-def assess_compact(definition: Definition, response: Response) -> CompactResult:
+def assess_compact(definition: Definition, response: Answers) -> CompactResult:
     """Screen one response without building its explanation (for batches, rescoring and storage).
 
     Same outcome as ``assess``; ``explain`` turns it into the full Assessment when a page, PDF or JSON needs one.
     """
-    return _compact(definition_plan(definition), evaluate(definition, response.answers))
+    return _compact(definition_plan(definition), evaluate(definition.scorer, response.answers))
 
 
 def _compact(plan: Plan, ev: Evaluation) -> CompactResult:
@@ -95,9 +103,8 @@ def _compact(plan: Plan, ev: Evaluation) -> CompactResult:
         elif value == UNSURE:
             unsure.append(flag_id)
             rank = not_ruled_out if not_ruled_out > rank else rank
-    for slot, compiled in plan.differentials:
+    for slot, diff in plan.differentials:
         if rules[slot] == TRUE:
-            diff = compiled.rule
             if diff.floor is not None:
                 rank = max(rank, RANK[Disposition(diff.floor)])
             if diff.floor_when_unlikely is not None and grade is Likelihood.UNLIKELY:
@@ -107,23 +114,24 @@ def _compact(plan: Plan, ev: Evaluation) -> CompactResult:
     )
 
 
-def assess(definition: Definition, response: Response) -> Assessment:
+def assess(definition: Definition, response: Answers) -> Assessment:
     """Screen one response. Pure and deterministic: same definition and response, same Assessment."""
-    evaluation = evaluate(definition, response.answers)
+    evaluation = evaluate(definition.scorer, response.answers)
     plan = definition_plan(definition)
     return _explain(definition, plan, response, evaluation, _compact(plan, evaluation))
 
 
-def explain(definition: Definition, response: Response, result: CompactResult) -> Assessment:
+def explain(definition: Definition, response: Answers, result: CompactResult) -> Assessment:
     """The full Assessment (trace, answers read, messages) behind a compact result of ``assess_compact``."""
-    return _explain(definition, definition_plan(definition), response, evaluate(definition, response.answers), result)
+    evaluation = evaluate(definition.scorer, response.answers)
+    return _explain(definition, definition_plan(definition), response, evaluation, result)
 
 
 def _explain(
-    definition: Definition, plan: Plan, response: Response, ev: Evaluation, result: CompactResult
+    definition: Definition, plan: Plan, response: Answers, ev: Evaluation, result: CompactResult
 ) -> Assessment:
     tables = definition_tables(definition)
-    policy = definition.ruleset.disposition
+    policy = definition.policy
     rules = ev.rules
     grade = result.grade
     reasons = [DispositionReason("likelihood", grade.value, policy.by_likelihood[grade])]
@@ -131,15 +139,15 @@ def _explain(
     unsure: list[RedFlagResult] = []
     unsure_reasons: list[DispositionReason] = []
     unknown_rules: list[str] = []
-    for (slot, *_), (_, _, flag, fired_reason, unsure_reason) in zip(plan.red_flags, tables.red_flags, strict=True):
+    for (slot, flag_id, _, _), row in zip(plan.red_flags, tables.red_flags, strict=True):
         value = rules[slot]
         if value == TRUE:
-            raised.append(flag)
-            reasons.append(fired_reason)
+            raised.append(row.result)
+            reasons.append(row.raised)
         elif value == UNSURE:
-            unsure.append(flag)
-            unsure_reasons.append(unsure_reason)
-            unknown_rules.append(flag.id)
+            unsure.append(row.result)
+            unsure_reasons.append(row.unsure)
+            unknown_rules.append(flag_id)
     reasons += unsure_reasons
     features = []
     for slot, statuses in plan.features:
@@ -148,11 +156,10 @@ def _explain(
         if rules[slot] == UNSURE:
             unknown_rules.append(feature.id)
     differentials: list[DifferentialResult] = []
-    for slot, compiled in plan.differentials:
+    for slot, diff in plan.differentials:
         if rules[slot] != TRUE:
             continue
-        diff = compiled.rule
-        because = tuple(definition.finding_titles[f] for f in compiled.findings if rules[plan.findings[f]] == TRUE)
+        because = tuple(definition.finding_titles[f] for f in diff.findings if rules[plan.findings[f]] == TRUE)
         differentials.append(
             DifferentialResult(
                 diff.id,
@@ -191,7 +198,7 @@ def _explain(
         explanation=tuple(map(getitem, plan.traces, rules)),
         provenance=tables.provenance,
         respondent=response.respondent,
-        statement=definition.ruleset.statement,
+        statement=policy.statement,
     )
 
 

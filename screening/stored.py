@@ -3,8 +3,10 @@
 A definition that loaded without a problem is stored (pickled) under the sha256 of its two files' bytes and of
 the engine code that reads and checks them, with its generated scorer's code. The next load of the same bytes
 by the same engine takes it back in a few milliseconds instead of parsing YAML, building and running the
-pydantic validators, checking every reference and compiling the rules. Anything unexpected (no folder, a file
-from another engine, a damaged file) is a miss: the files are then loaded and checked as usual.
+pydantic validators, checking every reference and compiling the rules; the questionnaire and ruleset models
+inside it are built only when something asks for them, so scoring alone never imports pydantic. Anything
+unexpected (no folder, a file from another engine, a damaged file) is a miss: the files are then loaded and
+checked as usual.
 
 The folder is ``$SCREENING_CACHE_DIR`` (an empty value turns storing off), else ``$XDG_CACHE_HOME/screening``,
 else ``~/.cache/screening``. It is the user's own, made private (0700); like Python's own ``__pycache__``, a
@@ -13,20 +15,17 @@ stored file is trusted by whoever can write there.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import marshal
 import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
-from types import CodeType
-from typing import NamedTuple
 
 from ._version import __version__
-from .model import Questionnaire, Ruleset
+from .definition import Definition
 
-_FORMAT = 1
+_FORMAT = 2
 # the modules whose code decides what a checked definition is; a change to any of them is a new engine
 _ENGINE_FILES = (
     "model/__init__.py",
@@ -40,18 +39,16 @@ _ENGINE_FILES = (
     "loader.py",
     "yamlio.py",
     "limits.py",
+    "kinds.py",
+    "answers.py",
+    "assessment.py",
     "definition.py",
+    "compiler.py",
     "conditions.py",
+    "codegen.py",
     "compiled.py",
     "stored.py",
 )
-
-
-class Stored(NamedTuple):
-    questionnaire: Questionnaire
-    ruleset: Ruleset
-    source: str  # the generated scorer's source, and its code compiled
-    code: CodeType
 
 
 def cache_dir() -> Path | None:
@@ -82,33 +79,40 @@ def _path(questionnaire_sha256: str, ruleset_sha256: str) -> Path | None:
     return folder / f"definition-{key}.pickle"
 
 
-def fetch(questionnaire_sha256: str, ruleset_sha256: str) -> Stored | None:
-    """The stored definition for these file hashes, or None."""
+def fetch(
+    questionnaire_sha256: str, ruleset_sha256: str, questionnaire_file: str = "", ruleset_file: str = ""
+) -> Definition | None:
+    """The stored definition for these file hashes (read from these files), or None."""
     path = _path(questionnaire_sha256, ruleset_sha256)
     if path is None:
         return None
     try:
         with path.open("rb") as handle:
-            q, r, source, code = pickle.load(handle)  # written by store() below, in a private folder
-        found = Stored(q, r, source, marshal.loads(code))
+            found = pickle.load(handle)  # written by store() below, in a private folder
     except Exception:  # missing, from an older engine or damaged: load the files instead
         return None
-    if not isinstance(found.questionnaire, Questionnaire) or not isinstance(found.ruleset, Ruleset):
+    if not isinstance(found, Definition) or (found.questionnaire_sha256, found.ruleset_sha256) != (
+        questionnaire_sha256,
+        ruleset_sha256,
+    ):
         return None
-    return found
+    return dataclasses.replace(
+        found,
+        questionnaire_file=questionnaire_file or found.questionnaire_file,
+        ruleset_file=ruleset_file or found.ruleset_file,
+    )
 
 
-def store(questionnaire_sha256: str, ruleset_sha256: str, stored: Stored) -> None:
+def store(definition: Definition) -> None:
     """Keep a checked definition for next time; a folder that cannot be written is left alone."""
-    path = _path(questionnaire_sha256, ruleset_sha256)
+    path = _path(definition.questionnaire_sha256, definition.ruleset_sha256)
     if path is None:
         return
+    import tempfile  # only when storing: a command that finds its definition stored starts without it
+
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        data = pickle.dumps(
-            (stored.questionnaire, stored.ruleset, stored.source, marshal.dumps(stored.code)),
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
+        data = pickle.dumps(definition, protocol=pickle.HIGHEST_PROTOCOL)  # see Definition.__getstate__
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".definition-")
         try:
             with os.fdopen(handle, "wb") as out:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import textwrap
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .assessment import AnswerRead, Assessment
-from .conditions import describe
-from .definition import Definition
 from .labels import outcome_label
-from .model import DisplayItem, IntegerItem, MultiChoiceItem, ScaleItem, SingleChoiceItem, TextItem, YesNoItem
+
+if TYPE_CHECKING:
+    from .definition import Definition
 
 Audience = Literal["patient", "staff"]
 WIDTH = 100
@@ -28,6 +28,9 @@ def _wrap(text: str, indent: str, hang: str | None = None) -> str:
 
 def render_questions(definition: Definition, audience: Audience = "patient") -> str:
     """The questionnaire as readable text, in patient or staff wording."""
+    from .conditions import describe  # the definition format's models: not needed to print a result
+    from .model import DisplayItem
+
     q = definition.questionnaire
     out = [f"{q.title} (version {q.version}, {audience} wording)", ""]
     number = 0
@@ -59,6 +62,8 @@ def render_questions(definition: Definition, audience: Audience = "patient") -> 
 
 
 def _answer_hint(item: object) -> str:
+    from .model import IntegerItem, MultiChoiceItem, ScaleItem, SingleChoiceItem, TextItem, YesNoItem
+
     if isinstance(item, YesNoItem):
         return "yes / no / not sure" if item.allow_not_sure else "yes / no"
     if isinstance(item, SingleChoiceItem):

@@ -344,4 +344,4 @@ def test_equivalent_not_any_form_loads(tmp_path: Path) -> None:
         "condition: {not: {any: [{equals: {item: side, value: left}}, {equals: {item: side, value: right}}]}}",
     )
     definition = load_definition(*write_definition(tmp_path, QUESTIONNAIRE, rules + RULES_TAIL))
-    assert [f.rule.id for f in definition.features] == ["neck"]
+    assert [f.id for f in definition.features] == ["neck"]

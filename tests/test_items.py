@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from screening.answers import AnswerProblem, answer_checker
-from screening.definition import Definition, plain_answers
+from screening.compiler import plain_answers
+from screening.definition import Definition
 from screening.model import MultiChoiceItem, SingleChoiceItem, YesNoItem
 from screening.schema import answer_schema
 

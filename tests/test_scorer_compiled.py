@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from strategies import HypothesisChooser, responses
 
 from screening.assessment import Assessment, assessment_json
-from screening.compiled import compile_scorer
+from screening.compiled import cached_scorer
 from screening.definition import Definition
 from screening.interpreted import assess_interpreted
 from screening.loader import load_definition
@@ -206,7 +206,7 @@ def test_generated_source_holds_no_answer(mini: Definition) -> None:
 def test_scorer_is_compiled_once_per_definition_files(mini_files: tuple[Path, Path], mini: Definition) -> None:
     again = load_definition(*mini_files)
     assert again is not mini and again.scorer is mini.scorer
-    assert compile_scorer(again) is mini.scorer
+    assert cached_scorer((again.questionnaire_sha256, again.ruleset_sha256)) is mini.scorer
 
 
 def test_a_changed_rule_gets_its_own_scorer(tmp_path: Path, mini: Definition) -> None:

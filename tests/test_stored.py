@@ -76,3 +76,16 @@ def test_a_folder_that_cannot_be_written_is_left_alone(tmp_path: Path, monkeypat
     monkeypatch.setenv("SCREENING_CACHE_DIR", str(blocker / "cache"))
     definition = load_definition(*write_definition(tmp_path, MINI_QUESTIONNAIRE, MINI_RULES, "mini"))
     assert definition.questionnaire.id == "mini"
+
+
+def test_a_stored_definition_builds_its_models_only_when_asked(cache: Path, tmp_path: Path) -> None:
+    first = load_definition(*write_definition(tmp_path, MINI_QUESTIONNAIRE, MINI_RULES, "mini"))
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    q_path, r_path = write_definition(moved, MINI_QUESTIONNAIRE, MINI_RULES, "mini")
+    second = load_definition(q_path, r_path)
+    assert isinstance(second.models, bytes) and "_models" not in vars(second)  # nothing built yet
+    assert assess(second, parse_response(DOC, second)) == assess(first, parse_response(DOC, first))
+    assert "_models" not in vars(second), "scoring needed the questionnaire and ruleset models"
+    assert (second.questionnaire_file, second.ruleset_file) == (str(q_path), str(r_path))
+    assert second.items.keys() == first.items.keys() and second.ruleset == first.ruleset

@@ -107,7 +107,7 @@ def add_intake(commands: Commands) -> None:
 def _score(args: argparse.Namespace) -> int:
     from ..assessment import assessment_json
     from ..errors import ResponseError
-    from ..reading import load_response
+    from ..reading import load_answers
     from ..scorer import assess
     from ..text import render_summary
 
@@ -117,7 +117,7 @@ def _score(args: argparse.Namespace) -> int:
     failed = 0
     for k, path in enumerate(args.responses):
         try:
-            response = load_response(path, definition, hidden="drop" if args.ignore_hidden else "error")
+            response = load_answers(path, definition, hidden="drop" if args.ignore_hidden else "error")
         except ResponseError as exc:
             if len(args.responses) == 1:
                 raise

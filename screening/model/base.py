@@ -1,48 +1,26 @@
-"""The shared vocabulary of the definition format: ids, text, versions, dispositions and the frozen base model."""
+"""The shared vocabulary of the definition format: ids, text, versions and the frozen base model.
+
+The answer words and the outcomes live in ``screening.kinds`` (free of pydantic) and are re-exported here.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from ..error_codes import ErrorCode
+from ..kinds import NO as NO
+from ..kinds import NOT_SURE as NOT_SURE
+from ..kinds import YES as YES
+from ..kinds import Disposition as Disposition
+from ..kinds import Likelihood as Likelihood
+from ..kinds import Urgency as Urgency
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 SemVer = Annotated[str, StringConstraints(pattern=r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")]
-
-YES, NO, NOT_SURE = "yes", "no", "not_sure"
-
-
-class Disposition(StrEnum):
-    """What should happen next, from least to most urgent."""
-
-    SELF_CARE = "self_care"
-    PHYSIO_ASSESSMENT = "physio_assessment"
-    ROUTINE_GP = "routine_gp"
-    URGENT_GP = "urgent_gp"
-    EMERGENCY = "emergency"
-
-    @property
-    def rank(self) -> int:
-        return _DISPOSITION_ORDER.index(self)
-
-
-_DISPOSITION_ORDER = list(Disposition)
-
-Urgency = Literal["emergency", "urgent_gp", "routine_gp"]
-
-
-class Likelihood(StrEnum):
-    """How strongly the answers suggest a neck-related headache."""
-
-    INSUFFICIENT_INFORMATION = "insufficient_information"
-    UNLIKELY = "unlikely"
-    POSSIBLE = "possible"
-    LIKELY = "likely"
 
 
 class Frozen(BaseModel):

@@ -47,9 +47,9 @@ def emergency_alerts(definition: Definition, response: Response, assessment: Ass
     values, _ = definition.effective_values(response.answers)
     findings: dict[str, Truth] = {}
     for finding in definition.findings:  # in dependency order, as the scorer evaluates them
-        findings[finding.rule.id] = finding.evaluate(values, findings)
-    finding_conditions = {f.rule.id: f.rule.condition for f in definition.findings}
-    conditions = {f.rule.id: f.rule.condition for f in definition.red_flags}
+        findings[finding.id] = definition.evaluator(finding)(values, findings)
+    finding_conditions = {f.id: definition.condition(f) for f in definition.findings}
+    conditions = {f.id: definition.condition(f) for f in definition.red_flags}
     alerts = []
     for flag in raised:
         behind = supporting_items(conditions[flag.id], values, findings, finding_conditions)
