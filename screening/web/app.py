@@ -29,9 +29,10 @@ from .alerts import CHANNELS, AlertSender, Timing, alert_channels
 from .db import CONTACT_ACTIONS, STATUS_LABELS, make_engine, migrate
 from .deps import NeedsLogin, Services, page
 from .jobs import Timing as JobTiming
-from .jobs import Worker, make_worker, preload
+from .jobs import Worker, make_worker
 from .localtime import shown_time, waited
 from .names import shown_name
+from .pdf_queue import preload
 from .ratelimit import SharedRateLimiter
 from .security import Edge
 from .settings import Settings

@@ -437,6 +437,6 @@ def migrate(engine: Engine) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         if connection.dialect.name == "postgresql":
-            from .jobs import install_queue_schema
+            from .queue_schema import install_queue_schema
 
             install_queue_schema(connection)  # procrastinate's own tables, for the job queue

@@ -15,7 +15,7 @@ from ..report import questionnaire_response_json, render_pdf
 from ..response import Response
 from .archive import RebuildError, assessment_of, response_of, row_definition
 from .db import Submission
-from .jobs import ask_again
+from .pdf_queue import ask_again
 from .store import audit, keep_pdf, stored_pdf
 
 if TYPE_CHECKING:  # app imports this module

@@ -14,8 +14,8 @@ from ..report import build_view
 from .archive import RebuildError, assessment_of, response_of, row_definition
 from .db import CALL_ACTIONS, CONTACT_ACTIONS, NEXT_STATUSES, Submission, User
 from .deps import database, form_data, page, services, staff_user, staff_viewer
-from .jobs import pdf_is_ready
 from .localtime import NotALocalTime, utc_from_local
+from .pdf_queue import pdf_is_ready
 from .queue import (
     NOTE_MAX_LENGTH,
     URGENT,

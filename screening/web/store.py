@@ -19,7 +19,7 @@ from ..scorer import CompactResult, assess_compact
 from .alerts import enqueue_alert
 from .archive import insert_ignoring_duplicates, rule_digits, store_definitions
 from .db import STATUSES, AuditEvent, Pdf, StatusChange, Submission, pack_response, utcnow
-from .jobs import queue_pdf
+from .pdf_queue import queue_pdf
 
 KEY_MAX_LENGTH = 255  # longer idempotency keys are refused (the API answers 400)
 
