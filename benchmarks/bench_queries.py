@@ -190,7 +190,7 @@ def old_page(engine: Engine, f: ListFilter, page_number: int) -> Callable[[], ob
 @contextmanager
 def database(postgresql: bool, keep: Path | None) -> Iterator[str]:
     if postgresql:
-        import postgres  # type: ignore[import-not-found]  # tests/postgres.py
+        from helpers import postgres  # type: ignore[import-not-found]  # tests/helpers/postgres.py
 
         with postgres.running_server() as server:
             yield server.new_database()

@@ -41,7 +41,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the private PostgreSQL server the tests use
 
-import postgres  # noqa: E402  (a test helper, found through the path above)
+from helpers import postgres  # noqa: E402  (a test helper, found through the path above)
 
 from screening.response import read_response_file  # noqa: E402
 

@@ -41,7 +41,7 @@ from playwright.sync_api import Page, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the browser launch settings the tests use
 
-from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (a test helper, found through the path above)
+from helpers.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (a test helper, found through the path above)
 
 STAFF_NAME, STAFF_PASSWORD = "reception", "correct horse battery staple"
 BEFORE = "723f65b"

@@ -12,7 +12,7 @@ from screening.intake.prompts import Nav
 from screening.model import IntegerItem, MultiChoiceItem, ScaleItem, TextItem
 from screening.web import forms
 
-# item id in the mini questionnaire (tests/conftest.py), what is typed, and the one message for it
+# item id in the mini questionnaire (tests/data/mini.yaml), what is typed, and the one message for it
 TYPED = [
     ("age", "forty", "Enter a whole number from 16 to 110 (years)"),
     ("age", "200", "Enter a whole number from 16 to 110 (years)"),

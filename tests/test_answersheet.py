@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES
+from helpers.definitions import EXAMPLES
+from helpers.strategies import ODD_VALUES, responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import ODD_VALUES, responses
 
 from screening.answersheet import plain_sheet, read_response_file
 from screening.assessment import assessment_json

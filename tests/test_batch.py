@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import bundled_files
+from helpers.definitions import bundled_files
 
 from screening.cli import main
 

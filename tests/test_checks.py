@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import RULES_TAIL, line_of, write_definition
+from helpers.definitions import RULES_TAIL, line_of, write_definition
 
 from screening.definition import Definition
 from screening.errors import DefinitionError, Problem

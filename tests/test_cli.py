@@ -13,10 +13,17 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import MINI_QUESTIONNAIRE, MINI_RULES, DefinitionFiles, bundled_files, line_of, write_definition
+from helpers.definitions import (
+    MINI_QUESTIONNAIRE,
+    MINI_RULES,
+    DefinitionFiles,
+    bundled_files,
+    line_of,
+    write_definition,
+)
+from helpers.strategies import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import responses
 
 from screening.assessment import assessment_json
 from screening.cli import main

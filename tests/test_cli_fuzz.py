@@ -1,7 +1,7 @@
 """Malformed files never crash the command line: whatever a response, definition or cases file holds, every
 command answers with exit code 0, 1 or 2 and a message, never a traceback, a hang or a MemoryError.
 
-The files are mutations of real ones (tests/strategies.py ``malformed_documents``); the commands run in-process
+The files are mutations of real ones (tests/helpers/strategies.py ``malformed_documents``); the commands run in-process
 through ``main``, so an exception escaping a command fails the test with its traceback.
 """
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MINI_QUESTIONNAIRE, MINI_RULES, DefinitionFiles, write_definition
+from helpers.definitions import MINI_QUESTIONNAIRE, MINI_RULES, DefinitionFiles, write_definition
+from helpers.strategies import malformed_documents
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import malformed_documents
 
 from screening.cli import main
 from screening.definition import Definition

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import RULES_TAIL
+from helpers.definitions import RULES_TAIL
 from pydantic import TypeAdapter, ValidationError
 
 from screening.conditions import (

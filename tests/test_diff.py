@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MINI_QUESTIONNAIRE, MINI_RULES, write_definition
+from helpers.definitions import MINI_QUESTIONNAIRE, MINI_RULES, write_definition
 
 from screening.cli import main
 from screening.definition import Definition

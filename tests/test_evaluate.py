@@ -1,6 +1,6 @@
 """`screening evaluate`: triage measured on case banks, and the literature keys a case may carry.
 
-The measures are checked on a hand-built confusion over the mini definition (tests/conftest.py): each response
+The measures are checked on a hand-built confusion over the mini definition (tests/data/mini.yaml): each response
 below is written so that the mini rules give a known disposition, and every expected number is worked out by
 hand from the case expectations, not read from the program's output.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DefinitionFiles
+from helpers.definitions import DefinitionFiles
 
 from screening.cases import CasesError, cases_path_for, load_case_files, load_cases
 from screening.cli import main

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RULES_TAIL, write_definition
+from helpers.definitions import RULES_TAIL, write_definition
+from helpers.strategies import Draw, HypothesisChooser, responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
-from strategies import Draw, HypothesisChooser, responses
 
 from screening.assessment import assessment_json
 from screening.conditions import items_read

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, RULES_TAIL
+from helpers.definitions import EXAMPLES, RULES_TAIL
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
@@ -67,7 +67,7 @@ def keys_for(definition: Definition, answers: dict[str, Any]) -> str:
     return "".join(keys)
 
 
-# the mini questionnaire (tests/conftest.py), answered for a typical neck-related headache
+# the mini questionnaire (tests/data/mini.yaml), answered for a typical neck-related headache
 NAME = "Ann Example\r\r\r\r\r"  # a name, and no date of birth, contact, NHS number or GP practice
 MINI_START = NAME + "y\r" + "1\r" + "y\r"  # pain starts in the neck, on the left, brought on by movement
 MINI_REST = "5\r" + "47\r" + "n\r" + DOWN * 3 + SPACE + ENTER + ENTER  # severity, age, no thunderclap, none, no note

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import EXAMPLES
+from helpers.definitions import EXAMPLES
 
 from screening.clinic import ClinicSettings
 from screening.definition import Definition

@@ -9,7 +9,7 @@ is refused and reported as a problem. What is checked, on the bundled questionna
   failed requests, every section appears as a group with its title, every question and display item is built,
   and every text reaches the form (except the known loss in KNOWN_LOST_TEXTS);
 - skip logic: for 12-20 generated answer sets (``screening.sampling.sample_answers``, the generator behind
-  tests/strategies.py, seeded; chosen from 300 so that every gated question is shown in one set and hidden in
+  tests/helpers/strategies.py, seeded; chosen from 300 so that every gated question is shown in one set and hidden in
   another, each answer of each question a gate reads occurs with the gated question shown and with it hidden
   where possible, and every disposition and likelihood grade occurs), the answers go into LHC-Forms as a
   QuestionnaireResponse
@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import MARKS, chromium
+from helpers.chromium import MARKS, chromium
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, expect
 from playwright.sync_api import Response as PlaywrightResponse
 

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import MINI_QUESTIONNAIRE, MINI_RULES, RULES_TAIL, bundled_files, line_of, write_definition
+from helpers.definitions import MINI_QUESTIONNAIRE, MINI_RULES, RULES_TAIL, bundled_files, line_of, write_definition
 
 from screening.definition import Definition
 from screening.errors import DefinitionError, Problem, ScreeningError

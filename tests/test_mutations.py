@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import MINI_QUESTIONNAIRE, MINI_RULES, bundled_files
+from helpers.definitions import MINI_QUESTIONNAIRE, MINI_RULES, bundled_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

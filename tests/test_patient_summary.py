@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.pdfs import assert_valid_pdf, embedded_files, flat, pdf_pages_text, pdfa_identification
 from markupsafe import escape
-from pdfs import assert_valid_pdf, embedded_files, flat, pdf_pages_text, pdfa_identification
-from web import Site
 
 from screening.cli import main
 from screening.definition import Definition
@@ -74,17 +73,3 @@ def test_report_writes_the_patient_summary_on_request(tmp_path: Path, capsys: py
     with pytest.raises(SystemExit) as refused:
         main(["report", str(EXAMPLES / "physio_cervicogenic.yaml"), "--audience", "doctor"])
     assert refused.value.code == 64 and "invalid choice" in capsys.readouterr().err
-
-
-def test_the_patients_download_link_gives_their_own_summary(
-    site: Site, physio_answers: dict[str, Any], tmp_path: Path
-) -> None:
-    done = site.complete(physio_answers)
-    assert done.status_code == 303
-    page = site.client.get(done.headers["location"]).text
-    link = page.split('href="/result/')[1].split('"')[0]
-    pdf = site.client.get("/result/" + link)
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    text = flat(" ".join(pdf_pages_text(pdf.content, tmp_path)))
-    assert "Your headache screening summary" in text
-    assert "Appendix" not in text and "What we ask of you" not in text  # not the clinician's referral

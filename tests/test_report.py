@@ -26,10 +26,9 @@ from urllib.parse import unquote, urlsplit
 import pypdf
 import pytest
 import yaml
-from conftest import MINI_QUESTIONNAIRE, MINI_RULES, write_definition
 from fontTools.ttLib import TTFont
-from markupsafe import escape
-from pdfs import (
+from helpers.definitions import MINI_QUESTIONNAIRE, MINI_RULES, write_definition
+from helpers.pdfs import (
     assert_valid_pdf,
     catalog,
     embedded_files,
@@ -40,6 +39,7 @@ from pdfs import (
     squeezed,
     xmp_root,
 )
+from markupsafe import escape
 from pypdf.generic import BooleanObject
 
 from screening.assessment import Assessment, assessment_json

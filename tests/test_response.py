@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RULES_TAIL, line_of
+from helpers.definitions import RULES_TAIL, line_of
 
 from screening.cli import main
 from screening.definition import Definition

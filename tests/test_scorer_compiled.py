@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import MINI_QUESTIONNAIRE, write_definition
+from helpers.definitions import MINI_QUESTIONNAIRE, write_definition
+from helpers.strategies import HypothesisChooser, responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import HypothesisChooser, responses
 
 from screening.assessment import Assessment, assessment_json
 from screening.compiled import cached_scorer
@@ -117,7 +117,7 @@ grading:
 
 @pytest.fixture(scope="session")
 def every_kind(tmp_path_factory: pytest.TempPathFactory) -> Definition:
-    from conftest import MINI_RULES
+    from helpers.definitions import MINI_RULES
 
     tail = MINI_RULES[MINI_RULES.index("disposition:") :]
     return load_definition(
@@ -210,7 +210,7 @@ def test_scorer_is_compiled_once_per_definition_files(mini_files: tuple[Path, Pa
 
 
 def test_a_changed_rule_gets_its_own_scorer(tmp_path: Path, mini: Definition) -> None:
-    from conftest import MINI_RULES
+    from helpers.definitions import MINI_RULES
 
     changed = load_definition(
         *write_definition(tmp_path, MINI_QUESTIONNAIRE, MINI_RULES.replace("value: 8}", "value: 9}"), "mini")

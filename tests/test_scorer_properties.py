@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
+from helpers.strategies import HypothesisChooser, responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import HypothesisChooser, responses
 
 from screening.assessment import Assessment, assessment_from_json, assessment_json
 from screening.conditions import findings_read, items_read

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import MINI_QUESTIONNAIRE, MINI_RULES, write_definition
+from helpers.definitions import MINI_QUESTIONNAIRE, MINI_RULES, write_definition
 
 from screening import stored
 from screening.errors import DefinitionError

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
+from helpers.web import Site, field, hidden_fields
 from sqlalchemy import text
 from starlette.routing import Mount
-from web import Site, field, hidden_fields
 
 from screening.web.security import CONTENT_SECURITY_POLICY
 

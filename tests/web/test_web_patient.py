@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from web import Site, errors_on, field, hidden_fields
+from helpers.web import Site, errors_on, field, hidden_fields
 
 from screening.loader import default_questionnaire_path, ruleset_path_for
 from screening.web.db import Submission
 from screening.web.forms import screens
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _disposition_title(kind: str) -> str:

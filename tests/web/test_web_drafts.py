@@ -10,9 +10,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
+from helpers.web import Site, hidden_fields
 from sqlalchemy import select
 from starlette.testclient import TestClient
-from web import Site, hidden_fields
 
 from screening.clinic import AlertSettings
 from screening.web.db import PatientDraft

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from web import Site, field, form_pairs, hidden_fields
+from helpers.web import Site, field, form_pairs, hidden_fields
 
 from screening.response import read_response_file
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _document(name: str) -> dict[str, Any]:

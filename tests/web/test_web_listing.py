@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
+from helpers.web import Site, stored_row
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from web import Site, stored_row
 
 from screening.web import listing
 from screening.web.db import MIGRATIONS, Submission, make_engine, migrate

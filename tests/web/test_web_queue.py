@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.web import Site, errors_on, field
 from sqlalchemy import event, func, select, text, update
-from web import Site, errors_on, field
 
 from screening.cli import main
 from screening.web.db import AuditEvent, ContactRecord, DiscoveryCall, StatusChange, Submission, make_engine, migrate

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web import Site
+from helpers.web import Site
 
 from screening.response import read_response_file
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def physio_json() -> str:

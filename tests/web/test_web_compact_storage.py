@@ -28,7 +28,7 @@ from screening.web.archive import RebuildError, assessment_of
 from screening.web.db import MIGRATIONS, StoredDefinition, Submission, make_engine, migrate
 from screening.web.store import submit
 
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
 OLD_VERSION = "1.9.0"
 
 
@@ -111,7 +111,7 @@ def test_a_result_that_no_longer_comes_out_the_same_is_not_shown(db: Session, bu
 
 
 def test_the_pdf_of_a_submission_under_an_older_ruleset_is_rendered_under_it(site: Any, older: Definition) -> None:
-    from pdfs import embedded_files
+    from helpers.pdfs import embedded_files
 
     response = load_response(EXAMPLES[-1], older)  # physio_cervicogenic
     with site.db() as db:

@@ -11,8 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from helpers.web import STAFF_PASSWORD, Site, errors_on, field
 from starlette.testclient import TestClient
-from web import STAFF_PASSWORD, Site, errors_on, field
 
 from screening.web import auth
 from screening.web.auth import revoke_api_token, set_disabled, set_password

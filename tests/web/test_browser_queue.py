@@ -13,12 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_browser
-from chromium import MARKS
+from helpers.chromium import MARKS
 from playwright.sync_api import Browser, expect
 from sqlalchemy import update
 from sqlalchemy.orm import Session
-from test_browser import DESKTOP, PHONE, Live, axe_problems, heading, login, submit
 
 from screening.definition import Definition
 from screening.reading import load_response
@@ -26,10 +24,12 @@ from screening.response import parse_response
 from screening.scorer import assess_compact
 from screening.web.db import Submission
 from screening.web.store import record_submission
+from web import test_browser
+from web.test_browser import DESKTOP, PHONE, Live, axe_problems, heading, login, submit
 
 pytestmark = MARKS
 browser, live, bundled_definition = test_browser.browser, test_browser.live, test_browser.bundled_definition  # fixtures
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")

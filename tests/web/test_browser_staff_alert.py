@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_browser
-from chromium import MARKS
+from helpers.chromium import MARKS
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
-from test_browser import DESKTOP, PHONE, Live, answer, axe_problems, heading, login, question_box, submit
 
 from screening.definition import Definition
+from web import test_browser
+from web.test_browser import DESKTOP, PHONE, Live, answer, axe_problems, heading, login, question_box, submit
 
 pytestmark = MARKS
 browser, live, bundled_definition = test_browser.browser, test_browser.live, test_browser.bundled_definition  # fixtures

@@ -183,7 +183,7 @@ def test_worker_once_renders_what_is_queued_then_stops(tmp_path: Path, caplog: p
     engine = make_engine(Settings.load(data).database_url)
     migrate(engine)
     definition = load_definition(None, None)
-    raw, _ = read_response_file(Path(__file__).resolve().parent.parent / "examples" / "physio_cervicogenic.yaml")
+    raw, _ = read_response_file(Path(__file__).resolve().parents[2] / "examples" / "physio_cervicogenic.yaml")
     response = parse_response(raw, definition)
     with Session(engine) as db:
         for _ in range(2):

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.web import Site, stored_row
 from sqlalchemy import insert
-from web import Site, stored_row
 
 from screening.cli import main
 from screening.loader import default_questionnaire_path, ruleset_path_for
@@ -117,7 +117,7 @@ def test_rescore_lists_what_would_change_and_writes_nothing(
 
 
 def test_rescore_a_folder_of_responses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    examples = Path(__file__).resolve().parent.parent / "examples"
+    examples = Path(__file__).resolve().parents[2] / "examples"
     assert main(["rescore", str(examples), "--ruleset", str(_stricter_rules(tmp_path))]) == 0
     captured = capsys.readouterr()
     assert "physio_cervicogenic.yaml" in captured.out and "likely -> possible" in captured.out

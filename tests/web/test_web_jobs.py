@@ -27,16 +27,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from postgres import Server as PostgresServer
+from helpers.postgres import Server as PostgresServer
+from helpers.web import Site
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
-from web import Site
 
 from screening.response import read_response_file
 from screening.web.db import Job, Pdf, make_engine, migrate
 from screening.web.jobs import TableWorker, Timing, render_pdf_of
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 RENDERED = re.compile(r"referral PDF of submission ([0-9a-f]{8}) rendered")
 

@@ -28,7 +28,7 @@ from screening.web.auth import add_api_token, add_user, start_session
 from screening.web.db import WORKER_THREADS, Submission, make_engine
 from screening.web.settings import Settings
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CLIENTS = 200
 CLIENT_TIMEOUT = 45.0  # seconds; the old deadlock held requests for 60 s and more
 

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 import schemathesis
+from helpers.web import Site
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
-from web import Site
 
 from screening import assess, assessment_json, load_response
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _document(name: str) -> dict[str, Any]:

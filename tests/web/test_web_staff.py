@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pypdf
-from web import STAFF_PASSWORD, Site, errors_on, field
+from helpers.web import STAFF_PASSWORD, Site, errors_on, field
 
 from screening.clinic import ClinicSettings
 from screening.web.db import StatusChange, Submission
@@ -196,7 +196,7 @@ def test_double_submit_of_intake_stores_once(site: Site, physio_answers: dict[st
     site.add_staff()
     site.login()
     page = site.client.get("/staff/intake")
-    from web import form_pairs
+    from helpers.web import form_pairs
 
     data = [
         ("csrftoken", field(page.text, "csrftoken")),

@@ -26,7 +26,7 @@ import pytest
 import uvicorn
 import yaml
 from axe_playwright_python.sync_playwright import Axe
-from chromium import MARKS, chromium
+from helpers.chromium import MARKS, chromium
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -43,7 +43,7 @@ from screening.web.settings import Settings
 
 pytestmark = MARKS
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 STAFF_NAME, STAFF_PASSWORD = "reception", "correct horse battery"

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from helpers.web import Site, field, form_pairs, shown_for
 from sqlalchemy import delete, event
-from web import Site, field, form_pairs, shown_for
 
 from screening.web import auth
 from screening.web.db import StaffSession

@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 import pytest
+from helpers.pdfs import embedded_files
+from helpers.strategies import responses
+from helpers.web import Site, hidden_fields
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pdfs import embedded_files
-from strategies import responses
-from web import Site, hidden_fields
 
 from screening.definition import Definition
 from screening.errors import ResponseError

@@ -27,10 +27,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
+from helpers.web import Site, hidden_fields
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 from starlette.testclient import TestClient
-from web import Site, hidden_fields
 
 from screening.clinic import AlertSettings, ClinicSettings
 from screening.response import read_response_file
@@ -40,7 +40,7 @@ from screening.web.db import AlertOutbox, make_engine, utcnow
 from screening.web.mail import Alert, AlertConfigError, alert_email, send_email
 from screening.web.settings import Settings
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BASE_URL = "https://screening.clinic.example"
 FAST = {
     "secret_key": b"a test signing key shared by every app on one database",
