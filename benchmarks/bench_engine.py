@@ -73,8 +73,10 @@ def _throughput(definition: Definition, documents: list[dict[str, Any]], label: 
 
     parse_only = _cpu_seconds(parse_all, 5)
     print(f"\nparse + assess {n:,} generated responses, {label} (CPU time, median of 5):")
-    print(f"  parse alone {parse_only / n * 1e6:.1f} µs; baseline (shallow copy of each document) "
-          f"{baseline / n * 1e6:.2f} µs")
+    print(
+        f"  parse alone {parse_only / n * 1e6:.1f} µs; baseline (shallow copy of each document) "
+        f"{baseline / n * 1e6:.2f} µs"
+    )
     timings = {}
     for name, score in (
         ("interpreted assess (reference)", assess_interpreted),

@@ -114,8 +114,10 @@ def check_cost(repeat: int) -> None:
         text = path.read_text(encoding="utf-8")
         walk = best_of(repeat * 4, lambda text=text, limits=limits: check_limits(text, limits))
         whole = best_of(repeat * 4, lambda text=text, limits=limits: load_with_lines(text, limits))
-        print(f"   {path.name:36} {len(text) / 1024:6.0f} KB  walk {walk * 1000:6.2f} ms of {whole * 1000:6.2f} ms "
-              f"({walk / whole:.0%})")
+        print(
+            f"   {path.name:36} {len(text) / 1024:6.0f} KB  walk {walk * 1000:6.2f} ms of {whole * 1000:6.2f} ms "
+            f"({walk / whole:.0%})"
+        )
 
 
 def main_() -> None:

@@ -202,4 +202,3 @@ def _fit(cond: Condition, item: Item) -> list[tuple[str, str, ErrorCode]]:
             if v not in allowed
         ]
     return []
-

@@ -72,6 +72,7 @@ DISPOSITION_LABELS: dict[Disposition, DispositionLabel] = {
     ),
 }
 
+
 def disposition_words(value: str) -> str:
     """The short words for a stored disposition value (the value itself when it names none)."""
     try:

@@ -35,7 +35,6 @@ def mini(mini_files: DefinitionFiles) -> Definition:
     return load_definition(*mini_files)
 
 
-
 @pytest.fixture(scope="session")
 def bundled() -> Definition:
     """The bundled cervicogenic headache definition. Skips only while its files do not exist yet;

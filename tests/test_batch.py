@@ -160,8 +160,8 @@ def test_batch_lists_the_entries_it_skips_and_refuses_hostile_files(tmp_path: Pa
     os.mkfifo(folder / "pipe.yaml")  # reading it would wait for a writer for ever
     (folder / "notes.txt").write_text("not a response", encoding="utf-8")  # a file, plainly not a response: quiet
     (folder / "bomb.yaml").write_text(
-        "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n"
-                                                       for p, c in zip("abcdefgh", "bcdefghi", strict=True)),
+        "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)),
         encoding="utf-8",
     )
     out_dir = tmp_path / "out"

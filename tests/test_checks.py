@@ -132,8 +132,10 @@ def test_equals_value_must_be_an_answer_of_the_yes_no_item(problems: Load) -> No
 @pytest.mark.parametrize(
     ("condition", "message"),
     [
-        ("{ge: {item: neck_pain, value: 1}}",
-         "a number comparison needs an integer or scale item, but 'neck_pain' is yes_no"),
+        (
+            "{ge: {item: neck_pain, value: 1}}",
+            "a number comparison needs an integer or scale item, but 'neck_pain' is yes_no",
+        ),
         ("{yes: severity}", "'yes: severity' needs a yes/no item, but 'severity' is scale"),
         ("{in: {item: severity, values: [high]}}", "'in' needs a choice item, but 'severity' is scale"),
         ("{between: {item: severity, min: 5, max: 11}}", "11 is outside the range of 'severity' (0–10)"),
@@ -303,9 +305,11 @@ def test_ruleset_for_another_questionnaire_version(problems: Load, written_for: 
 
 def test_all_problems_are_reported_at_once_sorted_by_file_and_line(problems: Load) -> None:
     questionnaire = QUESTIONNAIRE.replace("{code: right, label: Right}", "{code: left, label: Right}")
-    rules = RULES.replace("condition: {yes: neck_pain}", "condition: {yes: neck_pian}").replace(
-        "{ge: {item: severity, value: 10}}", "{ge: {item: neck_pain, value: 10}}"
-    ).replace("version: 1.0.0}", "version: 1.0.0}\nfindings:\n  - {id: f, title: F, condition: {finding: g}}")
+    rules = (
+        RULES.replace("condition: {yes: neck_pain}", "condition: {yes: neck_pian}")
+        .replace("{ge: {item: severity, value: 10}}", "{ge: {item: neck_pain, value: 10}}")
+        .replace("version: 1.0.0}", "version: 1.0.0}\nfindings:\n  - {id: f, title: F, condition: {finding: g}}")
+    )
     found = problems(questionnaire, rules)
     assert [(Path(p.file).name, p.line) for p in found] == [
         ("def.rules.yaml", 6),
@@ -332,8 +336,12 @@ def test_a_rule_true_only_when_its_question_is_hidden_is_not_called_dead(tmp_pat
     )
     definition = load_definition(*write_definition(tmp_path, QUESTIONNAIRE, rules + RULES_TAIL))
     assert isinstance(definition, Definition)
-    doc = {"questionnaire": "small", "version": "1.0.0", "collected_at": "2026-01-01T09:00:00Z",
-           "answers": {"neck_pain": "no", "severity": 2}}
+    doc = {
+        "questionnaire": "small",
+        "version": "1.0.0",
+        "collected_at": "2026-01-01T09:00:00Z",
+        "answers": {"neck_pain": "no", "severity": 2},
+    }
     features = assess(definition, parse_response(doc, definition)).features
     assert [(f.id, f.status) for f in features] == [("neck", "met")]
 

@@ -46,8 +46,13 @@ def definition_args(files: DefinitionFiles) -> list[str]:
 
 
 def write_response(folder: Path, answers: dict[str, Any], name: str = "response.yaml", **envelope: Any) -> Path:
-    data = {"questionnaire": "mini", "version": "1.2.0", "collected_at": "2026-03-01T10:30:00Z", **envelope,
-            "answers": answers}
+    data = {
+        "questionnaire": "mini",
+        "version": "1.2.0",
+        "collected_at": "2026-03-01T10:30:00Z",
+        **envelope,
+        "answers": answers,
+    }
     path = folder / name
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
@@ -61,8 +66,10 @@ def test_validate_a_good_pair(capsys: Capture, mini_files: DefinitionFiles) -> N
     code, out, err = run(capsys, "validate", str(mini_files[0]))
     assert code == 0
     assert err == ""
-    assert out == (f"ok: {mini_files[0]} + mini.rules.yaml — questionnaire mini 1.2.0, 9 items; "
-                   "ruleset mini_rules 1.0.0, 9 rules\n")
+    assert out == (
+        f"ok: {mini_files[0]} + mini.rules.yaml — questionnaire mini 1.2.0, 9 items; "
+        "ruleset mini_rules 1.0.0, 9 rules\n"
+    )
 
 
 def test_validate_a_ruleset_path_finds_its_questionnaire(capsys: Capture, mini_files: DefinitionFiles) -> None:
@@ -139,17 +146,21 @@ def test_score_lists_red_flags_to_check(capsys: Capture, mini_files: DefinitionF
     code, out, err = run(capsys, "score", str(path), *definition_args(mini_files))
     assert (code, err) == (0, "")
     assert out.startswith("OUTCOME: URGENT GP (urgent_gp) — Urgent GP\n  Urgent GP.\n  When: Today\n")
-    assert ("Must be checked (answered 'not sure' or not answered):\n"
-            "  ? [emergency] Thunderclap headache — ask about: thunderclap\n"
-            "  ? [urgent_gp] Fever or weight loss — ask about: symptoms\n") in out
+    assert (
+        "Must be checked (answered 'not sure' or not answered):\n"
+        "  ? [emergency] Thunderclap headache — ask about: thunderclap\n"
+        "  ? [urgent_gp] Fever or weight loss — ask about: symptoms\n"
+    ) in out
     assert "Neck-related (cervicogenic) features: possible — 3 of 8 points (5 unknown)" in out
     assert "  - thunderclap (not sure)" in out
 
 
-def test_score_json_is_the_assessment_json(capsys: Capture, mini: Definition, mini_files: DefinitionFiles,
-                                           tmp_path: Path) -> None:
-    path = write_response(tmp_path, {"neck_pain": "yes", "neck_side": "left", "thunderclap": "not_sure"},
-                          respondent="staff")
+def test_score_json_is_the_assessment_json(
+    capsys: Capture, mini: Definition, mini_files: DefinitionFiles, tmp_path: Path
+) -> None:
+    path = write_response(
+        tmp_path, {"neck_pain": "yes", "neck_side": "left", "thunderclap": "not_sure"}, respondent="staff"
+    )
     code, out, err = run(capsys, "score", str(path), "--json", *definition_args(mini_files))
     assert (code, err) == (0, "")
     assert out == assessment_json(assess(mini, load_response(path, mini)))
@@ -159,8 +170,9 @@ def test_score_json_is_the_assessment_json(capsys: Capture, mini: Definition, mi
     assert [f["id"] for f in document["to_check"]] == ["thunderclap_headache", "systemic_symptoms"]
 
 
-def test_score_a_bad_response_exits_1_listing_every_problem(capsys: Capture, mini_files: DefinitionFiles,
-                                                             tmp_path: Path) -> None:
+def test_score_a_bad_response_exits_1_listing_every_problem(
+    capsys: Capture, mini_files: DefinitionFiles, tmp_path: Path
+) -> None:
     path = write_response(tmp_path, {"neck_pian": "yes", "severity": 11, "symptoms": ["none", "fever"]})
     code, out, err = run(capsys, "score", str(path), *definition_args(mini_files))
     assert code == 1
@@ -169,19 +181,22 @@ def test_score_a_bad_response_exits_1_listing_every_problem(capsys: Capture, min
     lines = err.splitlines()
     assert lines[0] == "4 problems in the response:"
     assert sorted(line.split(": ", 2)[1] for line in lines[1:]) == [
-        "[SCR307] item 'neck_pian'", "[SCR309] item 'severity'", "[SCR309] item 'symptoms'",
-        "[SCR311] item 'neck_pain'"]
+        "[SCR307] item 'neck_pian'",
+        "[SCR309] item 'severity'",
+        "[SCR309] item 'symptoms'",
+        "[SCR311] item 'neck_pain'",
+    ]
     text = path.read_text(encoding="utf-8")
     assert f"{path}:{line_of(text, 'severity')}: [SCR309] item 'severity': answer 11 is outside 0–10" in err
 
 
 def test_score_ignore_hidden(capsys: Capture, mini_files: DefinitionFiles, tmp_path: Path) -> None:
-    path = write_response(tmp_path, {"neck_pain": "no", "neck_side": "left", "thunderclap": "no",
-                                     "symptoms": ["none"]})
+    path = write_response(tmp_path, {"neck_pain": "no", "neck_side": "left", "thunderclap": "no", "symptoms": ["none"]})
     code, _, err = run(capsys, "score", str(path), *definition_args(mini_files))
     assert code == 1
-    assert ("item 'neck_side': answered, but the question was not shown: "
-            "its condition (neck_pain is yes) is false") in err
+    assert (
+        "item 'neck_side': answered, but the question was not shown: its condition (neck_pain is yes) is false"
+    ) in err
     code, out, err = run(capsys, "score", str(path), "--ignore-hidden", "--json", *definition_args(mini_files))
     assert (code, err) == (0, "")
     answers = {a["item"]: a for a in json.loads(out)["answers"]}
@@ -218,8 +233,10 @@ def test_questions_in_staff_and_patient_wording(capsys: Capture, mini_files: Def
     assert "1. Does the headache start in the patient's neck? *" in staff
     assert "Does your headache" not in staff
     assert "(asked only if neck_pain is yes)" in patient and "(asked only if neck_pain is yes)" in staff
-    assert "[symptoms] any of: fever = Fever; weight_loss = Weight loss; blurred_vision = Blurred vision; " \
-           "none = None of these" in staff
+    assert (
+        "[symptoms] any of: fever = Fever; weight_loss = Weight loss; blurred_vision = Blurred vision; "
+        "none = None of these" in staff
+    )
     assert patient.splitlines()[0] == "Mini headache screen (version 1.2.0, patient wording)"
 
 
@@ -243,9 +260,27 @@ def conforms(instance: Any, schema: dict[str, Any], root: dict[str, Any], where:
     Unknown keywords fail loudly so the checker never passes something it did not understand.
     """
     errors: list[str] = []
-    known = {"$ref", "$defs", "anyOf", "type", "enum", "const", "properties", "required", "additionalProperties",
-             "items", "uniqueItems", "minimum", "maximum", "maxLength", "minLength", "pattern", "maxItems",
-             "minItems", "prefixItems"}
+    known = {
+        "$ref",
+        "$defs",
+        "anyOf",
+        "type",
+        "enum",
+        "const",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "uniqueItems",
+        "minimum",
+        "maximum",
+        "maxLength",
+        "minLength",
+        "pattern",
+        "maxItems",
+        "minItems",
+        "prefixItems",
+    }
     unknown = set(schema) - known - _ANNOTATIONS
     assert not unknown, f"the test's schema checker does not understand {sorted(unknown)} at {where}"
     if "$ref" in schema:
@@ -256,12 +291,20 @@ def conforms(instance: Any, schema: dict[str, Any], root: dict[str, Any], where:
     if "anyOf" in schema and all(conforms(instance, option, root, where) for option in schema["anyOf"]):
         errors.append(f"{where}: matches none of anyOf")
     kinds: dict[str, type | tuple[type, ...]] = {
-        "string": str, "integer": int, "number": (int, float), "object": dict, "array": list,
-        "boolean": bool, "null": type(None)}
+        "string": str,
+        "integer": int,
+        "number": (int, float),
+        "object": dict,
+        "array": list,
+        "boolean": bool,
+        "null": type(None),
+    }
     if "type" in schema:
         wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        ok = any(isinstance(instance, kinds[t]) and not (t in ("integer", "number") and isinstance(instance, bool))
-                 for t in wanted)
+        ok = any(
+            isinstance(instance, kinds[t]) and not (t in ("integer", "number") and isinstance(instance, bool))
+            for t in wanted
+        )
         if not ok:
             return [*errors, f"{where}: {instance!r} is not {schema['type']}"]
     if "enum" in schema and instance not in schema["enum"]:
@@ -326,10 +369,15 @@ def test_schema_prints_response_and_assessment(capsys: Capture, mini_files: Defi
     answers = response["properties"]["answers"]
     assert answers["additionalProperties"] is False
     assert sorted(answers["properties"]) == sorted(
-        ["neck_pain", "neck_side", "neck_movement", "severity", "age", "thunderclap", "symptoms", "notes"])
+        ["neck_pain", "neck_side", "neck_movement", "severity", "age", "thunderclap", "symptoms", "notes"]
+    )
     assert answers["properties"]["thunderclap"]["enum"] == ["yes", "no", "not_sure"]
     assert answers["properties"]["age"] | {"description": ""} == {
-        "type": "integer", "minimum": 16, "maximum": 110, "description": ""}
+        "type": "integer",
+        "minimum": 16,
+        "maximum": 110,
+        "description": "",
+    }
     assert answers["properties"]["symptoms"]["items"] == {"enum": ["fever", "weight_loss", "blurred_vision", "none"]}
     assert "disposition" in documents["assessment"]["properties"]
     patient = response["$defs"]["Patient"]["properties"]
@@ -344,8 +392,12 @@ def test_schema_prints_response_and_assessment(capsys: Capture, mini_files: Defi
 
 def test_the_schema_checker_rejects_what_it_should(capsys: Capture, mini_files: DefinitionFiles) -> None:
     schema = schema_documents(capsys, mini_files)["response"]
-    good = {"questionnaire": "mini", "version": "1.2.0", "collected_at": "2026-01-01T00:00:00Z",
-            "answers": {"neck_pain": "yes"}}
+    good = {
+        "questionnaire": "mini",
+        "version": "1.2.0",
+        "collected_at": "2026-01-01T00:00:00Z",
+        "answers": {"neck_pain": "yes"},
+    }
     assert conforms(good, schema, schema) == []
     assert conforms({**good, "questionnaire": "other"}, schema, schema) != []
     assert conforms({**good, "answers": {"severity": 11}}, schema, schema) != []
@@ -466,8 +518,9 @@ def test_rescore_names_a_hostile_file_and_carries_on(capsys: Capture, tmp_path: 
     (folder / "bomb.yaml").write_text(alias_bomb(), encoding="utf-8")
     os.mkfifo(folder / "pipe.yaml")  # no writer: read as empty, never waited on
     q_path, r_path = bundled_files()
-    code, out, err = run(capsys, "rescore", str(folder), "--ruleset", str(r_path), "--questionnaire", str(q_path),
-                         "--all")
+    code, out, err = run(
+        capsys, "rescore", str(folder), "--ruleset", str(r_path), "--questionnaire", str(q_path), "--all"
+    )
     assert code == 0
     assert "bomb.yaml (): cannot be re-assessed: not a response: more than 20,000 keys, values and list entries" in out
     assert "pipe.yaml (): cannot be re-assessed: not a response: a response must be a mapping" in out
@@ -493,17 +546,22 @@ def test_help_and_version(capsys: Capture) -> None:
 def test_help_does_not_import_pydantic(tmp_path: Path) -> None:
     check = subprocess.run(
         [sys.executable, "-c", "import screening.cli, sys; print('pydantic' in sys.modules, 'yaml' in sys.modules)"],
-        capture_output=True, text=True, cwd=tmp_path, check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
     )
     assert check.stdout == "False False\n"
-    helped = subprocess.run([sys.executable, "-X", "importtime", "-m", "screening", "--help"],
-                            capture_output=True, text=True, cwd=tmp_path)
+    helped = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "screening", "--help"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert helped.returncode == 0
     assert "usage: screening" in helped.stdout
     imported = [line.rsplit("|", 1)[-1].strip() for line in helped.stderr.splitlines() if "|" in line]
     assert "screening.cli" in imported
-    assert not [name for name in imported if name.split(".")[0] in ("pydantic", "pydantic_core", "yaml", "jinja2",
-                                                                        "weasyprint")]
+    assert not [
+        name for name in imported if name.split(".")[0] in ("pydantic", "pydantic_core", "yaml", "jinja2", "weasyprint")
+    ]
 
 
 def test_questions_read_the_script_to_staff_and_patient_help_to_patients(

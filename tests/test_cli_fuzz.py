@@ -82,14 +82,16 @@ def run(capsys: Capture, *argv: str) -> int:
     return code
 
 
-def test_the_unmutated_sources_are_fine(capsys: Capture, mini: Definition, mini_files: DefinitionFiles,
-                                         tmp_path: Path) -> None:
+def test_the_unmutated_sources_are_fine(
+    capsys: Capture, mini: Definition, mini_files: DefinitionFiles, tmp_path: Path
+) -> None:
     """The baseline the mutations start from: every source scores (so the fuzzing starts from good files)."""
     for name, text in response_sources(mini).items():
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
-        assert run(capsys, "score", str(path), "--questionnaire", str(mini_files[0]),
-                   "--ruleset", str(mini_files[1])) == 0, name
+        assert (
+            run(capsys, "score", str(path), "--questionnaire", str(mini_files[0]), "--ruleset", str(mini_files[1])) == 0
+        ), name
 
 
 @FUZZ

@@ -30,8 +30,9 @@ LEAF = {T: {"yes": "t"}, F: {"yes": "f"}, U: {"yes": "u"}}
 VALUES = {"t": "yes", "f": "no", "u": UNKNOWN}
 
 
-def evaluate(condition: dict[str, Any], values: dict[str, Any] | None = None,
-             findings: dict[str, Truth] | None = None) -> Truth:
+def evaluate(
+    condition: dict[str, Any], values: dict[str, Any] | None = None, findings: dict[str, Truth] | None = None
+) -> Truth:
     return compile_condition(CONDITION.validate_python(condition))(values or VALUES, findings or {})
 
 
@@ -171,8 +172,14 @@ def test_finding_reference_reads_the_finding(value: Truth) -> None:
 
 def test_items_and_findings_read_in_order_of_first_appearance() -> None:
     cond = CONDITION.validate_python(
-        {"all": [{"yes": "b"}, {"any": [{"finding": "f1"}, {"ge": {"item": "a", "value": 1}}]},
-                 {"not": {"yes": "b"}}, {"at_least": {"n": 1, "of": [{"finding": "f0"}, {"answered": "c"}]}}]}
+        {
+            "all": [
+                {"yes": "b"},
+                {"any": [{"finding": "f1"}, {"ge": {"item": "a", "value": 1}}]},
+                {"not": {"yes": "b"}},
+                {"at_least": {"n": 1, "of": [{"finding": "f0"}, {"answered": "c"}]}},
+            ]
+        }
     )
     assert items_read(cond) == ["b", "a", "c"]
     assert findings_read(cond) == ["f1", "f0"]
@@ -180,8 +187,12 @@ def test_items_and_findings_read_in_order_of_first_appearance() -> None:
 
 def test_describe_reads_like_the_rule() -> None:
     cond = CONDITION.validate_python(
-        {"all": [{"yes": "neck_pain"}, {"any": [{"in": {"item": "side", "values": ["left", "right"]}},
-                                                 {"ge": {"item": "age", "value": 50}}]}]}
+        {
+            "all": [
+                {"yes": "neck_pain"},
+                {"any": [{"in": {"item": "side", "values": ["left", "right"]}}, {"ge": {"item": "age", "value": 50}}]},
+            ]
+        }
     )
     assert describe(cond) == "neck_pain is yes and (side is one of left, right or age ≥ 50)"
 

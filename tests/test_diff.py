@@ -21,10 +21,9 @@ def test_identical_definitions_have_no_differences(mini: Definition) -> None:
 
 
 def test_each_kind_of_change_is_named(make_definition: Callable[..., Definition], mini: Definition) -> None:
-    questionnaire = (
-        MINI_QUESTIONNAIRE.replace("{code: both, label: Both sides}", "{code: both, label: Both sides of the neck}")
-        .replace("enable_when: {yes: neck_pain}", "enable_when: {not: {equals: {item: neck_pain, value: no}}}", 1)
-    )
+    questionnaire = MINI_QUESTIONNAIRE.replace(
+        "{code: both, label: Both sides}", "{code: both, label: Both sides of the neck}"
+    ).replace("enable_when: {yes: neck_pain}", "enable_when: {not: {equals: {item: neck_pain, value: no}}}", 1)
     rules = MINI_RULES.replace("weight: 3", "weight: 4", 1).replace("urgency: urgent_gp", "urgency: routine_gp", 1)
     assert questionnaire != MINI_QUESTIONNAIRE and rules != MINI_RULES
     changes = diff_definitions(mini, make_definition(questionnaire, rules))

@@ -62,8 +62,9 @@ def test_every_code_is_used_by_the_engine() -> None:
 def test_a_problem_cannot_be_built_without_a_code() -> None:
     with pytest.raises(TypeError, match="code"):
         Problem("def.yaml", 3, "item 'age'", "min 16 must be below max 16")  # type: ignore[call-arg]
-    problem = Problem("def.yaml", 3, "item 'age'", "min 16 must be below max 16", "swap them",
-                      code=ErrorCode.RANGE_REVERSED)
+    problem = Problem(
+        "def.yaml", 3, "item 'age'", "min 16 must be below max 16", "swap them", code=ErrorCode.RANGE_REVERSED
+    )
     assert str(problem) == "def.yaml:3: [SCR108] item 'age': min 16 must be below max 16 — swap them"
     assert problem.as_json()["code"] == "SCR108"
     anywhere = Problem("", None, "--since", "'soon' is not a date", code=ErrorCode.BAD_OPTION_VALUE)
@@ -107,7 +108,11 @@ def test_the_command_line_uses_the_exit_codes_of_the_error_tree() -> None:
     from screening.cli import common  # kept apart so `screening --help` imports nothing heavy
 
     assert (common.EXIT_OK, common.EXIT_FAILURE, common.EXIT_INVALID, common.EXIT_USAGE) == (
-        errors.EXIT_OK, errors.EXIT_FAILURE, errors.EXIT_INVALID, errors.EXIT_USAGE)
+        errors.EXIT_OK,
+        errors.EXIT_FAILURE,
+        errors.EXIT_INVALID,
+        errors.EXIT_USAGE,
+    )
     with pytest.raises(SystemExit) as caught:
         common.Parser(prog="screening").parse_args(["--no-such-option"])
     assert caught.value.code == errors.EXIT_USAGE
@@ -133,6 +138,15 @@ def test_old_homes_of_the_error_classes_still_work() -> None:
     from screening.yamlio import YamlSyntaxError
 
     assert (CasesError, IntakeError, LimitError, AccountError) == (
-        errors.CasesError, errors.IntakeError, errors.LimitError, errors.AccountError)
+        errors.CasesError,
+        errors.IntakeError,
+        errors.LimitError,
+        errors.AccountError,
+    )
     assert (ExportError, AlertConfigError, SettingsError, YamlSyntaxError, RebuildError) == (
-        errors.ExportError, errors.AlertConfigError, errors.SettingsError, errors.YamlSyntaxError, errors.RebuildError)
+        errors.ExportError,
+        errors.AlertConfigError,
+        errors.SettingsError,
+        errors.YamlSyntaxError,
+        errors.RebuildError,
+    )

@@ -60,6 +60,7 @@ def test_score_reports_a_broken_questionnaire_response(tmp_path: Path, capsys: p
 
 def _with_answers(resource: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     """The resource with the items of the given linkIds changed (a new linkId, or new answers)."""
+
     def walk(nodes: list[dict[str, Any]]) -> None:
         for node in nodes:
             node.update(change.get(node["linkId"], {}))

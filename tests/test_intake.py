@@ -484,9 +484,11 @@ def test_a_mistyped_nhs_number_is_refused_with_the_web_form_message(mini: Defini
 
     today = date(2026, 6, 1)
     message = detail_problem("nhs_number", "943 476 5918", today)  # the check digit is wrong
-    assert message and message == detail_errors(
-        {"name": "A", "nhs_number": "943 476 5918"}, contact_required=False, today=today
-    )["nhs_number"]
+    assert (
+        message
+        and message
+        == detail_errors({"name": "A", "nhs_number": "943 476 5918"}, contact_required=False, today=today)["nhs_number"]
+    )
     keys = "Ann Example\r\r\r" + "943 476 5918\r" + CLEAR_LINE + "943 476 5919\r" + "\r" + "n\r" + MINI_REST + SAVE
     assert intake(mini, tmp_path, keys)[0] == 0
     patient = saved(mini, tmp_path).patient

@@ -71,7 +71,7 @@ def test_numbers_longer_than_the_limit_are_refused(number: str) -> None:
 
 
 def test_a_number_at_the_limit_is_read() -> None:
-    assert loads_strict(f'[{"9" * MAX_NUMBER_DIGITS}]') == [int("9" * MAX_NUMBER_DIGITS)]
+    assert loads_strict(f"[{'9' * MAX_NUMBER_DIGITS}]") == [int("9" * MAX_NUMBER_DIGITS)]
 
 
 def test_a_document_over_the_size_limit_is_refused_before_it_is_decoded() -> None:
@@ -94,6 +94,10 @@ def test_not_text_is_a_unicode_error_as_with_json_loads() -> None:
 
 
 def test_real_responses_are_read_unchanged() -> None:
-    doc: dict[str, Any] = {"questionnaire": "q", "version": "1.0.0", "collected_at": "2026-03-01T10:30:00Z",
-                           "answers": {"neck_pain": "yes", "symptoms": ["fever"], "age": 47}}
+    doc: dict[str, Any] = {
+        "questionnaire": "q",
+        "version": "1.0.0",
+        "collected_at": "2026-03-01T10:30:00Z",
+        "answers": {"neck_pain": "yes", "symptoms": ["fever"], "age": 47},
+    }
     assert loads_strict(json.dumps(doc, indent=2)) == doc

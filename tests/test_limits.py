@@ -55,8 +55,12 @@ def test_a_pipe_being_written_is_read_to_its_end(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)
     writer = subprocess.Popen(  # opens the pipe for writing, then writes slowly
-        [sys.executable, "-c", f"import time; f = open({str(fifo)!r}, 'w'); f.write('a: 1\\n'); f.flush(); "
-                               "time.sleep(0.3); f.write('b: 2\\n')"]
+        [
+            sys.executable,
+            "-c",
+            f"import time; f = open({str(fifo)!r}, 'w'); f.write('a: 1\\n'); f.flush(); "
+            "time.sleep(0.3); f.write('b: 2\\n')",
+        ]
     )
     try:
         deadline = time.monotonic() + 10

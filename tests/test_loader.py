@@ -120,40 +120,73 @@ def test_duplicate_key_is_rejected_with_its_line(tmp_path: Path) -> None:
 
 
 def test_model_problems_carry_line_subject_and_fix(tmp_path: Path) -> None:
-    questionnaire = (QUESTIONNAIRE.replace("        staff: Does it start in the neck?\n", "")
-                     .replace("kind: integer", "kind: number")
-                     .replace("version: 1.0.0", "version: '1.0'"))
-    rules = (RULES.replace("    weight: 2\n", "    weight: 2\n    colour: red\n")
-             .replace("id: older", "id: Older-Patient"))
+    questionnaire = (
+        QUESTIONNAIRE.replace("        staff: Does it start in the neck?\n", "")
+        .replace("kind: integer", "kind: number")
+        .replace("version: 1.0.0", "version: '1.0'")
+    )
+    rules = RULES.replace("    weight: 2\n", "    weight: 2\n    colour: red\n").replace(
+        "id: older", "id: Older-Patient"
+    )
     problems = problems_for(tmp_path, questionnaire, rules + RULES_TAIL)
     assert [(Path(p.file).name, p.line, p.subject, p.message, p.fix) for p in problems] == [
-        ("def.rules.yaml", line_of(rules, "Older-Patient"), "red flag 'Older-Patient'",
-         "'Older-Patient' is not a valid id", "use snake_case: lower-case letters, digits and _"),
-        ("def.rules.yaml", line_of(rules, "colour"), "feature 'neck'", "unknown key 'colour'",
-         "remove it or check its spelling"),
+        (
+            "def.rules.yaml",
+            line_of(rules, "Older-Patient"),
+            "red flag 'Older-Patient'",
+            "'Older-Patient' is not a valid id",
+            "use snake_case: lower-case letters, digits and _",
+        ),
+        (
+            "def.rules.yaml",
+            line_of(rules, "colour"),
+            "feature 'neck'",
+            "unknown key 'colour'",
+            "remove it or check its spelling",
+        ),
         ("def.yaml", 2, "", "version '1.0' is not semantic (MAJOR.MINOR.PATCH)", "write it like 1.0.0"),
-        ("def.yaml", line_of(questionnaire, "id: neck_pain"), "item 'neck_pain'", "'staff' is missing",
-         "add 'staff'"),
-        ("def.yaml", line_of(questionnaire, "id: age"), "item 'age'",
-         "Input tag 'number' found using 'kind' does not match any of the expected tags: 'yes_no', "
-         "'single_choice', 'multi_choice', 'integer', 'scale', 'text', 'display'", "use one of the listed kinds"),
+        ("def.yaml", line_of(questionnaire, "id: neck_pain"), "item 'neck_pain'", "'staff' is missing", "add 'staff'"),
+        (
+            "def.yaml",
+            line_of(questionnaire, "id: age"),
+            "item 'age'",
+            "Input tag 'number' found using 'kind' does not match any of the expected tags: 'yes_no', "
+            "'single_choice', 'multi_choice', 'integer', 'scale', 'text', 'display'",
+            "use one of the listed kinds",
+        ),
     ]
 
 
 @pytest.mark.parametrize(
     ("old", "new", "needle", "message"),
     [
-        ("condition: {yes: neck_pain}", "condition: {yes: neck_pain, answered: age}", "answered: age",
-         "a condition is a mapping with exactly one key: all, any, not, at_least, answered, yes, equals, in, ge, "
-         "le, between or finding"),
-        ("condition: {yes: neck_pain}", "condition: {at_least: {n: 2, of: [{yes: neck_pain}]}}", "at_least",
-         "n is 2 but only 1 conditions are listed; lower n"),
-        ("condition: {yes: neck_pain}", "condition: {between: {item: age, min: 60, max: 50}}", "between",
-         "min 60 is above max 50; swap them"),
+        (
+            "condition: {yes: neck_pain}",
+            "condition: {yes: neck_pain, answered: age}",
+            "answered: age",
+            "a condition is a mapping with exactly one key: all, any, not, at_least, answered, yes, equals, in, ge, "
+            "le, between or finding",
+        ),
+        (
+            "condition: {yes: neck_pain}",
+            "condition: {at_least: {n: 2, of: [{yes: neck_pain}]}}",
+            "at_least",
+            "n is 2 but only 1 conditions are listed; lower n",
+        ),
+        (
+            "condition: {yes: neck_pain}",
+            "condition: {between: {item: age, min: 60, max: 50}}",
+            "between",
+            "min 60 is above max 50; swap them",
+        ),
         ("    weight: 2\n", "    weight: 11\n", "weight: 11", "input should be less than or equal to 10"),
         ("title: Neck\n", "title: 12\n", "title: 12", "'title' must be text, not 12"),
-        ("urgency: routine_gp", "urgency: soon", "urgency: soon",
-         "input should be 'emergency', 'urgent_gp' or 'routine_gp'"),
+        (
+            "urgency: routine_gp",
+            "urgency: soon",
+            "urgency: soon",
+            "input should be 'emergency', 'urgent_gp' or 'routine_gp'",
+        ),
     ],
 )
 def test_rule_model_problems(tmp_path: Path, old: str, new: str, needle: str, message: str) -> None:
@@ -172,13 +205,16 @@ def test_integer_item_range_must_be_ordered(tmp_path: Path) -> None:
 
 
 def test_unsure_red_flag_may_not_lead_below_a_gp(tmp_path: Path) -> None:
-    tail = RULES_TAIL.replace("urgent_gp: routine_gp, routine_gp: routine_gp",
-                              "urgent_gp: routine_gp, routine_gp: physio_assessment")
+    tail = RULES_TAIL.replace(
+        "urgent_gp: routine_gp, routine_gp: routine_gp", "urgent_gp: routine_gp, routine_gp: physio_assessment"
+    )
     rules = RULES + tail
     problems = problems_for(tmp_path, QUESTIONNAIRE, rules)
     assert [(p.line, p.message) for p in problems] == [
-        (line_of(rules, "disposition:"),  # a check across the whole policy points at its start
-         "an unanswered or 'not sure' red flag must lead to a GP at least (check routine_gp)")
+        (
+            line_of(rules, "disposition:"),  # a check across the whole policy points at its start
+            "an unanswered or 'not sure' red flag must lead to a GP at least (check routine_gp)",
+        )
     ]
 
 
@@ -245,7 +281,8 @@ def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
 
 def test_definition_error_formats_every_problem_and_exits_2(tmp_path: Path) -> None:
     rules = RULES.replace("condition: {yes: neck_pain}", "condition: {yes: neck_pian}").replace(
-        "{ge: {item: age, value: 50}}", "{ge: {item: aeg, value: 50}}")
+        "{ge: {item: age, value: 50}}", "{ge: {item: aeg, value: 50}}"
+    )
     with pytest.raises(DefinitionError) as caught:
         load_definition(*write_definition(tmp_path, QUESTIONNAIRE, rules + RULES_TAIL))
     error = caught.value
@@ -287,10 +324,13 @@ def test_an_empty_file_is_reported_on_line_one(tmp_path: Path) -> None:
 
 
 def test_a_section_may_carry_a_staff_intro_and_a_display_item_a_staff_note(tmp_path: Path) -> None:
-    questionnaire = (
-        QUESTIONNAIRE.replace("    title: S\n", "    title: S\n    staff_intro: Now some questions about your neck.\n")
-        .replace("    items:\n", "    items:\n      - id: notice\n        kind: display\n        patient: Read this.\n"
-                 "        staff: Please listen to this.\n        staff_help: Stop if the caller is unwell.\n", 1)
+    questionnaire = QUESTIONNAIRE.replace(
+        "    title: S\n", "    title: S\n    staff_intro: Now some questions about your neck.\n"
+    ).replace(
+        "    items:\n",
+        "    items:\n      - id: notice\n        kind: display\n        patient: Read this.\n"
+        "        staff: Please listen to this.\n        staff_help: Stop if the caller is unwell.\n",
+        1,
     )
     definition = load_definition(*write_definition(tmp_path, questionnaire, RULES + RULES_TAIL))
     (section,) = definition.questionnaire.sections

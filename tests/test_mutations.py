@@ -86,10 +86,26 @@ def mutated(draw: Any, documents: Documents) -> Documents:
         which = draw(st.sampled_from(sorted(docs)), label="document")
         data = docs[which]
         paths = nodes(data)
-        kind = draw(st.sampled_from([
-            "delete", "wrong_type", "garbage", "huge_int", "rename_id", "duplicate_id", "dangling",
-            "duplicate_entry", "empty_list", "rename_key", "odd_key", "move_subtree", "bad_enum",
-        ]), label="kind")
+        kind = draw(
+            st.sampled_from(
+                [
+                    "delete",
+                    "wrong_type",
+                    "garbage",
+                    "huge_int",
+                    "rename_id",
+                    "duplicate_id",
+                    "dangling",
+                    "duplicate_entry",
+                    "empty_list",
+                    "rename_key",
+                    "odd_key",
+                    "move_subtree",
+                    "bad_enum",
+                ]
+            ),
+            label="kind",
+        )
         inner = [p for p in paths if p]
         if kind == "delete" and inner:
             path = draw(st.sampled_from(inner))
@@ -103,8 +119,9 @@ def mutated(draw: Any, documents: Documents) -> Documents:
             ints = [p for p in inner if isinstance(get(data, p), int)] or paths
             data = put(data, draw(st.sampled_from(ints)), draw(huge_numbers))
         elif kind in ("rename_id", "duplicate_id", "dangling"):
-            refs = [p for p in inner if isinstance(p[-1], str) and p[-1] in REFERENCE_KEYS
-                    and isinstance(get(data, p), str)]
+            refs = [
+                p for p in inner if isinstance(p[-1], str) and p[-1] in REFERENCE_KEYS and isinstance(get(data, p), str)
+            ]
             if refs:
                 path = draw(st.sampled_from(refs))
                 if kind == "rename_id":
@@ -128,8 +145,11 @@ def mutated(draw: Any, documents: Documents) -> Documents:
             if keyed:
                 path = draw(st.sampled_from(keyed))
                 parent = get(data, path[:-1])
-                new_key: Any = (str(path[-1]) + draw(st.sampled_from(["s", "_", "X"])) if kind == "rename_key"
-                                else draw(st.sampled_from([1, -2, None, True, 2.5, "", "yes", "not"])))
+                new_key: Any = (
+                    str(path[-1]) + draw(st.sampled_from(["s", "_", "X"]))
+                    if kind == "rename_key"
+                    else draw(st.sampled_from([1, -2, None, True, 2.5, "", "yes", "not"]))
+                )
                 if new_key not in parent:
                     items = [(new_key if k == path[-1] else k, v) for k, v in parent.items()]
                     parent.clear()
@@ -140,8 +160,15 @@ def mutated(draw: Any, documents: Documents) -> Documents:
         elif kind == "bad_enum":
             enums = [p for p in inner if isinstance(p[-1], str) and p[-1] in ENUM_KEYS]
             if enums:
-                data = put(data, draw(st.sampled_from(enums)), draw(st.sampled_from(
-                    ["emergency", "self_care", "likely", "maybe", "yes_no", "display", "en-US", "routine_gp"])))
+                data = put(
+                    data,
+                    draw(st.sampled_from(enums)),
+                    draw(
+                        st.sampled_from(
+                            ["emergency", "self_care", "likely", "maybe", "yes_no", "display", "en-US", "routine_gp"]
+                        )
+                    ),
+                )
         docs[which] = data
     return docs
 

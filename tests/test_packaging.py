@@ -41,16 +41,21 @@ def test_installed_wheel_validates_the_bundled_definition_from_elsewhere(wheel: 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True, system_site_packages=False, clear=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    installed = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                                str(wheel)], capture_output=True, text=True)
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+        capture_output=True,
+        text=True,
+    )
     assert installed.returncode == 0, installed.stdout + installed.stderr
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    result = subprocess.run([str(env_dir / "bin" / "screening"), "validate"], capture_output=True, text=True,
-                            cwd=elsewhere)
+    result = subprocess.run(
+        [str(env_dir / "bin" / "screening"), "validate"], capture_output=True, text=True, cwd=elsewhere
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
     [site_questionnaire] = env_dir.glob("lib/python*/site-packages/screening/questionnaires/cervicogenic_headache.yaml")
-    assert result.stdout.startswith(f"ok: {site_questionnaire} + cervicogenic_headache.rules.yaml — "
-                                    "questionnaire cervicogenic_headache ")
+    assert result.stdout.startswith(
+        f"ok: {site_questionnaire} + cervicogenic_headache.rules.yaml — questionnaire cervicogenic_headache "
+    )
     assert str(ROOT) not in result.stdout  # the installed copy, not the source checkout

@@ -109,6 +109,8 @@ def outcome_lines(assessment: Assessment) -> tuple[str, str, str]:
     if assessment.next_step.checks_undecided_flags:
         (label, words), ask = UNSURE_WORDS, UNSURE_ASK
     return f"{label} — {flat(assessment.next_step.title)}", words, ask
+
+
 # Three examples answered by the patient and one (not_sure_red_flag) by staff, so both wordings are checked.
 EXAMPLES = {
     "emergency_thunderclap": "emergency",

@@ -20,8 +20,12 @@ Capture = pytest.CaptureFixture[str]
 
 
 def doc(**answers: Any) -> dict[str, Any]:
-    return {"questionnaire": "mini", "version": "1.2.0", "collected_at": "2026-03-01T10:30:00+00:00",
-            "answers": answers}
+    return {
+        "questionnaire": "mini",
+        "version": "1.2.0",
+        "collected_at": "2026-03-01T10:30:00+00:00",
+        "answers": answers,
+    }
 
 
 def problems(definition: Definition, data: Any, **kwargs: Any) -> list[tuple[str, str]]:
@@ -39,8 +43,9 @@ def test_blank_answers_count_as_missing(mini: Definition) -> None:
 
 
 def test_a_valid_response_is_normalised(mini: Definition) -> None:
-    response = parse_response(doc(neck_pain=True, neck_movement=False, symptoms=["weight_loss", "fever"],
-                                  age=42, severity=0, notes=""), mini)
+    response = parse_response(
+        doc(neck_pain=True, neck_movement=False, symptoms=["weight_loss", "fever"], age=42, severity=0, notes=""), mini
+    )
     assert isinstance(response, Response)
     assert response.answers == {
         "neck_pain": "yes",  # booleans are accepted for yes/no and stored as words
@@ -56,8 +61,11 @@ def test_a_valid_response_is_normalised(mini: Definition) -> None:
 
 
 def test_patient_block_and_respondent(mini: Definition) -> None:
-    data = {**doc(neck_pain="no"), "respondent": "staff",
-            "patient": {"name": "Testy McTestface", "date_of_birth": "1970-01-31"}}
+    data = {
+        **doc(neck_pain="no"),
+        "respondent": "staff",
+        "patient": {"name": "Testy McTestface", "date_of_birth": "1970-01-31"},
+    }
     response = parse_response(data, mini)
     assert response.respondent == "staff"
     assert response.patient is not None and response.patient.date_of_birth is not None
@@ -105,7 +113,10 @@ def test_unknown_item_with_suggestion(mini: Definition) -> None:
         parse_response(doc(neck_pain="no", neck_pian="yes"), mini)
     [problem] = caught.value.problems
     assert (problem.subject, problem.message, problem.fix) == (
-        "item 'neck_pian'", "no such item in the questionnaire", "did you mean 'neck_pain'?")
+        "item 'neck_pian'",
+        "no such item in the questionnaire",
+        "did you mean 'neck_pain'?",
+    )
 
 
 @pytest.mark.parametrize(
@@ -122,8 +133,11 @@ def test_unknown_item_with_suggestion(mini: Definition) -> None:
         ("severity", 5.5, "answer 5.5 must be a whole number from 0 to 10"),
         ("age", 200, "answer 200 is outside 16–110 years"),
         ("age", 15, "answer 15 is outside 16–110 years"),
-        ("symptoms", "fever",
-         "answer 'fever' must be a list of option codes (fever, weight_loss, blurred_vision, none)"),
+        (
+            "symptoms",
+            "fever",
+            "answer 'fever' must be a list of option codes (fever, weight_loss, blurred_vision, none)",
+        ),
         ("symptoms", ["rash"], "'rash' not among the options fever, weight_loss, blurred_vision, none"),
         ("symptoms", ["fever", "fever"], "an option is listed more than once"),
         ("symptoms", ["none", "fever"], "'none' cannot be ticked together with other options"),
@@ -138,7 +152,8 @@ def test_wrong_answers(mini: Definition, item: str, answer: Any, message: str) -
 
 def test_single_choice_answer_must_be_an_option(mini: Definition) -> None:
     assert problems(mini, doc(neck_pain="yes", neck_side="middle")) == [
-        ("item 'neck_side'", "answer 'middle' is not one of left, right, both")]
+        ("item 'neck_side'", "answer 'middle' is not one of left, right, both")
+    ]
 
 
 def test_exclusive_option_alone_is_fine(mini: Definition) -> None:
@@ -169,8 +184,7 @@ def test_answer_to_a_hidden_question_names_the_condition(mini: Definition) -> No
 
 
 def test_hidden_drop_removes_answers_to_hidden_questions(mini: Definition) -> None:
-    response = parse_response(doc(neck_pain="no", neck_side="left", neck_movement="yes", age=30), mini,
-                              hidden="drop")
+    response = parse_response(doc(neck_pain="no", neck_side="left", neck_movement="yes", age=30), mini, hidden="drop")
     assert response.answers == {"neck_pain": "no", "age": 30}
 
 
@@ -197,33 +211,51 @@ def test_answer_to_a_question_whose_condition_is_undecided(make_definition: Call
           - {id: f, title: F, condition: {yes: b}, urgency: emergency, patient_message: M, staff_message: M, source: S}
         features:
           - {id: g, title: G, condition: {yes: a}, weight: 1, criterion: C, source: S}
-        """ + RULES_TAIL.replace("\n", "\n        "),
+        """
+        + RULES_TAIL.replace("\n", "\n        "),
     )
-    data = {"questionnaire": "gate", "version": "1.0.0", "collected_at": "2026-01-01T00:00:00Z",
-            "answers": {"a": "not_sure", "b": "yes"}}
+    data = {
+        "questionnaire": "gate",
+        "version": "1.0.0",
+        "collected_at": "2026-01-01T00:00:00Z",
+        "answers": {"a": "not_sure", "b": "yes"},
+    }
     assert problems(definition, data) == [
-        ("item 'b'", "answered, but the question was not shown: its condition (a is yes) "
-                     "cannot be decided from the other answers")]
+        (
+            "item 'b'",
+            "answered, but the question was not shown: its condition (a is yes) "
+            "cannot be decided from the other answers",
+        )
+    ]
     # b is required, but it was not (definitely) shown, so leaving it out is fine
     assert parse_response({**data, "answers": {"a": "not_sure"}}, definition).answers == {"a": "not_sure"}
 
 
 def test_display_text_takes_no_answer(mini: Definition) -> None:
     assert problems(mini, doc(neck_pain="no", intro="hello")) == [
-        ("item 'intro'", "this is display text and takes no answer")]
+        ("item 'intro'", "this is display text and takes no answer")
+    ]
 
 
 def test_wrong_questionnaire_and_version(mini: Definition) -> None:
     assert problems(mini, {**doc(neck_pain="no"), "questionnaire": "migraine"}) == [
-        ("response", "answers questionnaire 'migraine', not 'mini'")]
+        ("response", "answers questionnaire 'migraine', not 'mini'")
+    ]
     assert problems(mini, {**doc(neck_pain="no"), "version": "2.0.0"}) == [
-        ("response", "was collected with version 2.0.0; this questionnaire is 1.2.0")]
+        ("response", "was collected with version 2.0.0; this questionnaire is 1.2.0")
+    ]
     assert parse_response({**doc(neck_pain="no"), "version": "1.0.3"}, mini).version == "1.0.3"
 
 
 def test_envelope_problems(mini: Definition) -> None:
-    data = {"questionnaire": "mini", "version": "1.2", "respondent": "nurse", "colour": "red",
-            "patient": {"name": "Ada Example", "hospital_number": "000"}, "answers": {"neck_pain": "no"}}
+    data = {
+        "questionnaire": "mini",
+        "version": "1.2",
+        "respondent": "nurse",
+        "colour": "red",
+        "patient": {"name": "Ada Example", "hospital_number": "000"},
+        "answers": {"neck_pain": "no"},
+    }
     found = problems(mini, data)
     assert ("response", "'collected_at' is missing") in found
     assert ("response", "unknown key 'colour'") in found
@@ -235,9 +267,11 @@ def test_envelope_problems(mini: Definition) -> None:
 
 def test_response_must_be_a_mapping_with_answers_mapping(mini: Definition) -> None:
     assert problems(mini, ["neck_pain", "no"]) == [
-        ("", "a response must be a mapping with questionnaire, version, collected_at and answers")]
+        ("", "a response must be a mapping with questionnaire, version, collected_at and answers")
+    ]
     assert problems(mini, {**doc(), "answers": ["neck_pain"]}) == [
-        ("response", "'answers' must map item ids to answers")]
+        ("response", "'answers' must map item ids to answers")
+    ]
 
 
 def test_every_problem_is_reported_at_once(mini: Definition) -> None:
@@ -307,8 +341,9 @@ def test_a_collection_time_without_a_time_zone_is_refused(mini: Definition, mome
     data = {**doc(neck_pain="no"), "collected_at": moment}
     [(subject, message)] = problems(mini, data)
     assert subject == "response"
-    assert message.startswith("'collected_at' (") and message.endswith(") has no time zone, so the moment it names "
-                                                                       "is unknown")
+    assert message.startswith("'collected_at' (") and message.endswith(
+        ") has no time zone, so the moment it names is unknown"
+    )
 
 
 @pytest.mark.parametrize(
@@ -329,8 +364,9 @@ def test_a_collection_time_outside_the_years_a_response_can_have_is_refused(mini
     assert message.startswith("'collected_at' (") and message.endswith(") is not between 1900 and 2199")
 
 
-@pytest.mark.parametrize("moment", ["1900-01-01T00:00:00Z", "1900-01-01T01:00:00+01:00", "2199-12-31T23:59:59Z",
-                                    "2199-12-31T18:59:59-05:00"])
+@pytest.mark.parametrize(
+    "moment", ["1900-01-01T00:00:00Z", "1900-01-01T01:00:00+01:00", "2199-12-31T23:59:59Z", "2199-12-31T18:59:59-05:00"]
+)
 def test_the_first_and_last_moments_in_range_are_accepted(mini: Definition, moment: str) -> None:
     response = parse_response({**doc(neck_pain="no"), "collected_at": moment}, mini)
     assert response.collected_at.utcoffset() is not None
@@ -344,8 +380,9 @@ def test_a_date_of_birth_outside_the_years_is_refused(mini: Definition, born: st
 
 def test_a_time_without_zone_in_a_file_is_refused_with_its_line(mini: Definition, tmp_path: Path) -> None:
     path = tmp_path / "response.yaml"
-    path.write_text("questionnaire: mini\nversion: 1.2.0\ncollected_at: 2026-03-01T10:30:00\n"
-                    "answers: {neck_pain: no}\n", "utf-8")
+    path.write_text(
+        "questionnaire: mini\nversion: 1.2.0\ncollected_at: 2026-03-01T10:30:00\nanswers: {neck_pain: no}\n", "utf-8"
+    )
     with pytest.raises(ResponseError) as caught:
         load_response(path, mini)
     [problem] = caught.value.problems
@@ -355,8 +392,12 @@ def test_a_time_without_zone_in_a_file_is_refused_with_its_line(mini: Definition
 def test_a_fhir_response_authored_on_a_day_without_a_time_is_refused(mini: Definition, tmp_path: Path) -> None:
     """FHIR allows a bare date as ``authored`` (a time needs its zone there): it names no moment either."""
     path = tmp_path / "response.json"
-    resource = {"resourceType": "QuestionnaireResponse", "questionnaire": "Questionnaire/mini", "status": "in-progress",
-                "authored": "2026-03-01"}
+    resource = {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": "Questionnaire/mini",
+        "status": "in-progress",
+        "authored": "2026-03-01",
+    }
     path.write_text(json.dumps(resource), encoding="utf-8")
     with pytest.raises(ResponseError) as caught:
         load_response(path, mini)
@@ -371,13 +412,18 @@ def test_a_fhir_response_authored_on_a_day_without_a_time_is_refused(mini: Defin
 
 def test_a_json_response_file_with_a_key_twice_is_refused(mini: Definition, tmp_path: Path) -> None:
     path = tmp_path / "response.json"
-    path.write_text('{"questionnaire": "mini", "version": "1.2.0", "collected_at": "2026-03-01T10:30:00Z",\n'
-                    ' "answers": {"thunderclap": "yes",\n "thunderclap": "no"}}', encoding="utf-8")
+    path.write_text(
+        '{"questionnaire": "mini", "version": "1.2.0", "collected_at": "2026-03-01T10:30:00Z",\n'
+        ' "answers": {"thunderclap": "yes",\n "thunderclap": "no"}}',
+        encoding="utf-8",
+    )
     with pytest.raises(ResponseError) as caught:
         load_response(path, mini)
     [problem] = caught.value.problems
-    assert (problem.line, problem.message) == (3, "not valid YAML or JSON: key 'thunderclap' appears twice in the "
-                                                  "same mapping")
+    assert (problem.line, problem.message) == (
+        3,
+        "not valid YAML or JSON: key 'thunderclap' appears twice in the same mapping",
+    )
 
 
 @pytest.mark.parametrize(
@@ -386,9 +432,11 @@ def test_a_json_response_file_with_a_key_twice_is_refused(mini: Definition, tmp_
         ("a: &a [x, *a]\n", "the alias *a stands for a value that contains the alias itself, so it never ends"),
         ("answers: " + "[" * 40 + "]" * 40, "nested more than 32 levels deep, deeper than a response may be"),
         ("answers:\n  age: " + "4" * 4301, "a number 4,301 characters long; numbers may have at most 100 digits"),
-        ("".join(f"k{i}: [{i}, {i}]\n" for i in range(6000)),
-         "more than 20,000 keys, values and list entries (an alias counts as a full copy), more than a response "
-         "may have"),
+        (
+            "".join(f"k{i}: [{i}, {i}]\n" for i in range(6000)),
+            "more than 20,000 keys, values and list entries (an alias counts as a full copy), more than a response "
+            "may have",
+        ),
     ],
 )
 def test_a_response_file_over_a_limit_is_refused_with_its_line(

@@ -20,8 +20,13 @@ CALM: dict[str, Any] = {"thunderclap": "no", "symptoms": ["none"]}  # no red fla
 
 def score(definition: Definition, respondent: str = "patient", **answers: Any) -> Assessment:
     q = definition.questionnaire
-    data = {"questionnaire": q.id, "version": q.version, "collected_at": "2026-03-01T10:30:00Z",
-            "respondent": respondent, "answers": answers}
+    data = {
+        "questionnaire": q.id,
+        "version": q.version,
+        "collected_at": "2026-03-01T10:30:00Z",
+        "respondent": respondent,
+        "answers": answers,
+    }
     return assess(definition, parse_response(data, definition))
 
 
@@ -47,29 +52,43 @@ def test_fever_is_urgent(mini: Definition) -> None:
 
 
 def test_not_sure_about_a_red_flag_must_be_checked(mini: Definition) -> None:
-    a = score(mini, neck_pain="yes", neck_side="left", neck_movement="yes", severity=5,
-              thunderclap="not_sure", symptoms=["none"])
+    a = score(
+        mini,
+        neck_pain="yes",
+        neck_side="left",
+        neck_movement="yes",
+        severity=5,
+        thunderclap="not_sure",
+        symptoms=["none"],
+    )
     assert a.likelihood.grade is Likelihood.LIKELY  # the neck picture alone would mean physiotherapy
     assert a.disposition is Disposition.URGENT_GP  # when_red_flag_unsure: emergency -> urgent_gp
     assert a.red_flags == ()
     assert [f.id for f in a.to_check] == ["thunderclap_headache"]
     assert [(r.item, r.status) for r in a.to_check[0].answers] == [("thunderclap", "not_sure")]
     assert [(m.item, m.status, m.affects) for m in a.missing] == [
-        ("thunderclap", "not_sure", ("thunderclap_headache",))]
+        ("thunderclap", "not_sure", ("thunderclap_headache",))
+    ]
 
 
 def test_unanswered_red_flag_questions_lead_to_a_gp(mini: Definition) -> None:
     a = score(mini, neck_pain="yes", neck_side="left", neck_movement="yes", severity=5)
     assert [f.id for f in a.to_check] == ["thunderclap_headache", "systemic_symptoms"]
     assert a.disposition is Disposition.URGENT_GP
-    assert reasons(a)[1:] == [("red_flag_unsure", "thunderclap_headache", "urgent_gp"),
-                              ("red_flag_unsure", "systemic_symptoms", "routine_gp")]
+    assert reasons(a)[1:] == [
+        ("red_flag_unsure", "thunderclap_headache", "urgent_gp"),
+        ("red_flag_unsure", "systemic_symptoms", "routine_gp"),
+    ]
 
 
 def test_full_neck_picture_is_likely_and_physiotherapy(mini: Definition) -> None:
     a = score(mini, neck_pain="yes", neck_side="left", neck_movement="yes", severity=5, **CALM)
     assert (a.likelihood.grade, a.likelihood.points, a.likelihood.maximum, a.likelihood.unknown_points) == (
-        Likelihood.LIKELY, 8, 8, 0)
+        Likelihood.LIKELY,
+        8,
+        8,
+        0,
+    )
     assert [f.status for f in a.features] == ["met", "met", "met", "met"]
     assert a.disposition is Disposition.PHYSIO_ASSESSMENT
     assert a.missing == ()
@@ -113,8 +132,15 @@ def test_floor_when_unlikely_applies_only_when_unlikely(mini: Definition) -> Non
 
 
 def test_differential_floor_applies_whatever_the_grade(mini: Definition) -> None:
-    a = score(mini, neck_pain="yes", neck_side="left", neck_movement="yes", severity=9,
-              thunderclap="no", symptoms=["blurred_vision"])
+    a = score(
+        mini,
+        neck_pain="yes",
+        neck_side="left",
+        neck_movement="yes",
+        severity=9,
+        thunderclap="no",
+        symptoms=["blurred_vision"],
+    )
     assert a.likelihood.grade is Likelihood.LIKELY
     assert [d.id for d in a.differentials] == ["migraine_pattern"]
     assert a.disposition is Disposition.ROUTINE_GP
@@ -168,7 +194,12 @@ def test_explanation_traces_every_rule_in_order(mini: Definition) -> None:
 def test_provenance_names_the_exact_definition(mini: Definition) -> None:
     p = score(mini, neck_pain="no").provenance
     assert (p.questionnaire_id, p.questionnaire_version, p.ruleset_id, p.ruleset_version, p.engine_version) == (
-        "mini", "1.2.0", "mini_rules", "1.0.0", __version__)
+        "mini",
+        "1.2.0",
+        "mini_rules",
+        "1.0.0",
+        __version__,
+    )
     assert (p.questionnaire_sha256, p.ruleset_sha256) == (mini.questionnaire_sha256, mini.ruleset_sha256)
 
 
@@ -228,9 +259,15 @@ def test_grading_with_likely_requires_and_insufficient_information(
 ) -> None:
     a = score(graded, danger="no", **answers)
     assert (a.likelihood.grade, a.likelihood.points, a.likelihood.unknown_points) == (grade, points, unknown)
-    assert a.disposition.value == {
-        Likelihood.LIKELY: "physio_assessment", Likelihood.POSSIBLE: "physio_assessment",
-        Likelihood.UNLIKELY: "self_care", Likelihood.INSUFFICIENT_INFORMATION: "routine_gp"}[grade]
+    assert (
+        a.disposition.value
+        == {
+            Likelihood.LIKELY: "physio_assessment",
+            Likelihood.POSSIBLE: "physio_assessment",
+            Likelihood.UNLIKELY: "self_care",
+            Likelihood.INSUFFICIENT_INFORMATION: "routine_gp",
+        }[grade]
+    )
 
 
 def test_likely_requires_is_traced(graded: Definition) -> None:

@@ -152,7 +152,10 @@ def reference_rules(definition: Definition, answers: Mapping[str, Any]) -> dict[
         return memo[fid]
 
     rules: list[Finding | RedFlag | Feature] = [
-        *definition.ruleset.findings, *definition.ruleset.red_flags, *definition.ruleset.features]
+        *definition.ruleset.findings,
+        *definition.ruleset.red_flags,
+        *definition.ruleset.features,
+    ]
     return {rule.id: reference_truth(rule.condition, values.__getitem__, finding) for rule in rules}
 
 
@@ -274,7 +277,8 @@ def test_findings_and_features_match_the_reference(definition: Definition, data:
         assert traced[("finding", finding.id)] == result[expected[finding.id]], finding.id
     status = {True: "met", False: "not_met", None: "unknown"}
     assert [(f.id, f.status) for f in assessment.features] == [
-        (f.id, status[expected[f.id]]) for f in definition.ruleset.features]
+        (f.id, status[expected[f.id]]) for f in definition.ruleset.features
+    ]
     weights = {f.id: f.weight for f in definition.ruleset.features}
     assert assessment.likelihood.points == sum(weights[i] for i in weights if expected[i] is True)
     assert assessment.likelihood.unknown_points == sum(weights[i] for i in weights if expected[i] is None)
@@ -308,8 +312,12 @@ def test_red_flag_question_not_sure_or_unanswered_never_physio_or_self_care(
         answers[item_id] = NOT_SURE
     else:
         answers.pop(item_id, None)
-    doc = {"questionnaire": definition.questionnaire.id, "version": definition.questionnaire.version,
-           "collected_at": "2026-01-01T09:00:00+00:00", "answers": answers}
+    doc = {
+        "questionnaire": definition.questionnaire.id,
+        "version": definition.questionnaire.version,
+        "collected_at": "2026-01-01T09:00:00+00:00",
+        "answers": answers,
+    }
     # partial: a "not sure" can reveal a required follow-up (how fast the worst headache peaked), left unanswered
     response = parse_response(doc, definition, hidden="drop", partial=True)
     assessment = assess(definition, response)
@@ -328,7 +336,8 @@ def test_answering_a_red_flag_question_yes_never_lowers_the_disposition(
     any question it hides dropped. Then the disposition of R' is at least as urgent as that of R."""
     response = parse_response(data.draw(responses(definition)), definition)
     candidates = sorted(
-        i for i in red_flag_items(definition)
+        i
+        for i in red_flag_items(definition)
         if isinstance(definition.items[i], YesNoItem) and is_shown(definition, response.answers, i)
     )
     if not candidates:
@@ -358,7 +367,8 @@ def test_answering_a_feature_question_yes_never_lowers_the_points(definition: De
     """
     response = parse_response(data.draw(responses(definition)), definition)
     candidates = sorted(
-        i for i in feature_items(definition) - red_flag_items(definition)
+        i
+        for i in feature_items(definition) - red_flag_items(definition)
         if isinstance(definition.items[i], YesNoItem) and is_shown(definition, response.answers, i)
     )
     if not candidates:

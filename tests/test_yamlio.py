@@ -131,9 +131,7 @@ def test_an_alias_bomb_is_refused_at_the_line_where_it_passes_the_limit() -> Non
     assert "alias" in caught.value.message and "definition" in caught.value.message
 
 
-@pytest.mark.parametrize(
-    "text", ["a: &a [x, *a]\n", "a: &a {b: [1, {c: *a}]}\n", "- &top\n  - 1\n  - *top\n"]
-)
+@pytest.mark.parametrize("text", ["a: &a [x, *a]\n", "a: &a {b: [1, {c: *a}]}\n", "- &top\n  - 1\n  - *top\n"])
 def test_an_alias_inside_what_it_names_is_refused(text: str) -> None:
     with pytest.raises(LimitError, match=r"contains the alias itself, so it never ends"):
         load_with_lines(text)

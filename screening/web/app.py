@@ -40,6 +40,7 @@ from .settings import Settings
 HERE = Path(__file__).parent
 log = logging.getLogger("screening.web")
 
+
 def _templates(definition: Definition, zone: ZoneInfo) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),

@@ -105,9 +105,7 @@ def definition_for(
     found = _rebuilt.get(key)
     if found is not None:
         return found
-    rows = db.execute(
-        select(StoredDefinition.sha256, StoredDefinition.source).where(StoredDefinition.sha256.in_(key))
-    )
+    rows = db.execute(select(StoredDefinition.sha256, StoredDefinition.source).where(StoredDefinition.sha256.in_(key)))
     sources = {sha256: bytes(source) for sha256, source in rows}
     if questionnaire_sha256 not in sources or ruleset_sha256 not in sources:
         raise RebuildError("the questionnaire or ruleset this submission was scored with is not stored")

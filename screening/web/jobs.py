@@ -298,4 +298,3 @@ def make_worker(
     if make_url(database_url).get_backend_name() == "postgresql":
         return QueueWorker(database_url, handle, name)
     return TableWorker(sessions, handle, timing)
-

@@ -117,4 +117,3 @@ def send_email(
                 raise AlertConfigError("the SMTP password is never sent unencrypted: set starttls: true or port 465")
             smtp.login(settings.smtp_user, password)
         smtp.send_message(message)
-

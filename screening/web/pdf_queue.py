@@ -70,5 +70,3 @@ def preload(database_url: str) -> None:
     """Import procrastinate at start-up on PostgreSQL (~0.5 s), not in the first submission's request."""
     if make_url(database_url).get_backend_name() == "postgresql":
         import procrastinate  # noqa: F401
-
-

@@ -106,8 +106,7 @@ def _database_exists(url: str) -> bool:
                 "",
                 None,
                 "",
-                "cannot reach the database to check whether a signing key should already exist "
-                f"({type(exc).__name__})",
+                f"cannot reach the database to check whether a signing key should already exist ({type(exc).__name__})",
                 "start the database, or set SCREENING_SECRET_KEY",
                 code=ErrorCode.DATABASE_UNREACHABLE,
             )

@@ -741,9 +741,7 @@ def test_validation_errors_are_summarised_linked_and_answers_kept(
     submit(page, "Continue")
     expect(heading(page)).to_have_text(title_of(definition, 0))
     expect(page.locator(".notice[role=status]")).to_have_count(0)  # they were on screen: no "questions added"
-    missing = [
-        item.id for item in on_first if item.id in follow_ups or (item.id in required and item.id not in given)
-    ]
+    missing = [item.id for item in on_first if item.id in follow_ups or (item.id in required and item.id not in given)]
     expect(links).to_have_count(len(missing))
     assert [links.nth(i).get_attribute("href") for i in range(len(missing))] == [f"#f-{i}" for i in missing]
     for item_id, value in given.items():

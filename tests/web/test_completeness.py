@@ -105,4 +105,3 @@ def test_is_complete_is_true_exactly_when_no_shown_required_question_is_open(
     else:
         with pytest.raises(ResponseError):
             parse_response(response.model_dump(mode="json"), definition)
-

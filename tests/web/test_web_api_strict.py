@@ -29,8 +29,9 @@ def post(site: Site, body: str | bytes, token: str) -> Any:
     "hostile",
     [
         # the emergency answer first, then "no": json.loads would keep the last and give a physio outcome
-        lambda text: text.replace('"worst_ever_headache": "no"',
-                                  '"worst_ever_headache": "yes", "worst_ever_headache": "no"'),
+        lambda text: text.replace(
+            '"worst_ever_headache": "no"', '"worst_ever_headache": "yes", "worst_ever_headache": "no"'
+        ),
         lambda text: text.replace('"age": 47', '"age": ' + "9" * 4301),
         lambda text: text.replace('"age": 47', '"age": ' + "[" * 100_000 + "]" * 100_000),
         lambda text: text.replace('"age": 47', '"age": NaN'),

@@ -23,7 +23,7 @@ from screening.web.exports import submissions
 def _fill(site: Site, physio_answers: dict[str, Any]) -> None:
     site.add_staff()
     site.login()
-    site.staff_intake(physio_answers, name="=HYPERLINK(\"http://x.invalid\")", contact="+44 1632 960000")
+    site.staff_intake(physio_answers, name='=HYPERLINK("http://x.invalid")', contact="+44 1632 960000")
     site.staff_intake({"sudden_onset_headache": "yes"}, name="Test Patient Emergency")
 
 

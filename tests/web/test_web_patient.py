@@ -220,7 +220,7 @@ def test_nhs_number_and_gp_practice_are_asked_for_and_kept(site: Site, physio_an
     pages = list(site.walk(physio_answers, details))
     form = next(p.text for p in pages if p.status_code == 200 and 'id="f-nhs_number"' in p.text)
     assert 'name="gp_practice"' in form
-    assert "NHS number <span class=\"optional\">(optional)</span>" in form
+    assert 'NHS number <span class="optional">(optional)</span>' in form
     assert pages[-1].status_code == 303
     (row,) = site.submissions()
     patient = json.loads(row.response_json)["patient"]

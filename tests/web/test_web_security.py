@@ -230,9 +230,7 @@ def test_errors_carry_the_security_headers(site: Site) -> None:
     assert "999" in page.text and "boom" not in page.text
     api = site.client.get("/api/v1/database-down")
     assert api.status_code == 503 and api.headers["retry-after"] == "5" and api.json()["detail"]
-    too_big = site.client.post(
-        "/api/v1/submissions", content=b"x" * (site.services.settings.max_body_bytes + 1)
-    )
+    too_big = site.client.post("/api/v1/submissions", content=b"x" * (site.services.settings.max_body_bytes + 1))
     for answer in (page, api, too_big):
         assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         assert answer.headers["x-frame-options"] == "DENY"

@@ -297,7 +297,7 @@ def test_intake_page_reads_the_script_with_intros_and_notes(site: Site) -> None:
     worst = site.definition.items["worst_ever_headache"]
     assert worst.kind != "display" and worst.help and worst.staff_help
     # the question in the words to say, then the note for staff (not the patient's help), tied to the answers
-    box = page.text[page.text.index('data-item="worst_ever_headache"'):]
+    box = page.text[page.text.index('data-item="worst_ever_headache"') :]
     box = box[: box.index("</fieldset>")]
     assert f"{escape(worst.staff)}" in box and 'aria-describedby="h-worst_ever_headache"' in box
     assert f'<strong class="staff-note__label">Note:</strong> {escape(worst.staff_help)}' in box

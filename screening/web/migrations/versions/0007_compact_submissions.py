@@ -112,10 +112,7 @@ def _batches(connection: sa.Connection, *columns: Any) -> Any:
     last = ""
     while True:
         rows = connection.execute(
-            sa.select(submissions.c.id, *columns)
-            .where(submissions.c.id > last)
-            .order_by(submissions.c.id)
-            .limit(BATCH)
+            sa.select(submissions.c.id, *columns).where(submissions.c.id > last).order_by(submissions.c.id).limit(BATCH)
         ).all()
         if not rows:
             return
@@ -172,9 +169,7 @@ def _move_rows(connection: sa.Connection) -> None:
                     }
                     _store_definitions(connection, found, sources, stored)
             # compact JSON when it reads as a response (else the text as it was), compressed
-            moved["response"] = pack_response(
-                response.model_dump_json() if response is not None else row.response_json
-            )
+            moved["response"] = pack_response(response.model_dump_json() if response is not None else row.response_json)
             connection.execute(sa.update(submissions).where(c.id == row.id).values(moved))
 
 
