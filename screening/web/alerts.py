@@ -12,18 +12,18 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..clinic import ClinicSettings
 from .db import AlertOutbox, AuditEvent, Submission, utcnow
 from .mail import Alert, AlertConfigError, alert_email, send_email
+from .polling import PollingThread
 from .webhook import post_webhook, webhook_body
 
 log = logging.getLogger("screening.web.alerts")
@@ -91,8 +91,14 @@ class Trouble:
 Deliver = Callable[[Alert], None]
 
 
-class AlertSender:
+class AlertSender(PollingThread):
     """Delivers pending alerts from a daemon thread; ``run_once`` does one round (tests call it directly)."""
+
+    timing: Timing
+    thread_name = "alert-sender"
+    queued_key = QUEUED
+    what = "alerts"
+    stop_timeout = 5.0
 
     def __init__(
         self,
@@ -103,53 +109,14 @@ class AlertSender:
         *,
         sending: bool = True,
     ) -> None:
-        self.sessions = sessions
+        super().__init__(sessions, log)
         self.sending = sending  # False: only watch for failing alerts (a `screening worker` sends them)
         self.clinic = clinic
         self.timing = timing
         self.deliver = deliver or self._send
         self._password = os.environ.get("SCREENING_SMTP_PASSWORD")
         self._webhook_secret = os.environ.get("SCREENING_ALERT_WEBHOOK_SECRET")
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self._trouble: Trouble | None = None
-
-    # the thread ------------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            event.listen(self.sessions, "after_commit", self._committed)
-            event.listen(self.sessions, "after_rollback", self._rolled_back)
-            self._thread = threading.Thread(target=self._run, name="alert-sender", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop after the delivery in progress (a claim left behind by a hung delivery expires on its own)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            event.remove(self.sessions, "after_commit", self._committed)
-            event.remove(self.sessions, "after_rollback", self._rolled_back)
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception as exc:  # the database is away: try again next round, never end the thread
-                log.warning("alerts could not be read from the database (%s); trying again", type(exc).__name__)
-            self._wake.wait(self.timing.poll.total_seconds())
-            self._wake.clear()
-
-    def _committed(self, session: Session) -> None:
-        if session.info.pop(QUEUED, False):
-            self._wake.set()  # a new alert: send it now rather than at the next poll
-
-    def _rolled_back(self, session: Session) -> None:
-        session.info.pop(QUEUED, None)
 
     # one round -------------------------------------------------------------------------------------
 

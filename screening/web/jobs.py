@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +36,7 @@ from ..clinic import ClinicSettings
 from ..definition import Definition
 from .db import Job, Submission, utcnow
 from .pdf_queue import PDF_TASK, QUEUED, pdf_is_ready
+from .polling import PollingThread
 
 if TYPE_CHECKING:
     import procrastinate
@@ -95,50 +96,18 @@ class Timing:
         return min(self.longest_retry, self.first_retry * (1 << min(max(attempts - 1, 0), 30)))
 
 
-class TableWorker:
+class TableWorker(PollingThread):
     """Does the jobs of the ``jobs`` table from a daemon thread; ``run_once`` does what is due (tests call it)."""
 
+    timing: Timing
+    thread_name = "job-worker"
+    queued_key = QUEUED
+    what = "jobs"
+
     def __init__(self, sessions: sessionmaker[Session], handle: Handler, timing: Timing = Timing()) -> None:
-        self.sessions = sessions
+        super().__init__(sessions, log)
         self.handle = handle
         self.timing = timing
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            event.listen(self.sessions, "after_commit", self._committed)
-            event.listen(self.sessions, "after_rollback", self._rolled_back)
-            self._thread = threading.Thread(target=self._run, name="job-worker", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the job in progress (a claim left by a hung job expires on its own)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            event.remove(self.sessions, "after_commit", self._committed)
-            event.remove(self.sessions, "after_rollback", self._rolled_back)
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception as exc:  # the database is away: try again next round, never end the thread
-                log.warning("jobs could not be read from the database (%s); trying again", type(exc).__name__)
-            self._wake.wait(self.timing.poll.total_seconds())
-            self._wake.clear()
-
-    def _committed(self, session: Session) -> None:
-        if session.info.pop(QUEUED, False):
-            self._wake.set()
-
-    def _rolled_back(self, session: Session) -> None:
-        session.info.pop(QUEUED, None)
 
     def run_once(self) -> int:
         """Do every job that is due now; return how many were done."""
