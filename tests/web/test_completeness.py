@@ -22,8 +22,9 @@ def _statuses(site: Site, submission_id: str) -> tuple[bool, str, str]:
     """The stored flag, the status in the PDF's QuestionnaireResponse, and the status of the FHIR download."""
     (row,) = [row for row in site.submissions() if row.id == submission_id]
     base = f"/staff/submissions/{submission_id}"
+    site.run_jobs()  # the referral PDF is rendered by a worker, off the request path
     pdf = site.client.get(f"{base}/summary.pdf")
-    assert pdf.status_code == 200, pdf.text
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF"), pdf.text
     (embedded,) = [f for f in embedded_files(pdf.content) if f.name == "questionnaire-response.json"]
     download = site.client.get(f"{base}/questionnaire-response.json")
     assert download.status_code == 200, download.text
