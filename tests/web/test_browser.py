@@ -95,7 +95,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    """The app on a fresh SQLite database with one staff user, served by uvicorn in a background thread."""
+    """The app on a fresh SQLite database with one staff user, served by uvicorn in a background thread
+    (lifespan on: the in-process worker renders the PDFs, as in `screening serve`)."""
     data = tmp_path_factory.mktemp("web-data")
     settings = Settings.load(
         data,
@@ -113,7 +114,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         db.commit()
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -663,7 +664,8 @@ def test_staff_intake_list_status_and_pdf(
     outcome = page.locator(".outcome")
     expect(outcome.get_by_role("heading", name=TEXTS["physio_assessment"]["title"], exact=True)).to_be_visible()
     expect(outcome).to_contain_text(TEXTS["physio_assessment"]["staff"])
-    pdf_link = page.get_by_role("link", name="Download PDF summary")
+    # the PDF is rendered by a worker off the request path: being prepared at first, or ready already
+    pdf_link = page.get_by_role("link", name=re.compile(r"^(Download PDF summary|PDF summary: being prepared)$"))
     expect(pdf_link).to_be_visible()
     detail_url = page.url.split("?")[0]
 
@@ -694,7 +696,13 @@ def test_staff_intake_list_status_and_pdf(
     expect(page.locator(".meta")).to_contain_text("Contacted")
     expect(status.get_by_role("radio", name="Contacted", exact=True)).to_have_count(0)  # now: booked, GP, closed
 
-    pdf = download(page, page.get_by_role("link", name="Download PDF summary"))
+    ready = page.get_by_role("link", name="Download PDF summary")
+    for _ in range(30):  # staff see it ready once the worker has rendered it (a reload, as staff would)
+        if ready.count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    pdf = download(page, ready)
     assert pdf.startswith(b"%PDF-"), pdf[:20]
     page.get_by_role("link", name="All submissions").click()
     expect(page.get_by_role("row").filter(has_text=patient).get_by_role("cell", name="Contacted")).to_have_count(1)
