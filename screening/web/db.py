@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 import zlib
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -20,15 +17,15 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    create_engine,
-    event,
 )
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from .engine import MIGRATIONS as MIGRATIONS
+from .engine import WORKER_THREADS as WORKER_THREADS
+from .engine import database_url_for as database_url_for
+from .engine import make_engine as make_engine
+from .engine import migrate as migrate
 from .names import search_form
-
-MIGRATIONS = Path(__file__).with_name("migrations")
 
 STATUSES = ("new", "contacted", "booked", "referred_to_gp", "closed")
 # Which follow-up status can come next (a closed submission can be reopened as contacted).
@@ -335,108 +332,3 @@ class Job(Base):
     claim: Mapped[str | None] = mapped_column(String(32))  # the claiming worker's random token
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     last_error: Mapped[str] = mapped_column(String(300), default="")
-
-
-def database_url_for(data_dir: Path) -> str:
-    return f"sqlite+pysqlite:///{data_dir / 'screening.db'}"
-
-
-# AnyIO runs FastAPI's plain (sync) routes and dependencies on at most this many worker threads at once.
-WORKER_THREADS = 40
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for the URL; SQLite gets WAL mode, enforced foreign keys and one writer at a time.
-
-    Why the pools cannot deadlock: a request holds a connection only while its route runs in a worker thread
-    (dependencies hand theirs back before they return, see ``app.release``), so whoever holds a connection is
-    always able to finish and give it back. On SQLite the pool never makes a thread wait at all: connections are
-    cheap, readers never block each other in WAL mode, and writers take turns on a lock in this process instead
-    of in SQLite's busy handler (which sleeps in steps of up to 100 ms). On PostgreSQL the pool is as large as
-    the thread pool, so a worker thread never waits for a connection that another thread could hand back.
-    """
-    if url.startswith("sqlite"):
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=WORKER_THREADS // 4,
-            max_overflow=-1,  # never wait for a connection
-        )
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")  # other processes (serve --workers N) still share the file
-            cursor.close()
-
-        _one_writer_at_a_time(engine)
-        return engine
-    return create_engine(
-        url, pool_size=WORKER_THREADS // 4, max_overflow=WORKER_THREADS, pool_timeout=30, pool_pre_ping=True
-    )
-
-
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-
-
-class WriterLock:
-    """SQLite allows one writer at a time: threads of this process queue here, in order, without sleeping.
-
-    A connection takes the lock just before its first write statement and gives it back when it returns to the
-    pool (after its commit or rollback). A thread that cannot get it within ``timeout`` seconds gives up with an
-    error instead of waiting for ever.
-    """
-
-    def __init__(self, timeout: float = 30.0) -> None:
-        self._lock = threading.Lock()
-        self._holder: object | None = None
-        self.timeout = timeout
-
-    def take(self, connection: object) -> None:
-        if self._holder is connection:
-            return
-        if not self._lock.acquire(timeout=self.timeout):
-            raise TimeoutError("the database stayed busy with another write for too long")
-        self._holder = connection
-
-    def give_back(self, connection: object) -> None:
-        if self._holder is connection:
-            self._holder = None
-            self._lock.release()
-
-
-def _one_writer_at_a_time(engine: Engine) -> None:
-    lock = WriterLock()
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _before_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip()[:7].upper().startswith(_WRITES):
-            lock.take(conn.connection.dbapi_connection)
-
-    @event.listens_for(engine, "checkin")
-    def _returned(dbapi_connection: Any, _record: Any) -> None:
-        lock.give_back(dbapi_connection)
-
-    @event.listens_for(engine, "close")
-    def _closed(dbapi_connection: Any, _record: Any) -> None:
-        lock.give_back(dbapi_connection)
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the database schema up to date with the Alembic migrations shipped in the package."""
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin and upgrade chatter is not for users
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-        if connection.dialect.name == "postgresql":
-            from .queue_schema import install_queue_schema
-
-            install_queue_schema(connection)  # procrastinate's own tables, for the job queue
