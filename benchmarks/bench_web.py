@@ -228,7 +228,13 @@ class Server:
     def start(self) -> float:
         cmd = [sys.executable, "-m", "screening", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         cmd += ["--data", str(self.data_dir), "--workers", str(self.workers)]
-        cmd += ["--no-jobs"]  # the request path alone: each intake's PDF would otherwise be rendered in the server
+        if (
+            "--no-jobs" in (self.code / "screening" / "cli" / "server.py").read_text("utf-8")
+            if (self.code / "screening" / "cli" / "server.py").exists()
+            else False
+        ):
+            cmd += ["--no-jobs"]  # the request path alone: the PDFs would be rendered in the server (an older
+            # checkout rendered them only when asked, so it needs no flag)
         started = time.perf_counter()
         with self.log.open("wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=self.env, cwd=self.code)
