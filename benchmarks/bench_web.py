@@ -228,13 +228,11 @@ class Server:
     def start(self) -> float:
         cmd = [sys.executable, "-m", "screening", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         cmd += ["--data", str(self.data_dir), "--workers", str(self.workers)]
-        if (
-            "--no-jobs" in (self.code / "screening" / "cli" / "server.py").read_text("utf-8")
-            if (self.code / "screening" / "cli" / "server.py").exists()
-            else False
-        ):
-            cmd += ["--no-jobs"]  # the request path alone: the PDFs would be rendered in the server (an older
-            # checkout rendered them only when asked, so it needs no flag)
+        server_cli = self.code / "screening" / "cli" / "server.py"
+        if server_cli.exists() and "--no-jobs" in server_cli.read_text("utf-8"):
+            # the request path alone: the PDFs would otherwise be rendered in the server (an older checkout
+            # renders them only when asked, and has no such flag)
+            cmd += ["--no-jobs"]
         started = time.perf_counter()
         with self.log.open("wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=self.env, cwd=self.code)
