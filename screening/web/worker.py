@@ -60,6 +60,10 @@ def run_worker(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("procrastinate", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)  # one line per job is ours to write
+    for handler in logging.getLogger().handlers:  # WeasyPrint sets its progress logger to INFO when it is imported
+        handler.addFilter(
+            lambda record: not record.name.startswith(("weasyprint", "fontTools")) or record.levelno >= logging.WARNING
+        )
     try:
         if args.once:
             worker.run_once()
