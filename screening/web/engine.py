@@ -10,6 +10,10 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from ..error_codes import ErrorCode
+from ..errors import Problem, SettingsError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -110,7 +114,13 @@ def migrate(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    try:
+        opened = engine.connect()
+    except OperationalError as exc:  # the server is down or the URL is wrong: say so, not a traceback
+        problem = f"cannot reach the database ({type(exc.orig).__name__ if exc.orig else type(exc).__name__})"
+        fix = "start the database, or check SCREENING_DATABASE_URL"
+        raise SettingsError(Problem("", None, "", problem, fix, code=ErrorCode.DATABASE_UNREACHABLE)) from None
+    with opened as connection, connection.begin():
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         if connection.dialect.name == "postgresql":

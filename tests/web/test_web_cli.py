@@ -206,3 +206,15 @@ def test_worker_says_when_the_database_cannot_be_reached(
     assert main(["worker", "--once", "--data", str(tmp_path / "data"), "--database", unreachable]) == 2
     message = capsys.readouterr().err
     assert "SCR608" in message and "cannot reach the database" in message and "Traceback" not in message
+
+
+@pytest.mark.parametrize("command", [["serve"], ["user", "list"], ["token", "list"]])
+def test_server_and_account_commands_say_when_the_database_cannot_be_reached(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a signing key set, the first thing to reach the database is bringing its schema up to date."""
+    monkeypatch.setenv("SCREENING_SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("SCREENING_DATABASE_URL", f"postgresql+psycopg://nobody@/screening?host={tmp_path / 'none'}")
+    assert main([*command, "--data", str(tmp_path / "data")]) == 2
+    message = capsys.readouterr().err
+    assert "SCR608" in message and "cannot reach the database" in message and "Traceback" not in message
