@@ -118,7 +118,7 @@ def migrate(engine: Engine) -> None:
         opened = engine.connect()
     except OperationalError as exc:  # the server is down or the URL is wrong: say so, not a traceback
         problem = f"cannot reach the database ({type(exc.orig).__name__ if exc.orig else type(exc).__name__})"
-        fix = "start the database, or check SCREENING_DATABASE_URL"
+        fix = "start the database, or check its URL (SCREENING_DATABASE_URL, or --database for the worker)"
         raise SettingsError(Problem("", None, "", problem, fix, code=ErrorCode.DATABASE_UNREACHABLE)) from None
     with opened as connection, connection.begin():
         config.attributes["connection"] = connection

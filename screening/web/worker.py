@@ -15,11 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
-from ..error_codes import ErrorCode
-from ..errors import Problem, SettingsError
 from .alerts import AlertSender
 from .alerts import Timing as AlertTiming
 from .db import make_engine, migrate
@@ -38,13 +35,7 @@ def run_worker(args: argparse.Namespace) -> int:
     definition = load_definition(settings.questionnaire, settings.ruleset)  # the same ones the servers use
     clinic = load_clinic_settings(settings.clinic)
     engine = make_engine(settings.database_url)
-    try:
-        migrate(engine)
-    except SQLAlchemyError as exc:
-        engine.dispose()
-        problem = f"cannot reach the database ({type(exc).__name__})"
-        fix = "start the database, or check SCREENING_DATABASE_URL / --database"
-        raise SettingsError(Problem("", None, "", problem, fix, code=ErrorCode.DATABASE_UNREACHABLE)) from None
+    migrate(engine)  # a database that cannot be reached is reported there, as for every command (SCR608)
     sessions = sessionmaker(engine, expire_on_commit=False)
     worker = make_worker(
         settings.database_url,
