@@ -78,6 +78,7 @@ class Live:
 
     url: str
     engine: Engine
+    services: Any = None  # the app's services, to run its queued jobs (the PDFs) when a test needs them
 
     def submission(self, submission_id: str) -> Submission:
         with Session(self.engine) as db:
@@ -96,7 +97,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """The app on a fresh SQLite database with one staff user, served by uvicorn in a background thread
-    (lifespan on: the in-process worker renders the PDFs, as in `screening serve`)."""
+    (no background workers: a test that needs the PDFs runs the queued jobs itself)."""
     data = tmp_path_factory.mktemp("web-data")
     settings = Settings.load(
         data,
@@ -114,7 +115,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         db.commit()
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -122,7 +123,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
         time.sleep(0.02)
-    yield Live(f"http://127.0.0.1:{port}", engine)
+    yield Live(f"http://127.0.0.1:{port}", engine, services)
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
@@ -697,11 +698,10 @@ def test_staff_intake_list_status_and_pdf(
     expect(status.get_by_role("radio", name="Contacted", exact=True)).to_have_count(0)  # now: booked, GP, closed
 
     ready = page.get_by_role("link", name="Download PDF summary")
-    for _ in range(30):  # staff see it ready once the worker has rendered it (a reload, as staff would)
-        if ready.count():
-            break
-        page.wait_for_timeout(500)
-        page.reload()
+    from screening.web.jobs import make_worker
+
+    make_worker(live.services.settings.database_url, live.services.sessions, live.services).run_once()
+    page.reload()  # staff see it ready once a worker has rendered it (a reload, as staff would)
     pdf = download(page, ready)
     assert pdf.startswith(b"%PDF-"), pdf[:20]
     page.get_by_role("link", name="All submissions").click()
