@@ -132,7 +132,9 @@ def create_app(
         if request.url.path.startswith("/api/"):
             return api.error_response(exc.status_code, str(exc.detail), headers=exc.headers)
         request.state.needs_action = None  # an error page shows no count (and this runs on the event loop)
-        return page(request, "error.html.j2", exc.status_code, code=exc.status_code, message=str(exc.detail))
+        shown = page(request, "error.html.j2", exc.status_code, code=exc.status_code, message=str(exc.detail))
+        shown.headers.update(exc.headers or {})  # Retry-After, say
+        return shown
 
     app.openapi = _openapi_with_response_schema(app, definition)  # type: ignore[method-assign]
 

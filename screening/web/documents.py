@@ -3,6 +3,8 @@ kept)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import HTTPException
@@ -20,6 +22,25 @@ from .store import audit, keep_pdf, stored_pdf
 
 if TYPE_CHECKING:  # app imports this module
     from .deps import Services
+
+
+RENDER_WAIT = 60.0  # seconds to wait for another render to finish before giving up (a render takes about one)
+
+
+class RenderBusy(Exception):
+    """Another PDF was still being rendered after ``RENDER_WAIT`` seconds."""
+
+
+@contextmanager
+def render_turn(services: Services) -> Iterator[None]:
+    """One render at a time (WeasyPrint shares its font configuration), never waiting for ever: a render that
+    hangs costs the requests behind it an error they can retry, not a thread each."""
+    if not services.pdf_lock.acquire(timeout=RENDER_WAIT):
+        raise RenderBusy
+    try:
+        yield
+    finally:
+        services.pdf_lock.release()
 
 
 class StaleDefinition(Exception):
@@ -57,7 +78,7 @@ def submission_pdf(services: Services, db: Session, row: Submission) -> bytes:
     created_at, row_id = row.created_at, row.id
     completed_by = row.created_by if row.channel == "staff" else None  # the staff member who asked the questions
     db.commit()  # hand the connection back while rendering
-    with services.pdf_lock:  # one render at a time: WeasyPrint shares its font configuration
+    with render_turn(services):  # a worker whose turn does not come tries again later
         data = render_pdf(
             definition,
             response,
@@ -82,16 +103,20 @@ def patient_summary_download(services: Services, db: Session, row: Submission, s
     name = pdf_name(row).replace("screening-summary", "your-headache-screening")
     audit(db, "patient", "patient_summary_download", row_id)
     db.commit()  # hand the connection back while rendering
-    with services.pdf_lock:  # one render at a time: WeasyPrint shares its font configuration
-        data = render_pdf(
-            definition,
-            response,
-            assessment,
-            services.clinic,
-            generated_at=created_at,
-            reference=row_id[:8].upper(),
-            audience="patient",
-        )
+    try:
+        with render_turn(services):
+            data = render_pdf(
+                definition,
+                response,
+                assessment,
+                services.clinic,
+                generated_at=created_at,
+                reference=row_id[:8].upper(),
+                audience="patient",
+            )
+    except RenderBusy:
+        message = "Your summary could not be prepared just now. Please try again in a minute."
+        raise HTTPException(503, message, headers={"Retry-After": "60"}) from None
     return download(data, "application/pdf", name)
 
 

@@ -26,3 +26,26 @@ def test_the_patients_download_link_gives_their_own_summary(
     text = flat(" ".join(pdf_pages_text(pdf.content, tmp_path)))
     assert "Your headache screening summary" in text
     assert "Appendix" not in text and "What we ask of you" not in text  # not the clinician's referral
+
+
+def test_a_busy_renderer_gives_the_patient_a_retry_not_a_hung_request(
+    site: Site, physio_answers: dict[str, Any], monkeypatch: Any
+) -> None:
+    """Renders take turns; a request that cannot get its turn answers 503 with Retry-After instead of waiting for
+    ever (a hung render once would have held a server thread per request behind it)."""
+    from screening.web import documents
+
+    done = site.complete(physio_answers)
+    page = site.client.get(done.headers["location"]).text
+    link = "/result/" + page.split('href="/result/')[1].split('"')[0]
+    monkeypatch.setattr(documents, "RENDER_WAIT", 0.05)
+    lock = site.services.pdf_lock
+    assert lock.acquire(timeout=1)  # another render is in progress
+    try:
+        busy = site.client.get(link)
+    finally:
+        lock.release()
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "60"
+    assert "try again in a minute" in busy.text
+    again = site.client.get(link)  # once the other render is done, the same link works
+    assert again.status_code == 200 and again.content.startswith(b"%PDF")
