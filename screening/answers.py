@@ -188,12 +188,15 @@ def answer_checker(item: Item) -> Checker | None:
     return checker_for(answer_spec(item))
 
 
-def typed_answer(item: Item, typed: Sequence[str], check: Checker | None = None) -> Answer | AnswerProblem:
+def typed_answer(
+    item: Item, typed: Sequence[str], check: Checker | None = None, spec: AnswerSpec | None = None
+) -> Answer | AnswerProblem:
     """An answer as typed or ticked in a web form or at the terminal (each value already trimmed), checked.
 
-    ``check`` is the item's checker when the caller holds it already (``Definition.checkers``).
+    ``check`` and ``spec`` are the item's checker and answer spec when the caller holds them already
+    (``Definition.checkers`` and ``Definition.answer_specs``: working them out again costs more than the check).
     """
-    spec = answer_spec(item)
+    spec = spec or answer_spec(item)
     check = check or checker_for(spec)
     if check is None:
         return AnswerProblem("This is not a question", f"item '{item.id}' is display text and takes no answer")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import getitem
 from typing import Any, Literal, Protocol
 
@@ -81,6 +82,17 @@ def assess_compact(definition: Definition, response: Answers) -> CompactResult:
     Same outcome as ``assess``; ``explain`` turns it into the full Assessment when a page, PDF or JSON needs one.
     """
     return _compact(definition_plan(definition), evaluate(definition.scorer, response.answers))
+
+
+@lru_cache(maxsize=16)
+def _emergency_flag_ids(definition: Definition) -> frozenset[str]:
+    return frozenset(flag.id for flag in definition.red_flags if flag.urgency == "emergency")
+
+
+def emergency_raised(definition: Definition, result: CompactResult) -> bool:
+    """Whether a raised red flag needs 999 / A&E now: what ``assessment.emergency_flags`` finds in the full
+    assessment, read off the compact result (the form routes ask this of every post)."""
+    return not _emergency_flag_ids(definition).isdisjoint(result.red_flags)
 
 
 def _compact(plan: Plan, ev: Evaluation) -> CompactResult:

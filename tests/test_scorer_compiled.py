@@ -14,14 +14,14 @@ from helpers.strategies import HypothesisChooser, responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from screening.assessment import Assessment, assessment_json
+from screening.assessment import Assessment, assessment_json, emergency_flags
 from screening.compiled import cached_scorer
 from screening.definition import Definition
 from screening.interpreted import assess_interpreted
 from screening.loader import load_definition
 from screening.response import Response, parse_response
 from screening.sampling import sample_answer
-from screening.scorer import assess, assess_compact, explain
+from screening.scorer import assess, assess_compact, emergency_raised, explain
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 VALUE = {"false": 0, "unknown": 1, "true": 2}
@@ -157,6 +157,8 @@ def test_compiled_scorer_equals_the_interpreted_one(any_definition: Definition, 
         assert compact.to_check == tuple(f.id for f in reference.to_check)
         traced = [((t.kind, t.id), VALUE[t.result]) for t in reference.explanation]
         assert list(zip(d.scorer.rules, compact.rules, strict=True)) == traced
+        # the forms' emergency check reads the compact result: it must stop exactly when the full one would
+        assert emergency_raised(d, compact) == bool(emergency_flags(reference))
         full = assess(d, candidate)
         assert full == reference
         assert assessment_json(full) == assessment_json(reference)

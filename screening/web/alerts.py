@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..clinic import ClinicSettings
-from .db import AlertOutbox, AuditEvent, Submission, utcnow
+from .db import AlertOutbox, AuditEvent, Submission, table, utcnow
 from .mail import Alert, AlertConfigError, alert_email, send_email
 from .polling import PollingThread
 from .webhook import post_webhook, webhook_body
@@ -46,19 +46,14 @@ def enqueue_alert(db: Session, row: Submission) -> None:
     ):
         return
     now = utcnow()
-    for channel in channels:
-        db.add(
-            AlertOutbox(
-                submission_id=row.id,
-                channel=channel,
-                urgency=row.disposition,
-                submitted_at=row.created_at,
-                due_at=now,
-                attempts=0,
-                last_error="",
-            )
-        )
+    alert = {"submission_id": row.id, "urgency": row.disposition, "submitted_at": row.created_at, "due_at": now}
+    db.connection().execute(
+        _NEW_ALERT, [{**alert, "channel": channel, "attempts": 0, "last_error": ""} for channel in channels]
+    )
     db.info[QUEUED] = True
+
+
+_NEW_ALERT = insert(table(AlertOutbox))  # compiled once; each alert's values go as parameters
 
 
 @dataclass(frozen=True)

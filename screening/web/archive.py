@@ -33,9 +33,9 @@ from .db import StoredDefinition, Submission, utcnow
 _REBUILT_KEPT = 16
 
 
-def insert_ignoring_duplicates(db: Session, model: type[StoredDefinition] | type[Submission], *keys: str) -> Insert:
-    """A Core INSERT that does nothing when a row with the same ``keys`` exists (SQLite and PostgreSQL alike)."""
-    dialect = db.get_bind().dialect.name
+def insert_ignoring_duplicates(dialect: str, model: type[StoredDefinition] | type[Submission], *keys: str) -> Insert:
+    """A Core INSERT that does nothing when a row with the same ``keys`` exists (SQLite and PostgreSQL alike);
+    ``dialect`` is the database's kind (``postgresql`` or ``sqlite``)."""
     table = cast(Table, model.__table__)
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
@@ -81,7 +81,7 @@ def store_definitions(db: Session, definition: Definition) -> None:
             known.add(sha256)  # seen by a read: stored, not only planned
             continue
         db.execute(
-            insert_ignoring_duplicates(db, StoredDefinition, "sha256").values(
+            insert_ignoring_duplicates(db.get_bind().dialect.name, StoredDefinition, "sha256").values(
                 sha256=sha256,
                 kind=kind,
                 definition_id=ident,

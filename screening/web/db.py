@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -66,6 +67,11 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def table(model: type[Base]) -> Table:
+    """The table of a mapped class, for Core statements (no unit of work: cheaper on the request path)."""
+    return cast(Table, model.__table__)
 
 
 def _folded_name(context: Any) -> str | None:

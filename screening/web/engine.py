@@ -40,7 +40,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=WORKER_THREADS // 4,
+            # one kept connection per worker thread: with fewer, a busy server opened and closed a connection
+            # (with its pragmas) for every request beyond them
+            pool_size=WORKER_THREADS + 4,  # and the background workers'
             max_overflow=-1,  # never wait for a connection
         )
 

@@ -56,15 +56,15 @@ def _by_name(form: FormLike) -> dict[str, list[str]]:
 def read_form(definition: Definition, form: FormLike) -> FormAnswers:
     out = FormAnswers()
     posted = _by_name(form)
+    specs, items = definition.answer_specs, definition.items
     for item_id, checker in definition.checkers.items():  # in question order, so stored answers are too
         if checker is None or item_id not in posted:
             continue
-        item = definition.items[item_id]
         typed = [v for v in posted[item_id] if v]
         if not typed:
             continue
         out.typed[item_id] = typed
-        checked = typed_answer(item, typed, checker)
+        checked = typed_answer(items[item_id], typed, checker, specs[item_id])
         if isinstance(checked, AnswerProblem):
             out.invalid[item_id] = checked.message
         else:

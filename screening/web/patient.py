@@ -19,7 +19,7 @@ from ..errors import ResponseError
 from ..model import Disposition
 from ..response import Response as Response_
 from ..response import is_complete, parse_response
-from ..scorer import assess
+from ..scorer import assess, assess_compact, emergency_raised
 from . import drafts, forms
 from .archive import assessment_of
 from .db import Submission
@@ -167,8 +167,7 @@ def _emergency_stop(request: Request, db: Session, answers: forms.FormAnswers, k
         response = _parse(s, answers, partial=True)
     except ResponseError:
         return None
-    assessment = assess(s.definition, response)
-    if not emergency_flags(assessment):
+    if not emergency_raised(s.definition, assess_compact(s.definition, response)):  # no explanation needed
         return None
     _limit(s.limiter, request)  # emergency stops are stored too: one address cannot flood the triage list
     drafts.delete_draft(db, request.cookies.get(drafts.COOKIE))

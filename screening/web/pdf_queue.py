@@ -4,12 +4,12 @@ can ask without importing the renderer."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from .db import Job, Pdf, utcnow
+from .db import Job, Pdf, table, utcnow
 
 PDF = "pdf"  # the kind of job in the jobs table
 PDF_TASK = "render_referral_pdf"  # the procrastinate task
@@ -22,8 +22,12 @@ def queue_pdf(db: Session, submission_id: str) -> None:
         _defer(db, submission_id)
         return
     now = utcnow()
-    db.add(Job(kind=PDF, submission_id=submission_id, created_at=now, due_at=now, attempts=0, last_error=""))
+    values = {"kind": PDF, "submission_id": submission_id, "created_at": now, "due_at": now}
+    db.connection().execute(_NEW_JOB, {**values, "attempts": 0, "last_error": ""})
     db.info[QUEUED] = True
+
+
+_NEW_JOB = insert(table(Job))  # compiled once; each job's values go as parameters
 
 
 def pdf_is_ready(db: Session, submission_id: str) -> bool:

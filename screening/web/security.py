@@ -17,7 +17,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -49,6 +49,7 @@ CSRF_SCOPE_KEY = "csrftoken"  # a function in the scope: the token for the page 
 FORM_KEY = "screening.form"  # the posted form's fields, parsed once here
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPE = b"application/x-www-form-urlencoded"
+GOOD_TOKENS_KEPT = 10_000
 _HOST = re.compile(r"(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)(?::[0-9]*)?")
 
 SERVER_ERROR_PAGE = (
@@ -95,6 +96,7 @@ class Edge:
         # the token format of the double-submit cookie: a random value signed with the server's secret
         self.signer = URLSafeSerializer(secret.decode("ascii", "replace"))
         self.cookie_tail = "; Path=/; SameSite=Strict" + ("; Secure" if secure_cookies else "")
+        self._good: set[str] = set()  # tokens whose signature was checked already (see ``_signed``)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -148,7 +150,7 @@ class Edge:
             body_receive = self._limited(receive)
             if method not in SAFE_METHODS and not api:
                 body = await _read_all(body_receive)
-                fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+                fields = parse_form(body.decode("utf-8", "replace"))
                 sent = next((v for k, v in reversed(fields) if k == CSRF_COOKIE), "")
                 if not token or not hmac.compare_digest(sent.encode(), token.encode()):
                     await _answer(send_out, 403, FORM_EXPIRED_PAGE, b"text/html; charset=utf-8")
@@ -164,16 +166,27 @@ class Edge:
             else:
                 await _error(send_out, exc, method, api)
         finally:
-            route = inner.get("route")
-            pattern = getattr(route, "path", "") or ("/static/…" if path.startswith("/static/") else "(no route)")
+            route = inner.get("route")  # FastAPI's routes name themselves; a plain Starlette route only its endpoint
+            plain = "endpoint" in inner and not inner.get("path_params") and not path.startswith("/static/")
+            pattern = getattr(route, "path", "") or (
+                path if plain else "/static/…" if path.startswith("/static/") else "(no route)"
+            )
             # never the raw path or query: paths can hold result tokens, queries a searched name
             log.info("%s %s %d %.1fms", method, pattern, status, (time.perf_counter() - started) * 1000)
 
     def _signed(self, cookie: str) -> bool:
+        """Whether the cookie is a token this server signed. A token once checked is remembered (a browser sends
+        the same one with every request, and checking a signature is a tenth of an intake's edge work); only good
+        ones are, so made-up cookies cannot fill the memory."""
+        if cookie in self._good:
+            return True
         try:
             self.signer.loads(cookie, CSRF_COOKIE)
         except BadSignature:
             return False
+        if len(self._good) >= GOOD_TOKENS_KEPT:
+            self._good.clear()
+        self._good.add(cookie)
         return True
 
     def _refusal(self, headers: dict[bytes, bytes], method: str, api: bool) -> tuple[int, bytes] | None:
@@ -214,6 +227,22 @@ class Edge:
             return message
 
         return limited
+
+
+def parse_form(text: str) -> list[tuple[str, str]]:
+    """The fields of a URL-encoded form body, blank values kept: what ``urllib.parse.parse_qsl`` gives, about
+    twice as fast, since most names and values of an intake form hold nothing to decode."""
+    fields = []
+    for part in text.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote_plus(name, errors="replace")
+        if "%" in value or "+" in value:
+            value = unquote_plus(value, errors="replace")
+        fields.append((name, value))
+    return fields
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:
