@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -50,6 +50,7 @@ class Services:
     page_limiter: SharedRateLimiter  # every patient post per address
     pdf_lock: threading.Lock
     alerts: AlertSender | None = None  # sends alerts about urgent submissions, when the clinic settings ask for it
+    store_limiters: dict[int, anyio.CapacityLimiter] = field(default_factory=dict)  # see ``in_store_thread``
 
 
 class NeedsLogin(Exception):
@@ -145,14 +146,12 @@ async def in_store_thread(request: Request, work: Callable[..., T], *args: Any) 
     about twice what it is with two, for the same throughput. PostgreSQL takes writes side by side, and its
     round trips leave the CPU free, so it gets more.
     """
-    state = request.app.state
-    if not hasattr(state, "store_limiters"):
-        state.store_limiters = {}
+    limiters: dict[int, anyio.CapacityLimiter] = services(request).store_limiters
     loop = id(asyncio.get_running_loop())  # a limiter belongs to the event loop it was made on
-    limiter = state.store_limiters.get(loop)
+    limiter = limiters.get(loop)
     if limiter is None:
         kind = services(request).engine.dialect.name
-        limiter = state.store_limiters[loop] = anyio.CapacityLimiter(STORE_THREADS.get(kind, 8))
+        limiter = limiters[loop] = anyio.CapacityLimiter(STORE_THREADS.get(kind, 8))
     return await anyio.to_thread.run_sync(work, *args, limiter=limiter)
 
 

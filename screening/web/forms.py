@@ -49,7 +49,9 @@ def _by_name(form: FormLike) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for key, value in form.multi_items():
         if isinstance(value, str):
-            fields.setdefault(key, []).append(value.replace("\r\n", "\n").replace("\r", "\n").strip())
+            if "\r" in value:
+                value = value.replace("\r\n", "\n").replace("\r", "\n")
+            fields.setdefault(key, []).append(value.strip())
     return fields
 
 

@@ -18,12 +18,13 @@ QUEUED = "jobs_queued"  # key in Session.info: this transaction queued a job (wa
 
 def queue_pdf(db: Session, submission_id: str) -> None:
     """Ask for the referral PDF of a new submission, in the caller's transaction."""
-    if _on_postgres(db):
+    connection = db.connection()
+    if connection.dialect.name == "postgresql":
         _defer(db, submission_id)
         return
     now = utcnow()
     values = {"kind": PDF, "submission_id": submission_id, "created_at": now, "due_at": now}
-    db.connection().execute(_NEW_JOB, {**values, "attempts": 0, "last_error": ""})
+    connection.execute(_NEW_JOB, {**values, "attempts": 0, "last_error": ""})
     db.info[QUEUED] = True
 
 
