@@ -214,6 +214,11 @@ class Definition:
     def checkers(self) -> dict[str, Checker | None]:
         return {i: checker_for(spec) for i, spec in self.answer_specs.items()}
 
+    @cached_property
+    def answerable(self) -> tuple[str, ...]:
+        """The ids of every item that takes an answer (not display text), in questionnaire order."""
+        return tuple(i for i, spec in self.answer_specs.items() if spec.kind != "display")
+
     def is_answerable(self, item_id: str) -> bool:
         return self.answer_specs[item_id].kind != "display"
 

@@ -264,7 +264,7 @@ def _intake_post(request: Request, form: FormData, user: User, db: Session) -> R
             raise HTTPException(409, "This submission has already been corrected; correct the newest version.")
     shown = forms.shown_items(s.definition, answers.values)
     seen = set(str(form.get("seen") or "").split())
-    new = [i for i in forms.answerable(s.definition, s.definition.items) if i in shown and i not in seen]
+    new = [i for i in s.definition.answerable if i in shown and i not in seen]
     errors = wording.detail_errors(answers.details, contact_required=False, today=datetime.now(UTC).date())
     # a detail typed wrong (a date of birth that is no date) is asked for again, or left out of an emergency
     # saved at once; it never stops the answers being read
@@ -357,7 +357,7 @@ def _intake(
         answers=answers,
         errors=errors or {},
         shown=shown,
-        seen=" ".join(i for i in forms.answerable(s.definition, s.definition.items) if i in shown),
+        seen=" ".join(i for i in s.definition.answerable if i in shown),
         notice=notice,
         key=key,
         supersedes=supersedes,
