@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from ..labels import disposition_words
 from ..report import build_view
 from .archive import RebuildError, assessment_of, response_of, row_definition
 from .db import CALL_ACTIONS, CONTACT_ACTIONS, NEXT_STATUSES, Submission, User
@@ -64,7 +65,15 @@ def _detail(
     typed: dict[str, str] | None = None,
 ) -> Response:
     s = services(request)
-    assessment = assessment_of(db, row, s.definition)
+    try:
+        assessment = assessment_of(db, row, s.definition)
+    except RebuildError as exc:  # this version cannot rebuild it: say what is stored rather than fail
+        words = disposition_words(row.disposition)
+        raise HTTPException(
+            409,
+            f"This submission's result cannot be shown by this version of the software ({exc}). Its stored "
+            f"outcome is: {words}. Ask whoever runs the service to move such submissions to the legacy column.",
+        ) from None
     response = response_of(row)
     try:  # the answers and rules shown under the definitions the submission was scored with
         scored_with = row_definition(db, row, s.definition)

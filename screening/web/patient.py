@@ -21,7 +21,7 @@ from ..response import Response as Response_
 from ..response import is_complete, parse_response
 from ..scorer import assess, assess_compact, emergency_raised
 from . import drafts, forms
-from .archive import assessment_of
+from .archive import RebuildError, assessment_of
 from .db import Submission
 from .deps import Services, database, form_data, page, services
 from .documents import patient_summary_download
@@ -303,7 +303,16 @@ def resume(request: Request, token: str, db: Session = Depends(database)) -> Res
 def result(request: Request, submission_id: str, token: str, db: Session = Depends(database)) -> Response:
     s = services(request)
     row = _checked(s, db, submission_id, token)
-    assessment = assessment_of(db, row, s.definition)
+    try:
+        assessment = assessment_of(db, row, s.definition)
+    except RebuildError:  # this version cannot rebuild it: never a bare error page for a patient
+        phone = f" on {s.clinic.phone}" if s.clinic.phone else ""
+        raise HTTPException(
+            409,
+            f"Your result cannot be shown just now. Please contact the clinic{phone}. If you have a headache with "
+            "any warning sign (sudden and severe, weakness, numbness, slurred speech, loss of sight, a fit, fever "
+            "with a stiff neck or rash, or confusion), call 999 now.",
+        ) from None
     expires = row.created_at + s.settings.result_link_valid_for
     return page(
         request,

@@ -110,6 +110,26 @@ def test_a_result_that_no_longer_comes_out_the_same_is_not_shown(db: Session, bu
         assessment_of(db, stored, bundled)
 
 
+def test_a_result_this_version_cannot_rebuild_is_explained_not_a_server_error(site: Any) -> None:
+    """Staff see the stored outcome and what to do; the patient's link asks them to call the clinic, with the
+    warning signs, instead of a bare 500."""
+    done = site.complete(dict(load_response(EXAMPLES[-1], site.definition).answers))
+    result_link = done.headers["location"]
+    row_id = result_link.split("/")[2]
+    with site.db() as db:
+        stored = db.get(Submission, row_id)
+        stored.points = (stored.points or 0) + 1  # as if another engine version had scored it
+        db.commit()
+    patient = site.client.get(result_link)
+    assert patient.status_code == 409
+    assert "Your result cannot be shown just now" in patient.text and "call 999 now" in patient.text
+    site.add_staff()
+    site.login()
+    staff = site.client.get(f"/staff/submissions/{row_id}")
+    assert staff.status_code == 409
+    assert "Its stored outcome is: Physio assessment" in staff.text and "differently" in staff.text
+
+
 def test_the_pdf_of_a_submission_under_an_older_ruleset_is_rendered_under_it(site: Any, older: Definition) -> None:
     from helpers.pdfs import embedded_files
 
