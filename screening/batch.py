@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .errors import ScreeningError
+from .errors import EXIT_USAGE, ScreeningError
 
 RESPONSE_SUFFIXES = (".yaml", ".yml", ".json")
 TASKS_PER_WORKER = 200  # a worker is replaced after this many documents, bounding any slow leak
@@ -118,7 +118,7 @@ def run_batch(args: argparse.Namespace) -> int:
     input_dir: Path = args.input_dir
     if not input_dir.is_dir():
         print(f"{input_dir}: not a folder — give the folder that holds the response files", file=sys.stderr)
-        return 1
+        return EXIT_USAGE  # the command line names something that cannot be used, as for any other option
     when = generated_at_from(args.generated_at)
     load_definition(args.questionnaire, args.ruleset)  # fail early, once, on a broken definition
     warning = placeholder_warning(load_clinic_settings(args.clinic), args.clinic)

@@ -137,7 +137,7 @@ def test_batch_on_a_file_or_a_missing_folder_is_a_clear_error(tmp_path: Path, ca
     shutil.copy(EXAMPLES_DIR / "physio_cervicogenic.yaml", response)
     for given in (response, tmp_path / "nowhere"):
         out_dir = tmp_path / "out"
-        assert main(["batch", str(given), "-o", str(out_dir), "--no-progress"]) == 1
+        assert main(["batch", str(given), "-o", str(out_dir), "--no-progress"]) == 64  # command-line misuse
         out, err = capsys.readouterr()
         assert f"{given}: not a folder" in err
         assert "Traceback" not in out + err
