@@ -10,7 +10,8 @@ Codes are grouped by hundreds:
 * ``SCR5xx`` case files run by ``screening test`` and ``screening evaluate``;
 * ``SCR6xx`` clinic settings and the server's settings;
 * ``SCR7xx`` writing reports and exports;
-* ``SCR8xx`` command-line use.
+* ``SCR8xx`` command-line use;
+* ``SCR9xx`` staff accounts, API tokens and the terminal intake.
 
 A code, once given out, keeps its meaning; a retired code is not used again. ``docs/error-codes.md`` lists them all;
 it is written by ``python -m screening.error_codes > docs/error-codes.md`` and a test keeps it in step.
@@ -140,6 +141,19 @@ class ErrorCode(Enum):
     BAD_ENVIRONMENT = ("SCR804", "An environment variable's value cannot be used")
     MISSING_ARGUMENT = ("SCR805", "A command needs an argument that was not given")
 
+    # staff accounts, API tokens and the terminal intake
+    ACCOUNT_NAME = ("SCR901", "A staff user's name cannot be used")
+    PASSWORD_TOO_SHORT = ("SCR902", "A password is too short")
+    ACCOUNT_EXISTS = ("SCR903", "A staff user or API token of that name exists already")
+    NO_SUCH_ACCOUNT = ("SCR904", "There is no staff user or API token of that name")
+    PASSWORDS_DIFFER = ("SCR905", "The two passwords typed differ")
+    INTAKE_NO_TERMINAL = ("SCR911", "The terminal intake needs an interactive terminal")
+    INTAKE_FOLDER = ("SCR912", "The intake's output folder cannot be created or written to")
+    INTAKE_UNSAVED = ("SCR913", "The intake cannot save the response")
+    DRAFT_UNREADABLE = ("SCR914", "An intake draft cannot be read")
+    DRAFT_DAMAGED = ("SCR915", "A file given as an intake draft is damaged or is not a draft")
+    DRAFT_OTHER_QUESTIONNAIRE = ("SCR916", "An intake draft was started with another questionnaire")
+
 
 _BY_CODE = {member.code: member for member in ErrorCode}
 
@@ -159,6 +173,7 @@ GROUPS = {
     "6": "Settings",
     "7": "Reports and exports",
     "8": "Command-line use",
+    "9": "Staff accounts and the terminal intake",
 }
 
 

@@ -21,7 +21,8 @@ Each class below names its code in ``exit_code``. Problems carry a code from ``s
     ``ProblemsError`` — carries ``Problem`` records
         ``DefinitionError`` (2), ``ResponseError`` (1), ``CasesError`` (2), ``SettingsError`` (2),
         ``ReportError`` (1) with ``ClinicSettingsError`` (2), ``ExportError`` (1), ``UsageError`` (64)
-    ``IntakeError`` (1), ``AccountError`` (1), ``RebuildError`` (1), ``AlertConfigError`` (2)
+    ``CodedError`` — one message with its code: ``IntakeError`` (1), ``AccountError`` (1)
+    ``RebuildError`` (1), ``RenderBusy`` (1), ``AlertConfigError`` (2)
     ``LimitError`` (2), ``YamlSyntaxError`` (2) — raised while parsing; callers turn them into problems
 """
 
@@ -170,14 +171,31 @@ class UsageError(ProblemsError):
     headline = None
 
 
-class IntakeError(ScreeningError):
+class CodedError(ScreeningError):
+    """An error of one sentence with its problem code, printed as ``[SCR9xx] message``; ``message`` alone is what
+    a web page shows."""
+
+    def __init__(self, message: str, code: ErrorCode) -> None:
+        self.message = message
+        self.code = code
+        super().__init__(f"[{code.code}] {message}")
+
+
+class IntakeError(CodedError):
     """The intake cannot start or cannot save: an unreadable draft, an unwritable folder, no terminal."""
 
     exit_code = EXIT_FAILURE
 
 
-class AccountError(ScreeningError):
+class AccountError(CodedError):
     """A staff account or API token cannot be created or changed as asked."""
+
+    exit_code = EXIT_FAILURE
+
+
+class RenderBusy(ScreeningError):
+    """Another PDF was still being rendered after the longest wait for a turn (the web answers 503, a job is
+    tried again later)."""
 
     exit_code = EXIT_FAILURE
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..definition import Definition
+from ..error_codes import ErrorCode
 from ..errors import IntakeError as IntakeError  # importable from here as before
 from ..jsonio import loads_strict
 from ..limits import RESPONSE_LIMITS, LimitError, read_bounded
@@ -67,23 +68,30 @@ def load_draft(path: Path, definition: Definition) -> Draft:
     try:
         data = loads_strict(read_bounded(path, RESPONSE_LIMITS))
     except OSError as exc:
-        raise IntakeError(f"{path}: cannot read the draft ({exc.strerror}) — check the path") from exc
+        raise IntakeError(
+            f"{path}: cannot read the draft ({exc.strerror}) — check the path", ErrorCode.DRAFT_UNREADABLE
+        ) from exc
     except LimitError as exc:
-        raise IntakeError(f"{damaged} ({exc.message}) — start the intake again") from exc
+        raise IntakeError(f"{damaged} ({exc.message}) — start the intake again", ErrorCode.DRAFT_DAMAGED) from exc
     except (UnicodeDecodeError, ValueError) as exc:
-        raise IntakeError(f"{damaged} (not JSON) — start the intake again") from exc
+        raise IntakeError(f"{damaged} (not JSON) — start the intake again", ErrorCode.DRAFT_DAMAGED) from exc
     if not isinstance(data, dict) or data.get("kind") != DRAFT_KIND:
-        raise IntakeError(f"{path}: not a draft saved by screening intake — pass the file the intake printed")
+        raise IntakeError(
+            f"{path}: not a draft saved by screening intake — pass the file the intake printed", ErrorCode.DRAFT_DAMAGED
+        )
     q = definition.questionnaire
     major = str(data.get("version", "")).split(".")[0]
     if data.get("questionnaire") != q.id or major != q.version.split(".")[0]:
         raise IntakeError(
             f"{path}: the draft is for questionnaire {data.get('questionnaire')} {data.get('version')}, not "
-            f"{q.id} {q.version} — resume it with the questionnaire it was started with (--questionnaire)"
+            f"{q.id} {q.version} — resume it with the questionnaire it was started with (--questionnaire)",
+            ErrorCode.DRAFT_OTHER_QUESTIONNAIRE,
         )
     patient, skipped, current = data.get("patient"), data.get("skipped"), data.get("current")
     if not isinstance(patient, dict) or not isinstance(skipped, list) or not isinstance(current, str):
-        raise IntakeError(f"{damaged} (patient, skipped or current is missing) — start the intake again")
+        raise IntakeError(
+            f"{damaged} (patient, skipped or current is missing) — start the intake again", ErrorCode.DRAFT_DAMAGED
+        )
     draft = Draft(q.id, q.version)
     for step in DETAILS:
         draft.set_detail(step, str(patient.get(FIELDS[step]) or ""))

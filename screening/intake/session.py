@@ -19,6 +19,7 @@ from pathlib import Path
 from ..assessment import Assessment, RedFlagResult
 from ..clinic import ClinicSettings
 from ..definition import Definition
+from ..error_codes import ErrorCode
 from ..errors import ReportError, ScreeningError
 from ..labels import GRADE_LABELS, URGENCY_LABELS
 from ..model import Disposition
@@ -52,7 +53,10 @@ def conduct_intake(
     """
     terminal = terminal or Terminal()
     if terminal.input is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise IntakeError("screening intake asks its questions in a terminal: run it in an interactive terminal")
+        raise IntakeError(
+            "screening intake asks its questions in a terminal: run it in an interactive terminal",
+            ErrorCode.INTAKE_NO_TERMINAL,
+        )
     _check_folder(folder)
     q = definition.questionnaire
     draft = draft or Draft(q.id, q.version)
@@ -101,9 +105,11 @@ def _check_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise IntakeError(f"{folder}: cannot create the folder ({exc.strerror}) — choose another with -o") from exc
+        raise IntakeError(
+            f"{folder}: cannot create the folder ({exc.strerror}) — choose another with -o", ErrorCode.INTAKE_FOLDER
+        ) from exc
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise IntakeError(f"{folder}: cannot write to this folder — choose another with -o")
+        raise IntakeError(f"{folder}: cannot write to this folder — choose another with -o", ErrorCode.INTAKE_FOLDER)
 
 
 def _file_stem(kind: str, when: datetime) -> str:
@@ -214,7 +220,9 @@ def _finish(
     try:
         write_atomic(response_path, response_json(response).encode("utf-8"))
     except OSError as exc:
-        raise IntakeError(f"{response_path}: cannot save the response ({exc.strerror or exc})") from exc
+        raise IntakeError(
+            f"{response_path}: cannot save the response ({exc.strerror or exc})", ErrorCode.INTAKE_UNSAVED
+        ) from exc
     _show_result(screen, definition, assessment, stopped_early=emergency)
     screen.say()
     screen.say(f"Response saved: {response_path}", "bold", wrap=False)

@@ -103,7 +103,7 @@ def _password(from_stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass("Password (at least 10 characters): ")
     if getpass.getpass("Same password again: ") != first:
-        raise AccountError("the two passwords differ; nothing was changed")
+        raise AccountError("the two passwords differ; nothing was changed", ErrorCode.PASSWORDS_DIFFER)
     return first
 
 

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from ..error_codes import ErrorCode
 from ..errors import AccountError as AccountError  # importable from here as before
 from .db import ApiToken, StaffSession, User, utcnow
 from .throttle import Limits, give_back, take_attempt
@@ -30,16 +31,21 @@ def digest(token: str) -> str:
 def check_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 64 or not name.isprintable():
-        raise AccountError("a user name must be 1–64 printable characters")
+        raise AccountError("a user name must be 1–64 printable characters", ErrorCode.ACCOUNT_NAME)
     return name
+
+
+TOO_SHORT = f"the password must be at least {MIN_PASSWORD_LENGTH} characters long"
 
 
 def add_user(db: Session, name: str, password: str) -> User:
     name = check_name(name)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
+        raise AccountError(
+            f"the password must be at least {MIN_PASSWORD_LENGTH} characters long", ErrorCode.PASSWORD_TOO_SHORT
+        )
     if db.scalar(select(User).where(User.name == name)) is not None:
-        raise AccountError(f"a user called {name!r} already exists")
+        raise AccountError(f"a user called {name!r} already exists", ErrorCode.ACCOUNT_EXISTS)
     user = User(name=name, password_hash=_HASHER.hash(password), disabled=False)
     db.add(user)
     db.flush()
@@ -50,7 +56,9 @@ def set_password(db: Session, name: str, password: str) -> User:
     """A new password; every session the user had is ended."""
     user = _user(db, name)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
+        raise AccountError(
+            f"the password must be at least {MIN_PASSWORD_LENGTH} characters long", ErrorCode.PASSWORD_TOO_SHORT
+        )
     user.password_hash = _HASHER.hash(password)
     end_sessions_of(db, user)
     return user
@@ -68,7 +76,7 @@ def set_disabled(db: Session, name: str, disabled: bool) -> User:
 def _user(db: Session, name: str) -> User:
     user = db.scalar(select(User).where(User.name == check_name(name)))
     if user is None:
-        raise AccountError(f"there is no user called {name!r}")
+        raise AccountError(f"there is no user called {name!r}", ErrorCode.NO_SUCH_ACCOUNT)
     return user
 
 
@@ -203,7 +211,7 @@ def add_api_token(db: Session, name: str) -> str:
     """Create a token for a clinic system; only its SHA-256 is stored, so it is shown once."""
     name = check_name(name)
     if db.scalar(select(ApiToken).where(ApiToken.name == name)) is not None:
-        raise AccountError(f"an API token called {name!r} already exists")
+        raise AccountError(f"an API token called {name!r} already exists", ErrorCode.ACCOUNT_EXISTS)
     token = "scr_" + secrets.token_urlsafe(32)
     db.add(ApiToken(name=name, token_sha256=digest(token), revoked=False))
     return token
@@ -213,7 +221,7 @@ def revoke_api_token(db: Session, name: str) -> ApiToken:
     """Revoke a token for good: requests with it are refused from now on."""
     found = db.scalar(select(ApiToken).where(ApiToken.name == check_name(name)))
     if found is None:
-        raise AccountError(f"there is no API token called {name!r}")
+        raise AccountError(f"there is no API token called {name!r}", ErrorCode.NO_SUCH_ACCOUNT)
     found.revoked = True
     return found
 

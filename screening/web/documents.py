@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..assessment import Assessment
 from ..definition import Definition
+from ..errors import RenderBusy
 from ..report import questionnaire_response_json, render_pdf
 from ..response import Response
 from .archive import RebuildError, assessment_of, response_of, row_definition
@@ -25,10 +26,6 @@ if TYPE_CHECKING:  # app imports this module
 
 
 RENDER_WAIT = 60.0  # seconds to wait for another render to finish before giving up (a render takes about one)
-
-
-class RenderBusy(Exception):
-    """Another PDF was still being rendered after ``RENDER_WAIT`` seconds."""
 
 
 @contextmanager
