@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
 from fastapi.responses import Response as HttpResponse
@@ -54,6 +55,15 @@ def _scored_with(services: Services, db: Session, row: Submission) -> tuple[Defi
         raise StaleDefinition(row.id) from None
 
 
+def _rendered(
+    services: Services, scored: tuple[Definition, Response, Assessment], created_at: datetime, **options: Any
+) -> bytes:
+    """A PDF of a stored submission as it was scored, rendered in its turn (``render_turn``)."""
+    definition, response, assessment = scored
+    with render_turn(services):
+        return render_pdf(definition, response, assessment, services.clinic, generated_at=created_at, **options)
+
+
 def pdf_name(row: Submission) -> str:
     return f"screening-summary-{row.created_at:%Y-%m-%d}-{row.id[:8]}.pdf"
 
@@ -71,20 +81,12 @@ def submission_pdf(services: Services, db: Session, row: Submission) -> bytes:
     data = stored_pdf(db, row.id)
     if data is not None:
         return data
-    definition, response, assessment = _scored_with(services, db, row)
+    scored = _scored_with(services, db, row)
     created_at, row_id = row.created_at, row.id
     completed_by = row.created_by if row.channel == "staff" else None  # the staff member who asked the questions
     db.commit()  # hand the connection back while rendering
-    with render_turn(services):  # a worker whose turn does not come tries again later
-        data = render_pdf(
-            definition,
-            response,
-            assessment,
-            services.clinic,
-            generated_at=created_at,
-            reference=row_id[:8],
-            completed_by=completed_by,
-        )
+    # a worker whose turn does not come (RenderBusy) tries again later
+    data = _rendered(services, scored, created_at, reference=row_id[:8], completed_by=completed_by)
     keep_pdf(db, row_id, data)
     db.commit()
     return data
@@ -93,7 +95,7 @@ def submission_pdf(services: Services, db: Session, row: Submission) -> bytes:
 def patient_summary_download(services: Services, db: Session, row: Submission, stale: str) -> HttpResponse:
     """The patient's own plain-English summary (rendered each time: the kept PDF is the clinician's referral)."""
     try:
-        definition, response, assessment = _scored_with(services, db, row)
+        scored = _scored_with(services, db, row)
     except StaleDefinition:
         raise HTTPException(409, stale) from None
     created_at, row_id = row.created_at, row.id
@@ -101,16 +103,7 @@ def patient_summary_download(services: Services, db: Session, row: Submission, s
     audit(db, "patient", "patient_summary_download", row_id)
     db.commit()  # hand the connection back while rendering
     try:
-        with render_turn(services):
-            data = render_pdf(
-                definition,
-                response,
-                assessment,
-                services.clinic,
-                generated_at=created_at,
-                reference=row_id[:8].upper(),
-                audience="patient",
-            )
+        data = _rendered(services, scored, created_at, reference=row_id[:8].upper(), audience="patient")
     except RenderBusy:
         message = "Your summary could not be prepared just now. Please try again in a minute."
         raise HTTPException(503, message, headers={"Retry-After": "60"}) from None
