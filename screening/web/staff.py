@@ -282,7 +282,7 @@ def _intake_post(request: Request, form: FormData, user: User, db: Session) -> R
         errors.update(invalid)  # only what stops the save is asked for now: unanswered questions can wait
         alerts = emergency_alerts(s.definition, response, assess(s.definition, response))
         return _intake(request, user, answers, key=key, errors=errors, supersedes=supersedes, alerts=alerts)
-    errors.update(forms.item_errors(s.definition, answers, s.definition.items, shown))
+    errors.update(forms.item_errors(s.definition, answers, s.definition.answerable, shown))
     if new or errors:
         notice = f"{len(new)} follow-up question(s) now apply; they are marked below." if new else ""
         return _intake(request, user, answers, key=key, errors=errors, notice=notice, supersedes=supersedes)

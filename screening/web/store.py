@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, instrumentation
 from sqlalchemy.sql.dml import Insert
 
 from ..definition import Definition
@@ -151,10 +151,21 @@ def record_submission(
         if found is None:  # pragma: no cover - nothing else can conflict
             raise RuntimeError("a submission could not be stored")
         return found, False
-    row = Submission(**values)  # what was inserted, for the caller to read (not added to the session)
+    row = _as_row(values)  # what was inserted, for the caller to read (not added to the session)
     enqueue_alert(db, row)  # emergency and urgent ones: in this transaction, sent after it commits
     queue_pdf(db, row.id)  # its referral PDF, rendered by a worker once this transaction commits
     return row, True
+
+
+_SUBMISSIONS = instrumentation.manager_of_class(Submission)
+
+
+def _as_row(values: dict[str, object]) -> Submission:
+    """A Submission holding ``values``, outside any session, made as the ORM makes the rows it loads: calling the
+    class instead runs an attribute event per column (about 27 µs against 1 µs)."""
+    row: Submission = _SUBMISSIONS.new_instance()
+    row.__dict__.update(values)
+    return row
 
 
 @functools.cache
