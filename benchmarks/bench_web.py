@@ -147,7 +147,7 @@ def _form_fields(definition: Definition, answers: dict[str, Any], name: str) -> 
     # every answerable question shown for these answers, as the form's hidden "seen" field lists them
     values = forms.read_form(definition, _form(fields)).values
     shown = forms.shown_items(definition, values)
-    seen = " ".join(i for i in forms.answerable(definition, definition.items) if i in shown)
+    seen = " ".join(i for i in definition.answerable if i in shown)
     return [("seen", seen), *fields]
 
 

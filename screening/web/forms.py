@@ -129,7 +129,8 @@ def section_items(definition: Definition, index: int) -> list[str]:
 
 
 def answerable(definition: Definition, item_ids: Iterable[str]) -> list[str]:
-    return [i for i in item_ids if not isinstance(definition.items[i], DisplayItem)]
+    """Those of ``item_ids`` that take an answer, in the order given (``Definition.answerable`` lists them all)."""
+    return [i for i in item_ids if definition.is_answerable(i)]
 
 
 def is_choice(item: Item) -> bool:
