@@ -12,11 +12,14 @@ About 45 s with the defaults. What it does, all on loopback on this machine:
    turned into intake form fields the way a browser sends them, with ``seen`` listing every question shown
    for those answers, so the server never asks for follow-ups.
 3. Signs in each client (its own cookie jar: CSRF cookie and staff session), then runs a closed loop per
-   client for ``--seconds``: POST /staff/intake (parse + assess + store; no PDF is rendered on submit, it
-   is rendered on demand), wait for the answer, submit the next one. A 303 to the new submission is a
-   success; anything else (a re-rendered form, 4xx, 5xx, a timeout) is an error. All clients share one
+   client for ``--seconds``: POST /staff/intake (parse + assess + store; the server runs with ``--no-jobs``,
+   so each submission queues its PDF and nothing renders it during the run), wait for the answer, submit the
+   next one. A 303 to the new submission is a success; anything else (a re-rendered form, 4xx, 5xx, a
+   timeout) is an error. All clients share one
    asyncio event loop in this process; its CPU use is printed so you can tell whether the client, not the
-   server, was the limit.
+   server, was the limit. The server's CPU per submission is its CPU during the timed loop divided by the
+   submissions answered in it: the sign-ins before (an argon2 check each, slow on purpose) and the warm-up
+   requests are not counted.
 4. Stops the server and counts the rows of the ``submissions`` table with ``sqlite3``: every success must
    be there exactly once ("lost submissions" and duplicates), nothing else.
 
@@ -376,7 +379,11 @@ async def _client(
             n += 1
 
 
-async def run_clients(base: str, password: str, sets: list[AnswerSet], clients: int, seconds: float) -> dict[str, Any]:
+async def run_clients(
+    base: str, password: str, sets: list[AnswerSet], clients: int, seconds: float, server_pid: int = 0
+) -> dict[str, Any]:
+    """Sign every client in and warm it up, then the timed closed loop; the CPU figures cover the timed part only
+    (not the sign-ins, whose password checks are slow on purpose, nor the cold server's first requests)."""
     results = Results()
     gate = asyncio.Event()
     ready: list[float] = []
@@ -394,13 +401,16 @@ async def run_clients(base: str, password: str, sets: list[AnswerSet], clients: 
         await asyncio.sleep(0.05)
     warmup_errors = sum(results.errors.values())
     cpu_before, busy_before = _own_cpu(), _machine_busy_ticks()
+    server_before = _cpu_ticks(server_pid) if server_pid else None
     clock["start"] = time.perf_counter()
     clock["end"] = clock["start"] + seconds
     gate.set()
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - clock["start"]
     busy_after = _machine_busy_ticks()
+    server_after = _cpu_ticks(server_pid) if server_pid else None
     return {
+        "server_ticks": (server_before, server_after),
         "results": results,
         "elapsed": elapsed,
         "client_cpu": _own_cpu() - cpu_before,
@@ -457,9 +467,8 @@ def run_once(
         startup = server.start()
         print(f"server: `screening serve` on {server.base}, answering after {startup:.1f} s; data {data_dir}")
         pid = server.proc.pid if server.proc else 0
-        server_ticks = _cpu_ticks(pid)
-        run = asyncio.run(run_clients(server.base, password, sets, clients, args.seconds))
-        server_ticks_after = _cpu_ticks(pid)
+        run = asyncio.run(run_clients(server.base, password, sets, clients, args.seconds, pid))
+        server_ticks, server_ticks_after = run["server_ticks"]
     finally:
         exit_code = server.stop()
     results: Results = run["results"]
