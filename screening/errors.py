@@ -200,6 +200,13 @@ class RenderBusy(ScreeningError):
     exit_code = EXIT_FAILURE
 
 
+class GroupLost(ScreeningError):
+    """SQLite ended the transaction of submissions stored together before its commit (a full disk, say):
+    nothing of the group is stored, and the web answers each of them 503 (see ``web.writer``)."""
+
+    exit_code = EXIT_FAILURE
+
+
 class RebuildError(ScreeningError):
     """A stored submission's assessment cannot be worked out again here (its definitions are missing, no longer
     load, or give another result with this engine)."""

@@ -36,6 +36,7 @@ from .pdf_queue import preload
 from .ratelimit import SharedRateLimiter
 from .security import Edge
 from .settings import Settings
+from .writer import GroupWriter
 
 HERE = Path(__file__).parent
 log = logging.getLogger("screening.web")
@@ -109,6 +110,7 @@ def create_app(
         page_limiter=SharedRateLimiter(sessions, settings.secret_key, settings.public_page_posts_per_minute, "page"),
         pdf_lock=threading.Lock(),
         alerts=sender,
+        writer=GroupWriter(engine, sessions) if engine.dialect.name == "sqlite" else None,
     )
     preload(settings.database_url)  # the job queue's library, before the first submission needs it
     # each server process also renders the queued PDFs unless `screening worker` processes do it all (--no-jobs)
@@ -175,6 +177,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if app.state.services.writer is not None:
+            app.state.services.writer.close()
         if jobs is not None:
             await anyio.to_thread.run_sync(jobs.stop)
         if sender is not None:

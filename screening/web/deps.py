@@ -30,6 +30,7 @@ from .queue import needs_action_count
 from .ratelimit import SharedRateLimiter
 from .security import CSRF_SCOPE_KEY, FORM_KEY
 from .settings import Settings
+from .writer import GroupWriter
 
 T = TypeVar("T")
 CSRF_FIELD = "csrftoken"
@@ -50,7 +51,8 @@ class Services:
     page_limiter: SharedRateLimiter  # every patient post per address
     pdf_lock: threading.Lock
     alerts: AlertSender | None = None  # sends alerts about urgent submissions, when the clinic settings ask for it
-    store_limiters: dict[int, anyio.CapacityLimiter] = field(default_factory=dict)  # see ``in_store_thread``
+    store_limiters: dict[int, anyio.CapacityLimiter] = field(default_factory=dict)  # see ``in_store_session``
+    writer: GroupWriter | None = None  # SQLite: stores the staff intakes waiting together (``writer``)
 
 
 class NeedsLogin(Exception):
@@ -134,25 +136,31 @@ async def form_data(request: Request) -> FormData:
     return FormData(pairs)
 
 
-STORE_THREADS = {"sqlite": 2, "postgresql": 8}
+STORE_THREADS = 8
 
 
-async def in_store_thread(request: Request, work: Callable[..., T], *args: Any) -> T:
-    """Run ``work`` in a worker thread, one of at most a few at a time for this app: the routes that store
-    submissions wait their turn here, on the event loop, in the order they came.
+async def in_store_session(request: Request, work: Callable[..., T], *args: Any) -> T:
+    """Run ``work(session, *args)`` off the event loop, for a route that stores a submission; ``work`` commits.
 
-    A store is CPU (the GIL lets one thread run Python at a time) and one write transaction (SQLite lets one
-    writer in at a time), so more threads only take turns at random: with 20 at once, p99 at 20 clients was
-    about twice what it is with two, for the same throughput. PostgreSQL takes writes side by side, and its
-    round trips leave the CPU free, so it gets more.
+    On SQLite the app's ``GroupWriter`` runs it: one thread stores whatever is waiting in one transaction (one
+    commit for several submissions, and no threads taking turns at random for the GIL or the one write lock).
+    PostgreSQL takes writes side by side and its round trips leave the CPU free, so there each runs in a worker
+    thread of its own, at most ``STORE_THREADS`` at a time, in the order they came.
     """
-    limiters: dict[int, anyio.CapacityLimiter] = services(request).store_limiters
+    s = services(request)
+    if s.writer is not None:
+        return await s.writer.run(work, *args)
+    limiters: dict[int, anyio.CapacityLimiter] = s.store_limiters
     loop = id(asyncio.get_running_loop())  # a limiter belongs to the event loop it was made on
     limiter = limiters.get(loop)
     if limiter is None:
-        kind = services(request).engine.dialect.name
-        limiter = limiters[loop] = anyio.CapacityLimiter(STORE_THREADS.get(kind, 8))
-    return await anyio.to_thread.run_sync(work, *args, limiter=limiter)
+        limiter = limiters[loop] = anyio.CapacityLimiter(STORE_THREADS)
+    return await anyio.to_thread.run_sync(_in_session, s.sessions, work, args, limiter=limiter)
+
+
+def _in_session(sessions: sessionmaker[Session], work: Callable[..., T], args: tuple[Any, ...]) -> T:
+    with sessions() as db:
+        return work(db, *args)
 
 
 async def body_bytes(request: Request) -> bytes:

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -46,16 +50,8 @@ def make_engine(url: str) -> Engine:
             max_overflow=-1,  # never wait for a connection
         )
 
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")  # other processes (serve --workers N) still share the file
-            cursor.close()
-
-        _one_writer_at_a_time(engine)
+        event.listen(engine, "connect", _pragmas)
+        _LOCKS[engine] = _one_writer_at_a_time(engine, WriterLock())
         return engine
     return create_engine(
         url, pool_size=WORKER_THREADS // 4, max_overflow=WORKER_THREADS, pool_timeout=30, pool_pre_ping=True
@@ -91,9 +87,74 @@ class WriterLock:
             self._lock.release()
 
 
-def _one_writer_at_a_time(engine: Engine) -> None:
-    lock = WriterLock()
+def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")  # other processes (serve --workers N) still share the file
+    cursor.close()
 
+
+_LOCKS: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
+
+
+class GroupDialect(SQLiteDialect_pysqlite):
+    """SQLite for ``writer.GroupWriter``: SQLAlchemy begins each transaction (``BEGIN IMMEDIATE``, the driver
+    begins nothing of its own), so savepoints nest inside it; the driver's habit of beginning a transaction only
+    before the first write would let the first savepoint open the whole transaction, and its release commit it.
+    Savepoints are plain SQL sent as it is: SQLAlchemy compiles its savepoint statements anew each time, and a
+    group makes two of them per intake."""
+
+    supports_statement_cache = True  # it compiles statements as SQLite's own dialect does
+
+    def on_connect(self) -> Callable[[Any], None]:
+        usual = super().on_connect()
+
+        def connected(dbapi_connection: Any) -> None:
+            if usual is not None:
+                usual(dbapi_connection)
+            _pragmas(dbapi_connection, None)
+            dbapi_connection.isolation_level = None
+
+        return connected
+
+    def do_begin(self, dbapi_connection: Any) -> None:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+    def do_savepoint(self, connection: Any, name: str) -> None:
+        connection.connection.dbapi_connection.execute(f"SAVEPOINT {name}")
+
+    def do_release_savepoint(self, connection: Any, name: str) -> None:
+        connection.connection.dbapi_connection.execute(f"RELEASE SAVEPOINT {name}")
+
+    def do_rollback_to_savepoint(self, connection: Any, name: str) -> None:
+        connection.connection.dbapi_connection.execute(f"ROLLBACK TO SAVEPOINT {name}")
+
+
+registry.register("sqlite.screening_group", __name__, "GroupDialect")
+
+
+def group_engine(engine: Engine) -> Engine:
+    """A second engine on the same SQLite file for ``writer.GroupWriter`` (see ``GroupDialect``), with one
+    connection, which takes this process's writer lock as each of its transactions begins."""
+    lock = _LOCKS[engine]
+    writer = create_engine(
+        engine.url.set(drivername="sqlite+screening_group"),
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=1,
+        max_overflow=0,
+    )
+
+    @event.listens_for(writer, "begin")
+    def _begin(conn: Any) -> None:
+        lock.take(conn.connection.dbapi_connection)
+
+    _one_writer_at_a_time(writer, lock)
+    return writer
+
+
+def _one_writer_at_a_time(engine: Engine, lock: WriterLock) -> WriterLock:
     @event.listens_for(engine, "before_cursor_execute")
     def _before_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if statement.lstrip()[:7].upper().startswith(_WRITES):
@@ -106,6 +167,8 @@ def _one_writer_at_a_time(engine: Engine) -> None:
     @event.listens_for(engine, "close")
     def _closed(dbapi_connection: Any, _record: Any) -> None:
         lock.give_back(dbapi_connection)
+
+    return lock
 
 
 def migrate(engine: Engine) -> None:

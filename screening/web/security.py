@@ -296,7 +296,9 @@ async def _error(send: Send, exc: Exception, method: str, api: bool) -> None:
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    unavailable = isinstance(exc, DBAPIError | PoolTimeout | TimeoutError) and not isinstance(
+    from ..errors import GroupLost
+
+    unavailable = isinstance(exc, DBAPIError | PoolTimeout | TimeoutError | GroupLost) and not isinstance(
         getattr(exc, "orig", None), ValueError
     )
     log.error("unhandled %s on %s", type(exc).__name__, method)

@@ -23,7 +23,7 @@ from . import forms
 from .archive import response_of
 from .auth import authenticate, end_session, session_user, start_session
 from .db import Submission, User
-from .deps import SESSION_COOKIE, database, form_data, in_store_thread, page, services, staff_user, staff_viewer
+from .deps import SESSION_COOKIE, database, form_data, in_store_session, page, services, staff_user, staff_viewer
 from .documents import (
     download,
     pdf_download,
@@ -240,15 +240,14 @@ async def intake(request: Request) -> Response:
     """POST /staff/intake: the busiest staff route, so a plain Starlette route (see ``PLAIN_ROUTES``) rather than
     a FastAPI one. It needs nothing FastAPI's dependency solving adds, which cost about a fifth of an intake's CPU;
     the sign-in check and the form are read on the event loop, then the work runs in one of the few threads that
-    store submissions (``deps.in_store_thread``)."""
+    store submissions (``deps.in_store_session``)."""
     user = await staff_viewer(request)
     form = await form_data(request)
-    return await in_store_thread(request, _intake_in_session, request, form, user)
+    return await in_store_session(request, _intake_in_session, request, form, user)
 
 
-def _intake_in_session(request: Request, form: FormData, user: User) -> Response:
-    with services(request).sessions() as db:
-        return _intake_post(request, form, user, db)
+def _intake_in_session(db: Session, request: Request, form: FormData, user: User) -> Response:
+    return _intake_post(request, form, user, db)
 
 
 def _intake_post(request: Request, form: FormData, user: User, db: Session) -> Response:

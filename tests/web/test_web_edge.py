@@ -25,12 +25,16 @@ def statements(site: Site) -> Iterator[list[str]]:
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(" ".join(statement.split()))
 
-    engine = site.services.engine
-    event.listen(engine, "before_cursor_execute", record)
+    engines = [site.services.engine]
+    if site.services.writer is not None:  # SQLite: the staff intake is stored on the group writer's engine
+        engines.append(site.services.writer.engine)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_staff_intake_runs_no_session_query_and_no_queue_count(site: Site, physio_answers: dict[str, Any]) -> None:
