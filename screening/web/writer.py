@@ -126,11 +126,15 @@ class GroupWriter:
         except Exception as exc:  # BEGIN or COMMIT failed, or SQLite ended the transaction: nothing is stored
             log.warning("%d submission(s) stored together could not be committed (%s)", len(group), type(exc).__name__)
             outcomes = [(False, _own(exc)) for _ in group]
+            announce = {}
         else:
             self.groups += 1
             self.stored += len(group)
-            if announce:
+        if announce:  # only after a commit (a failed group announces nothing)
+            try:
                 self._announce(announce)
+            except Exception as exc:  # the background threads find the work at their next look instead
+                log.warning("the work queued by stored submissions could not be announced (%s)", type(exc).__name__)
         for job, (ok, value) in zip(group, outcomes, strict=True):
             _answer(job, ok, value)
 

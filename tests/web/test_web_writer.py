@@ -184,6 +184,19 @@ def test_what_a_group_queued_is_announced_after_its_commit(bench: Bench) -> None
     assert {key for key in info if key.startswith("queued")} == {f"queued-{n}" for n in range(4)}
 
 
+def test_a_failed_announcement_does_not_turn_stored_submissions_into_errors(bench: Bench) -> None:
+    @event.listens_for(bench.sessions, "after_commit")
+    def _broken(session: Session) -> None:
+        raise RuntimeError("a listener that fails")
+
+    def queue(db: Session, n: int) -> int:
+        db.info["queued"] = True
+        return _note(db, n)
+
+    assert bench.together([lambda: bench.writer.run(queue, 1), lambda: bench.writer.run(queue, 2)]) == [1, 2]
+    assert bench.stored() == {1, 2}
+
+
 def test_the_idle_thread_ends_and_the_next_call_starts_another(bench: Bench) -> None:
     bench.writer.IDLE = 0.05
 
