@@ -239,8 +239,8 @@ def visibility(request: Request, form: FormData = Depends(form_data), user: User
 async def intake(request: Request) -> Response:
     """POST /staff/intake: the busiest staff route, so a plain Starlette route (see ``PLAIN_ROUTES``) rather than
     a FastAPI one. It needs nothing FastAPI's dependency solving adds, which cost about a fifth of an intake's CPU;
-    the sign-in check and the form are read on the event loop, then the work runs in one of the few threads that
-    store submissions (``deps.in_store_session``)."""
+    the sign-in check and the form are read on the event loop, then the work is stored off it by
+    ``deps.in_store_session`` (on SQLite together with the other intakes waiting at that moment)."""
     user = await staff_viewer(request)
     form = await form_data(request)
     return await in_store_session(request, _intake_in_session, request, form, user)

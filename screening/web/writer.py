@@ -2,8 +2,9 @@
 
 SQLite lets one writer in at a time, and each commit writes every page its transaction changed to the log: about
 twenty-four pages for one intake (the submission and its indexes, its name in the search index, its audit entry
-and its PDF job), a fifth of an intake's CPU in the database. Intakes stored together change many of the same
-pages (the newest page of each index), so the ones waiting at the same moment share a transaction here:
+and its PDF job), about a fifth of the CPU an intake spends storing itself. Intakes stored together change many
+of the same pages (the newest page of each index), so the ones waiting at the same moment share a transaction
+here:
 
 - one thread per server process takes every intake waiting (at most ``MOST``), runs each in a savepoint of one
   ``BEGIN IMMEDIATE`` transaction, commits once, and only then answers them all;
