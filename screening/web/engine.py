@@ -1,10 +1,13 @@
-"""The database engine: SQLite by default (one writer at a time, in-process), PostgreSQL by URL; and bringing the
-schema up to date with the Alembic migrations shipped in the package. Nothing here needs the table models."""
+"""The database engine: SQLite by default (one writer at a time, in turn across processes), PostgreSQL by URL;
+and bringing the schema up to date with the Alembic migrations shipped in the package. Nothing here needs the
+table models."""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +21,11 @@ from sqlalchemy.exc import OperationalError
 
 from ..error_codes import ErrorCode
 from ..errors import Problem, SettingsError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's own busy handler decides between processes
+    fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -36,9 +44,10 @@ def make_engine(url: str) -> Engine:
     Why the pools cannot deadlock: a request holds a connection only while its route runs in a worker thread
     (dependencies hand theirs back before they return, see ``app.release``), so whoever holds a connection is
     always able to finish and give it back. On SQLite the pool never makes a thread wait at all: connections are
-    cheap, readers never block each other in WAL mode, and writers take turns on a lock in this process instead
-    of in SQLite's busy handler (which sleeps in steps of up to 100 ms). On PostgreSQL the pool is as large as
-    the thread pool, so a worker thread never waits for a connection that another thread could hand back.
+    cheap, readers never block each other in WAL mode, and writers take turns on a ``WriterLock`` (in this
+    process, and across processes on a lock file beside the database) instead of in SQLite's busy handler. On
+    PostgreSQL the pool is as large as the thread pool, so a worker thread never waits for a connection that
+    another thread could hand back.
     """
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -51,7 +60,7 @@ def make_engine(url: str) -> Engine:
         )
 
         event.listen(engine, "connect", _pragmas)
-        _LOCKS[engine] = _one_writer_at_a_time(engine, WriterLock())
+        _LOCKS[engine] = _one_writer_at_a_time(engine, WriterLock(path=_writer_lock_path(engine)))
         return engine
     return create_engine(
         url, pool_size=WORKER_THREADS // 4, max_overflow=WORKER_THREADS, pool_timeout=30, pool_pre_ping=True
@@ -62,29 +71,77 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 class WriterLock:
-    """SQLite allows one writer at a time: threads of this process queue here, in order, without sleeping.
+    """SQLite allows one writer at a time: writers queue here, in order within this process, without SQLite's
+    busy handler (which sleeps in steps of up to 100 ms).
 
     A connection takes the lock just before its first write statement and gives it back when it returns to the
-    pool (after its commit or rollback). A thread that cannot get it within ``timeout`` seconds gives up with an
-    error instead of waiting for ever.
+    pool (after its commit or rollback). Threads of this process wait on a thread lock. With ``path``, the
+    holder also takes an exclusive ``flock`` on that file, which other processes on the same database take too
+    (``serve --workers N``, ``screening worker``, the commands): it is tried every ``POLL`` seconds, so a writer
+    in another process gets its turn within moments of the last one's commit. Whoever cannot get the lock within
+    ``timeout`` seconds gives up with an error instead of waiting for ever. A process that dies lets go of its
+    ``flock`` with it.
     """
 
-    def __init__(self, timeout: float = 30.0) -> None:
+    POLL = 0.0005
+
+    def __init__(self, timeout: float = 30.0, path: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._holder: object | None = None
         self.timeout = timeout
+        self._path = path if fcntl is not None else None
+        self._file: int | None = None  # open only while held: no descriptor outlives a write
 
     def take(self, connection: object) -> None:
         if self._holder is connection:
             return
+        deadline = time.monotonic() + self.timeout
         if not self._lock.acquire(timeout=self.timeout):
             raise TimeoutError("the database stayed busy with another write for too long")
+        if self._path is not None:
+            try:
+                self._file = _flock_until(self._path, deadline, self.POLL)
+            except BaseException:
+                self._lock.release()
+                raise
         self._holder = connection
 
     def give_back(self, connection: object) -> None:
         if self._holder is connection:
             self._holder = None
+            if self._file is not None:
+                os.close(self._file)  # which lets go of its flock
+                self._file = None
             self._lock.release()
+
+
+def _flock_until(path: Path, deadline: float, poll: float) -> int | None:
+    """The lock file, open and locked; None where it cannot be opened (a read-only folder, say: SQLite's own
+    locking still holds)."""
+    try:
+        file = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    while True:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return file
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(file)
+                raise TimeoutError("the database stayed busy with another write for too long") from None
+            time.sleep(poll)
+        except BaseException:
+            os.close(file)
+            raise
+
+
+def _writer_lock_path(engine: Engine) -> Path | None:
+    """``screening.db.writer-lock`` beside a database file; None for a database in memory."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).with_name(Path(database).name + ".writer-lock")
 
 
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:

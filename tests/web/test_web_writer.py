@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from screening.errors import GroupLost
 from screening.web import staff
-from screening.web.engine import make_engine
+from screening.web.engine import WriterLock, make_engine
 from screening.web.writer import GroupWriter
 
 PLANS = ("commit", "raise", "leave", "commit_then_raise")
@@ -257,3 +257,49 @@ def test_the_staff_intake_is_stored_by_the_group_writer_and_a_lost_group_is_a_50
     assert lost.status_code == 503 and lost.headers["retry-after"] == "5"
     assert "999" in lost.text  # the warning signs that cannot wait, on every error page
     assert site.count() == 1  # the staff member was not told it was saved, and it was not
+
+
+def test_writers_of_two_processes_take_turns_on_the_lock_file(tmp_path: Path) -> None:
+    """Each process opens the lock file itself; two locks on the same path stand for two processes (an
+    ``flock`` belongs to an open file, not to a process). The second writer waits while the first holds it, gets
+    it once the first gives it back, and gives up after its timeout rather than waiting for ever."""
+    path = tmp_path / "screening.db.writer-lock"
+    first, second = WriterLock(path=path), WriterLock(timeout=10, path=path)
+    first.take("connection A")
+    got = threading.Event()
+
+    def take_then_say() -> None:
+        second.take("connection B")
+        got.set()
+
+    waiting = threading.Thread(target=take_then_say)
+    waiting.start()
+    assert not got.wait(0.2), "the second process wrote while the first held the lock"
+    first.give_back("connection A")
+    assert got.wait(10), "the second process never got its turn"
+    waiting.join()
+    impatient = WriterLock(timeout=0.05, path=path)
+    with pytest.raises(TimeoutError):
+        impatient.take("connection C")
+    second.give_back("connection B")
+    impatient.take("connection C")  # free again
+    impatient.give_back("connection C")
+
+
+def test_the_app_engine_takes_the_lock_file_beside_the_database(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'screening.db'}")
+    other = WriterLock(timeout=0.05, path=tmp_path / "screening.db.writer-lock")  # another process's lock
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        other.take("another process")  # nobody is writing
+        other.give_back("another process")
+        with engine.connect() as connection:
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")  # a write: the engine holds the lock
+            with pytest.raises(TimeoutError):
+                other.take("another process")
+            connection.commit()
+        other.take("another process")  # given back with the connection
+        other.give_back("another process")
+    finally:
+        engine.dispose()
