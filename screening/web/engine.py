@@ -68,6 +68,7 @@ def make_engine(url: str) -> Engine:
 
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+BUSY = "the database stayed busy with another write for too long"  # waiting in this process or for another
 
 
 class WriterLock:
@@ -97,7 +98,7 @@ class WriterLock:
             return
         deadline = time.monotonic() + self.timeout
         if not self._lock.acquire(timeout=self.timeout):
-            raise TimeoutError("the database stayed busy with another write for too long")
+            raise TimeoutError(BUSY)
         if self._path is not None:
             try:
                 self._file = _flock_until(self._path, deadline, self.POLL)
@@ -129,7 +130,7 @@ def _flock_until(path: Path, deadline: float, poll: float) -> int | None:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 os.close(file)
-                raise TimeoutError("the database stayed busy with another write for too long") from None
+                raise TimeoutError(BUSY) from None
             time.sleep(poll)
         except BaseException:
             os.close(file)

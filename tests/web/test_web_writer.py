@@ -59,9 +59,7 @@ class Bench:
         other one is queued. Returns each call's value or the exception it raised, in order."""
 
         async def main() -> list[Any]:
-            running, gate = threading.Event(), threading.Event()
-            holding = asyncio.ensure_future(self.writer.run(_hold, running, gate))
-            await _until(running.is_set)
+            holding, gate = await _held(self.writer)
             started = [asyncio.ensure_future(call()) for call in calls]
             await _until(lambda: self.writer._queue.qsize() == len(calls))
             gate.set()
@@ -69,6 +67,14 @@ class Bench:
             return list(await asyncio.gather(*started, return_exceptions=True))
 
         return asyncio.run(main())
+
+
+async def _held(writer: GroupWriter) -> tuple[asyncio.Future[None], threading.Event]:
+    """A call that holds the writer's thread until the returned gate is set, once it is running."""
+    running, gate = threading.Event(), threading.Event()
+    holding = asyncio.ensure_future(writer.run(_hold, running, gate))
+    await _until(running.is_set)
+    return holding, gate
 
 
 def _hold(_db: Session, running: threading.Event, gate: threading.Event) -> None:
@@ -217,9 +223,7 @@ def test_a_caller_that_goes_away_does_not_stop_the_writer(bench: Bench) -> None:
     thread of its own; the writer answers nobody for it and goes on."""
 
     async def main() -> int:
-        running, gate = threading.Event(), threading.Event()
-        holding = asyncio.ensure_future(bench.writer.run(_hold, running, gate))
-        await _until(running.is_set)
+        holding, gate = await _held(bench.writer)
         leaving = asyncio.ensure_future(bench.writer.run(_note, 1))
         await _until(lambda: bench.writer._queue.qsize() == 1)
         leaving.cancel()
