@@ -1,7 +1,7 @@
 """Web intake speed: latency of submitting a completed staff intake form under 20 and 200 concurrent clients.
 
 Run: python benchmarks/bench_web.py [--seconds 30] [--clients 20,200] [--port N] [--answer-sets 500] [--calm 0.98]
-                                    [--keep] [--against DIR] [--rounds N]
+                                    [--keep] [--against DIR] [--rounds N] [--postgresql]
 
 About 45 s with the defaults. What it does, all on loopback on this machine:
 
@@ -15,13 +15,17 @@ About 45 s with the defaults. What it does, all on loopback on this machine:
    client for ``--seconds``: POST /staff/intake (parse + assess + store; the server runs with ``--no-jobs``,
    so each submission queues its PDF and nothing renders it during the run), wait for the answer, submit the
    next one. A 303 to the new submission is a success; anything else (a re-rendered form, 4xx, 5xx, a
-   timeout) is an error. All clients share one
-   asyncio event loop in this process; its CPU use is printed so you can tell whether the client, not the
-   server, was the limit. The server's CPU per submission is its CPU during the timed loop divided by the
+   timeout) is an error. All clients share one asyncio event loop in this process; its CPU use is printed so
+   you can tell whether the client, not the server, was the limit. The server's CPU per submission is its CPU
+   during the timed loop (with ``--workers``, the supervisor's and every server process's) divided by the
    submissions answered in it: the sign-ins before (an argon2 check each, slow on purpose) and the warm-up
    requests are not counted.
-4. Stops the server and counts the rows of the ``submissions`` table with ``sqlite3``: every success must
-   be there exactly once ("lost submissions" and duplicates), nothing else.
+4. Stops the server and counts the rows of the ``submissions`` table: every success must be there exactly
+   once ("lost submissions" and duplicates), nothing else.
+
+With ``--postgresql`` each run gets a fresh database on a private PostgreSQL server (Debian's ``postgresql``
+package, started and removed by the benchmark, as the tests do) instead of SQLite. PostgreSQL's own processes
+then do part of the work: their CPU during the timed loop is printed apart, and added in "with the database".
 
 With ``--against DIR`` each run is made twice, first with the server's code from DIR (another checkout of the
 project, say the previous release), then with this one, ``--rounds`` times in turn, and a table compares server CPU
@@ -38,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import html
 import math
 import os
@@ -48,7 +53,6 @@ import secrets
 import shutil
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -62,6 +66,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx2 as httpx  # the maintained successor of httpx, as the project's tests use
+import sqlalchemy
 from starlette.datastructures import FormData, UploadFile
 
 from screening.assessment import assessment_json
@@ -106,6 +111,44 @@ def _cpu_ticks(pid: int | str) -> int | None:
     except OSError:
         return None
     return int(fields[11]) + int(fields[12])
+
+
+def _tree_ticks(pid: int) -> int | None:
+    """CPU of a process and every process below it (``--workers N`` runs the servers as children of a
+    supervisor), in clock ticks; None where there is no /proc."""
+    parents: dict[int, int] = {}
+    for stat_path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_path.read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents[int(stat_path.parent.name)] = int(fields[1])
+    tree, grew = {pid}, True
+    while grew:
+        below = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= below
+        grew = bool(below)
+    if _cpu_ticks(pid) is None:
+        return None
+    return sum(ticks for member in tree if (ticks := _cpu_ticks(member)) is not None)
+
+
+def _postgres_ticks() -> int | None:
+    """CPU of every ``postgres`` process, in clock ticks, with the children they have reaped (a backend whose
+    connection closed is counted in the postmaster's child time)."""
+    total, found = 0, False
+    for stat_path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat_path.read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue  # ended meanwhile
+        name, _, rest = text.partition(" (")[2].rpartition(") ")
+        if name != "postgres":
+            continue
+        fields = rest.split()
+        total += sum(int(n) for n in fields[11:15])  # utime, stime, cutime, cstime
+        found = True
+    return total if found else None
 
 
 def _machine_busy_ticks() -> int | None:
@@ -210,7 +253,9 @@ def engine_baseline(definition: Definition, sets: list[AnswerSet]) -> tuple[floa
 
 
 class Server:
-    def __init__(self, data_dir: Path, port: int, workers: int = 1, code: Path | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, port: int, workers: int = 1, code: Path | None = None, database_url: str | None = None
+    ) -> None:
         self.workers = workers
         self.code = code or Path(__file__).resolve().parent.parent  # the checkout whose server is measured
         self.data_dir = data_dir
@@ -220,6 +265,8 @@ class Server:
         # the bench's own data folder, whatever the environment says
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SCREENING_")}
         self.env["PYTHONPATH"] = str(self.code)
+        if database_url:
+            self.env["SCREENING_DATABASE_URL"] = database_url
         self.proc: subprocess.Popen[bytes] | None = None
 
     def cli(self, *args: str, stdin: str = "") -> None:
@@ -400,17 +447,18 @@ async def run_clients(
             raise SystemExit("a client stopped before the timed run")
         await asyncio.sleep(0.05)
     warmup_errors = sum(results.errors.values())
-    cpu_before, busy_before = _own_cpu(), _machine_busy_ticks()
-    server_before = _cpu_ticks(server_pid) if server_pid else None
+    cpu_before, busy_before, database_before = _own_cpu(), _machine_busy_ticks(), _postgres_ticks()
+    server_before = _tree_ticks(server_pid) if server_pid else None
     clock["start"] = time.perf_counter()
     clock["end"] = clock["start"] + seconds
     gate.set()
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - clock["start"]
-    busy_after = _machine_busy_ticks()
-    server_after = _cpu_ticks(server_pid) if server_pid else None
+    busy_after, database_after = _machine_busy_ticks(), _postgres_ticks()
+    server_after = _tree_ticks(server_pid) if server_pid else None
     return {
         "server_ticks": (server_before, server_after),
+        "database_ticks": (database_before, database_after),
         "results": results,
         "elapsed": elapsed,
         "client_cpu": _own_cpu() - cpu_before,
@@ -425,17 +473,23 @@ async def run_clients(
 # Checking the database afterwards
 
 
-def count_rows(database: Path, created: list[str]) -> dict[str, int]:
-    connection = sqlite3.connect(database)
+def count_rows(database_url: str, created: list[str]) -> dict[str, int]:
+    engine = sqlalchemy.create_engine(database_url)
     try:
-        rows, distinct_keys = connection.execute(
-            "SELECT count(*), count(DISTINCT idempotency_key) FROM submissions"
-        ).fetchone()
-        stored = {row[0] for row in connection.execute("SELECT id FROM submissions")}
+        with engine.connect() as connection:
+            rows, distinct_keys = connection.execute(
+                sqlalchemy.text("SELECT count(*), count(DISTINCT idempotency_key) FROM submissions")
+            ).one()
+            stored = {row[0] for row in connection.execute(sqlalchemy.text("SELECT id FROM submissions"))}
+            sessions = -1
+            if connection.dialect.name == "postgresql":  # connections opened to the database, this one excluded
+                query = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+                sessions = connection.execute(sqlalchemy.text(query)).scalar_one()
     finally:
-        connection.close()
+        engine.dispose()
     answered = set(created)
     return {
+        "connections_opened": sessions,
         "rows": rows,
         "duplicate_keys": rows - distinct_keys,
         "lost": len(answered - stored),
@@ -454,13 +508,16 @@ def run_once(
     once: float,
     handler_work: float,
     code: Path | None = None,
+    postgresql: Any = None,
 ) -> tuple[float, float, float]:
     """One timed run with ``clients`` closed-loop clients against a fresh server, and its figures.
 
+    ``postgresql``: a running private PostgreSQL server (``tests/helpers/postgres.py``) to store in, not SQLite.
     Returns the server's CPU per successful submission (ms), the p99 latency (ms) and the throughput (req/s)."""
     print(f"\n== {clients} clients" + (f", server code from {code}" if code else ""))
     data_dir = Path(tempfile.mkdtemp(prefix="bench-web-"))
-    server = Server(data_dir, args.port or _free_port(), args.workers, code)
+    database_url = postgresql.new_database() if postgresql else f"sqlite:///{data_dir / 'screening.db'}"
+    server = Server(data_dir, args.port or _free_port(), args.workers, code, database_url if postgresql else None)
     password = secrets.token_urlsafe(18)
     try:
         server.cli("user", "add", STAFF_NAME, "--password-stdin", stdin=password + "\n")
@@ -469,10 +526,11 @@ def run_once(
         pid = server.proc.pid if server.proc else 0
         run = asyncio.run(run_clients(server.base, password, sets, clients, args.seconds, pid))
         server_ticks, server_ticks_after = run["server_ticks"]
+        database_ticks, database_ticks_after = run["database_ticks"]
     finally:
         exit_code = server.stop()
     results: Results = run["results"]
-    rows = count_rows(data_dir / "screening.db", results.created)
+    rows = count_rows(database_url, results.created)
 
     latencies = sorted(latency for _, latency in results.latencies)
     errors = sum(results.errors.values())
@@ -508,16 +566,23 @@ def run_once(
         if server_ticks is not None and server_ticks_after is not None
         else None
     )
+    database_cores = (
+        (database_ticks_after - database_ticks) / hz / elapsed
+        if postgresql and database_ticks is not None and database_ticks_after is not None
+        else None
+    )
     cpu = f"  CPU: this client (one event loop) {run['client_cpu'] / elapsed:.2f} cores"
     if server_cores is not None:
         cpu += f", server {server_cores:.2f} cores"
+    if database_cores is not None:
+        cpu += f", PostgreSQL {database_cores:.2f} cores"
     if run["machine_busy"] is not None:
         cpu += f", whole machine {run['machine_busy'] / elapsed:.2f} of {os.cpu_count()}"
     print(cpu)
     if run["client_cpu"] / elapsed > 0.5:
         print("  WARNING: the client used over half a core; on 2 cores it competes with the server")
     if run["machine_busy"] is not None and server_cores is not None:
-        others = (run["machine_busy"] - run["client_cpu"]) / elapsed - server_cores
+        others = (run["machine_busy"] - run["client_cpu"]) / elapsed - server_cores - (database_cores or 0.0)
         if others > 0.25:
             print(
                 f"  WARNING: other processes kept {others:.2f} cores busy during the run: the server had less than "
@@ -530,6 +595,11 @@ def run_once(
         f"{rows['duplicate_keys']}; rows nobody was told about: {rows['unanswered_rows']}; "
         f"ids answered twice: {rows['repeated_ids_in_answers']}"
     )
+    if rows["connections_opened"] >= 0:
+        print(
+            f"  PostgreSQL connections opened by the server (sign-ins and warm-up included): "
+            f"{rows['connections_opened']:,}"
+        )
 
     per_request = statistics.mean(latencies) if latencies else math.nan
     print(
@@ -540,16 +610,23 @@ def run_once(
         print(
             f"  ratio: p50 is {p[50] / (handler_work * 1000):.0f}x the engine work; the engine is "
             f"{handler_work / per_request:.1%} of the mean latency, the rest is HTTP, middleware, auth, storage "
-            f"and waiting for the one server process"
+            f"and waiting for the server"
         )
         server_ms = server_cores / (len(latencies) / elapsed) * 1000 if server_cores else math.nan
         print(f"  server CPU per submission: {server_ms:.2f} ms (engine work {handler_work * 1000:.2f} ms of it)")
-        if server_ms == server_ms:  # not NaN
-            ceiling = 1000 / server_ms
+        if database_cores is not None and latencies:
+            database_ms = database_cores / (len(latencies) / elapsed) * 1000
             print(
-                f"  capacity: one server process, given a whole core, at {server_ms:.1f} ms CPU each answers at most "
-                f"~{ceiling:.0f} req/s, so {clients} clients in a closed loop wait at least "
-                f"{clients / ceiling * 1000:.0f} ms on average (Little's law: clients / throughput)"
+                f"  PostgreSQL CPU per submission: {database_ms:.2f} ms; with the database: "
+                f"{server_ms + database_ms:.2f} ms"
+            )
+        if server_ms == server_ms:  # not NaN
+            processes = args.workers
+            ceiling = 1000 / server_ms * processes
+            print(
+                f"  capacity: {processes} server process{'es' if processes > 1 else ''}, each given a whole core, at "
+                f"{server_ms:.1f} ms CPU each answer at most ~{ceiling:.0f} req/s, so {clients} clients in a closed "
+                f"loop wait at least {clients / ceiling * 1000:.0f} ms on average (Little's law: clients / throughput)"
             )
 
     statuses, tracebacks = server.problems()
@@ -594,12 +671,30 @@ def main() -> int:
         "--against", type=Path, help="another checkout of the project: each run is made with its server first"
     )
     parser.add_argument("--rounds", type=int, default=1, help="with --against: how many times to alternate")
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="store in a private PostgreSQL server (needs Debian's postgresql package) instead of SQLite",
+    )
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        if args.postgresql:
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+            from helpers import postgres  # tests/helpers/postgres.py
+
+            args.database = stack.enter_context(postgres.running_server())
+        else:
+            args.database = None
+        return _benchmark(args)
+
+
+def _benchmark(args: argparse.Namespace) -> int:
 
     began = time.perf_counter()
     print(
         f"python {platform.python_version()} on {sys.platform}, httpx {httpx.__version__}, {os.cpu_count()} cores "
-        f"(load average {os.getloadavg()[0]:.2f}); clients {args.clients}, {args.seconds:g} s each, loopback"
+        f"(load average {os.getloadavg()[0]:.2f}); clients {args.clients}, {args.seconds:g} s each, loopback, "
+        + ("PostgreSQL" if args.database else "SQLite")
     )
     definition = load_definition()
     sets = answer_sets(definition, args.answer_sets, args.calm)
@@ -616,8 +711,9 @@ def main() -> int:
     for clients in args.clients:
         for _ in range(args.rounds if args.against else 1):
             if args.against:
-                rows.append((clients, "against", *run_once(args, clients, sets, once, handler_work, args.against)))
-            rows.append((clients, "this", *run_once(args, clients, sets, once, handler_work)))
+                against = run_once(args, clients, sets, once, handler_work, args.against, args.database)
+                rows.append((clients, "against", *against))
+            rows.append((clients, "this", *run_once(args, clients, sets, once, handler_work, None, args.database)))
     if args.against:
         print(f"\nserver code: 'against' = {args.against.resolve()}, 'this' = {Path(__file__).resolve().parent.parent}")
         print("clients  code     server CPU per submission  p99        throughput")
