@@ -623,10 +623,12 @@ def run_once(
         if server_ms == server_ms:  # not NaN
             processes = args.workers
             ceiling = 1000 / server_ms * processes
+            who = f"{processes} server processes, each" if processes > 1 else "one server process,"
             print(
-                f"  capacity: {processes} server process{'es' if processes > 1 else ''}, each given a whole core, at "
-                f"{server_ms:.1f} ms CPU each answer at most ~{ceiling:.0f} req/s, so {clients} clients in a closed "
-                f"loop wait at least {clients / ceiling * 1000:.0f} ms on average (Little's law: clients / throughput)"
+                f"  capacity: {who} given a whole core, at {server_ms:.1f} ms CPU per submission, "
+                f"{'answer' if processes > 1 else 'answers'} at most ~{ceiling:.0f} req/s, so {clients} clients in a "
+                f"closed loop wait at least {clients / ceiling * 1000:.0f} ms on average (Little's law: clients / "
+                "throughput)"
             )
 
     statuses, tracebacks = server.problems()
