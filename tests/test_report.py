@@ -318,8 +318,9 @@ ALL_RULED_OUT = (
     "Ruled out on screening: No sudden (thunderclap) or worst-ever headache; no neurological symptoms (weakness, "
     "numbness, speech or sight loss, double vision, dizziness, fits, confusion); no recent head or neck injury, neck "
     "manipulation or strain; no painful red eye or blurring or dimming of sight; no fever or feeling generally "
-    "unwell; no pregnancy, cancer, weakened immunity or a joint condition affecting the neck; no change in the "
-    "headache's pattern (different, steadily worse, or brought on by coughing, effort or lying down)."
+    "unwell; no pregnancy, cancer, weakened immunity or a joint condition affecting the neck; no others at home "
+    "with the same headaches, or headaches that ease away from home; no change in the headache's pattern "
+    "(different, steadily worse, or brought on by coughing, effort or lying down)."
 )
 
 
@@ -351,6 +352,8 @@ def test_a_negative_is_claimed_only_when_every_question_behind_it_was_answered_n
     assert "neurological" not in negatives_of(bundled, new_double_vision="not_sure")
     assert "neurological" not in negatives_of(bundled, personality_change="yes")
     assert "worst-ever" not in negatives_of(bundled, worst_ever_headache="not_sure")
+    assert "others at home" not in negatives_of(bundled, household_same_headaches="yes")
+    assert "others at home" not in negatives_of(bundled, household_same_headaches=None)
     # the rest of the sentence stands
     assert "no sudden (thunderclap) or worst-ever headache" in negatives_of(bundled, fever="yes").lower()
 

@@ -29,7 +29,7 @@ def test_every_question_is_worded_for_the_caller(bundled: Definition) -> None:
         if not SECOND_PERSON.search(item.staff) or THIRD_PERSON.search(item.staff) or READ_OUT_MARKS.search(item.staff)
     }
     assert wrong == {}
-    assert len(bundled.items) == 88
+    assert len(bundled.items) == 89
 
 
 def test_every_section_opens_with_words_for_the_caller(bundled: Definition) -> None:
