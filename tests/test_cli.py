@@ -524,7 +524,9 @@ def test_rescore_names_a_hostile_file_and_carries_on(capsys: Capture, tmp_path: 
     assert code == 0
     assert "bomb.yaml (): cannot be re-assessed: not a response: more than 20,000 keys, values and list entries" in out
     assert "pipe.yaml (): cannot be re-assessed: not a response: a response must be a mapping" in out
-    assert "3 re-assessed" in err
+    # the summary counts the two that could not be read apart, never as changes
+    assert "1 re-assessed with cervicogenic_headache_rules" in err
+    assert ": 0 would change; 2 could not be re-assessed (listed above)." in err
 
 
 # ---------------------------------------------------------------------------------------------

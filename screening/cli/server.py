@@ -247,11 +247,12 @@ def _rescore(args: argparse.Namespace) -> int:
         if engine is None
         else rescore_database(engine, new)
     )
-    total = changed = 0
+    total = changed = unreadable = 0
     try:
         for change in changes:  # printed as they come: nothing is kept, however many submissions there are
             total += 1
-            changed += change.changed
+            unreadable += bool(change.problem)
+            changed += change.changed and not change.problem
             if not (args.all or change.changed):
                 continue
             if args.json:
@@ -271,9 +272,10 @@ def _rescore(args: argparse.Namespace) -> int:
         if engine is not None:
             engine.dispose()
     if not args.json:
+        problems = f"; {unreadable} could not be re-assessed (listed above)" if unreadable else ""
         print(
-            f"{total} re-assessed with {new.ruleset.id} {new.ruleset.version}: {changed} would change. "
-            "Nothing was written.",
+            f"{total - unreadable} re-assessed with {new.ruleset.id} {new.ruleset.version}: {changed} would "
+            f"change{problems}. Nothing was written.",
             file=sys.stderr,
         )
     return EXIT_OK
