@@ -103,52 +103,42 @@ def _free_port() -> int:
         return port
 
 
-def _cpu_ticks(pid: int | str) -> int | None:
-    """User + system CPU of a process in clock ticks, from /proc (None where there is no /proc)."""
-    try:
-        with Path(f"/proc/{pid}/stat").open(encoding="ascii", errors="replace") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return int(fields[11]) + int(fields[12])
-
-
-def _tree_ticks(pid: int) -> int | None:
-    """CPU of a process and every process below it (``--workers N`` runs the servers as children of a
-    supervisor), in clock ticks; None where there is no /proc."""
-    parents: dict[int, int] = {}
-    for stat_path in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat_path.read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        parents[int(stat_path.parent.name)] = int(fields[1])
-    tree, grew = {pid}, True
-    while grew:
-        below = {child for child, parent in parents.items() if parent in tree} - tree
-        tree |= below
-        grew = bool(below)
-    if _cpu_ticks(pid) is None:
-        return None
-    return sum(ticks for member in tree if (ticks := _cpu_ticks(member)) is not None)
-
-
-def _postgres_ticks() -> int | None:
-    """CPU of every ``postgres`` process, in clock ticks, with the children they have reaped (a backend whose
-    connection closed is counted in the postmaster's child time)."""
-    total, found = 0, False
+def _processes() -> dict[int, tuple[str, list[str]]]:
+    """Every process's name and the fields of /proc/PID/stat after the name (empty where there is no /proc)."""
+    found: dict[int, tuple[str, list[str]]] = {}
     for stat_path in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat_path.read_text(encoding="ascii", errors="replace")
         except OSError:
             continue  # ended meanwhile
         name, _, rest = text.partition(" (")[2].rpartition(") ")
-        if name != "postgres":
-            continue
-        fields = rest.split()
-        total += sum(int(n) for n in fields[11:15])  # utime, stime, cutime, cstime
-        found = True
-    return total if found else None
+        found[int(stat_path.parent.name)] = (name, rest.split())
+    return found
+
+
+def _tree_ticks(pid: int) -> int | None:
+    """CPU of a process and every process below it (``--workers N`` runs the servers as children of a
+    supervisor), in clock ticks; None where there is no /proc."""
+    processes = _processes()
+    if pid not in processes:
+        return None
+    tree, grew = {pid}, True
+    while grew:
+        below = {child for child, (_, fields) in processes.items() if int(fields[1]) in tree} - tree
+        tree |= below
+        grew = bool(below)
+    return sum(int(processes[member][1][11]) + int(processes[member][1][12]) for member in tree)
+
+
+def _postgres_ticks() -> int | None:
+    """CPU of every ``postgres`` process, in clock ticks, with the children they have reaped (a backend whose
+    connection closed is counted in the postmaster's child time)."""
+    ticks = [
+        sum(int(n) for n in fields[11:15])  # utime, stime, cutime, cstime
+        for name, fields in _processes().values()
+        if name == "postgres"
+    ]
+    return sum(ticks) if ticks else None
 
 
 def _machine_busy_ticks() -> int | None:
