@@ -29,8 +29,8 @@ class SharedRateLimiter:
         self.per_minute = per_minute
         self.clock = time.time  # seconds since the epoch; a test may hold it still
 
-    def allow(self, key: str, now: float | None = None) -> bool:
-        window = int((self.clock() if now is None else now) // 60)
+    def allow(self, key: str) -> bool:
+        window = int(self.clock() // 60)
         digest = hmac.new(self.secret, f"{self.kind}:{key}".encode(), hashlib.sha256).hexdigest()[:40]
         with self.sessions() as db:
             insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert

@@ -162,15 +162,20 @@ def test_shared_rate_limit_counts_in_the_database(site: Site) -> None:
     one = SharedRateLimiter(services.sessions, services.settings.secret_key, 3, "test")
     other = SharedRateLimiter(services.sessions, services.settings.secret_key, 3, "test")  # another process
     elsewhere = SharedRateLimiter(services.sessions, services.settings.secret_key, 3, "other kind")
-    assert [limiter.allow("a", now=t) for t, limiter in ((0, one), (1, other), (2, one), (3, other))] == [
+
+    def allow(limiter: SharedRateLimiter, key: str, now: float) -> bool:
+        limiter.clock = lambda: now
+        return limiter.allow(key)
+
+    assert [allow(limiter, "a", t) for t, limiter in ((0, one), (1, other), (2, one), (3, other))] == [
         True,
         True,
         True,
         False,
     ]
-    assert one.allow("b", now=3)  # per address
-    assert elsewhere.allow("a", now=3)  # per kind
-    assert other.allow("a", now=61)  # the next minute starts afresh
+    assert allow(one, "b", 3)  # per address
+    assert allow(elsewhere, "a", 3)  # per kind
+    assert allow(other, "a", 61)  # the next minute starts afresh
     with site.db() as db:
         stored = [key for (key,) in db.execute(text("SELECT key FROM rate_counts"))]
     assert stored and all(key not in {"a", "b"} for key in stored)  # addresses are not stored as such
