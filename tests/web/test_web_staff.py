@@ -79,6 +79,25 @@ def test_intake_shows_the_result_and_the_pdf(site: Site, physio_answers: dict[st
     assert info is not None and info.title == f"Headache screening summary — {row.id[:8]}"  # a reference, no name
 
 
+def test_intake_household_question_reaches_the_outcome_and_is_asked_for(
+    site: Site, physio_answers: dict[str, Any]
+) -> None:
+    """Reception reads out the carbon monoxide question: a yes turns an otherwise physiotherapy intake into a
+    same-day GP result with the reason on the page; a form without the answer is not saved and asks for it."""
+    site.add_staff()
+    site.login()
+    missing = {k: v for k, v in physio_answers.items() if k != "household_same_headaches"}
+    page = site.staff_intake(missing, name="Test Patient Unasked")
+    assert page.status_code == 200 and site.count() == 0
+    assert 'href="#f-household_same_headaches"' in page.text
+    saved = site.staff_intake({**physio_answers, "household_same_headaches": "yes"}, name="Test Patient Household")
+    assert saved.status_code == 303, errors_on(saved.text)
+    (row,) = site.submissions()
+    assert row.disposition == "urgent_gp" and "possible_carbon_monoxide" in row.red_flags
+    flag = next(f for f in site.definition.ruleset.red_flags if f.id == "possible_carbon_monoxide")
+    assert flag.title.split(" (")[0] in site.client.get(saved.headers["location"]).text
+
+
 def test_intake_validation_keeps_answers(site: Site) -> None:
     site.add_staff()
     site.login()
